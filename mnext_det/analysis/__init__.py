@@ -1,0 +1,3 @@
+from .complexity import count_madds, count_params
+
+__all__ = ['count_madds', 'count_params']

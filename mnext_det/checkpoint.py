@@ -1,0 +1,137 @@
+"""The one checkpoint loader of mnext-det.
+
+Every path that reads a checkpoint (``create_model``, mmengine's ``--resume``,
+``load_from`` and ``init_cfg=dict(type='Pretrained')`` once
+:func:`mnext_det.compat.register_safe_checkpoint_loader` ran, the tools)
+calls :func:`load_checkpoint_file`. It unpickles with ``weights_only=True``
+and an explicit allow-list of the non-tensor objects that mmengine and the
+authors' timm checkpoints store; anything else is refused. Trusted legacy
+files can opt in to full unpickling with ``trusted=True`` or the environment
+variable ``MNEXT_TRUSTED_CHECKPOINTS=1``.
+"""
+import argparse
+import collections
+import os
+import pickle
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+import numpy as np
+import torch
+
+__all__ = [
+    'UnsafeCheckpointError', 'safe_globals', 'load_checkpoint_file',
+    'extract_state_dict', 'load_state_dict_strict'
+]
+
+TRUST_ENV = 'MNEXT_TRUSTED_CHECKPOINTS'
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holds objects outside the allow-list."""
+
+
+def safe_globals() -> List[Any]:
+    """The non-tensor globals a checkpoint may reference."""
+    allowed: List[Any] = [
+        argparse.Namespace, collections.OrderedDict, collections.defaultdict,
+        np.ndarray, np.dtype, np.core.multiarray._reconstruct,
+        np.core.multiarray.scalar
+    ]
+    allowed += [type(np.dtype(t)) for t in (
+        'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
+        'uint32', 'uint64', 'float16', 'float32', 'float64')]
+    try:
+        from mmengine.logging import HistoryBuffer
+        from mmengine.config import ConfigDict
+        allowed += [HistoryBuffer, ConfigDict]
+    except ImportError:
+        pass
+    return allowed
+
+
+def _trusted(trusted: Optional[bool]) -> bool:
+    return trusted if trusted is not None else os.environ.get(TRUST_ENV) == '1'
+
+
+def load_checkpoint_file(filename: str,
+                         map_location: Any = 'cpu',
+                         trusted: Optional[bool] = None) -> Any:
+    """Load a checkpoint without running code from it.
+
+    Args:
+        filename: Path of the ``.pth`` file.
+        map_location: Passed to ``torch.load``. Default: ``'cpu'``.
+        trusted: Unpickle without restriction (only for files you trust).
+            Default: the ``MNEXT_TRUSTED_CHECKPOINTS`` environment variable.
+
+    Raises:
+        FileNotFoundError: ``filename`` does not exist.
+        UnsafeCheckpointError: the file references a global outside the
+            allow-list (it could run code when unpickled).
+    """
+    filename = os.path.expanduser(str(filename))
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'checkpoint file not found: {filename}')
+    if _trusted(trusted):
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    try:
+        with torch.serialization.safe_globals(safe_globals()):
+            return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise UnsafeCheckpointError(
+            f'refused to load {filename}: it references objects outside the '
+            f'allow-list of mnext_det.checkpoint and could run code on load '
+            f'({str(e).splitlines()[0]}). If you trust this file, load it with '
+            f'trusted=True or set {TRUST_ENV}=1.') from None
+
+
+def extract_state_dict(checkpoint: Any, filename: str = '<checkpoint>',
+                       use_ema: bool = False) -> Dict[str, torch.Tensor]:
+    """Return the model state dict of a loaded checkpoint.
+
+    Accepts mmengine/this project's checkpoints (``state_dict`` + ``meta``),
+    the authors' timm dicts (``state_dict``, optionally ``state_dict_ema``,
+    taken when ``use_ema``) and plain state dicts; strips ``module.``.
+    """
+    if not isinstance(checkpoint, Mapping):
+        raise TypeError(f'{filename}: expected a dict checkpoint, got {type(checkpoint).__name__}')
+    if use_ema:
+        if 'state_dict_ema' not in checkpoint:
+            raise KeyError(f'{filename}: use_ema=True but there is no state_dict_ema '
+                           f'(keys: {sorted(checkpoint)[:10]})')
+        state = checkpoint['state_dict_ema']
+    elif 'state_dict' in checkpoint:
+        state = checkpoint['state_dict']
+    elif 'model' in checkpoint and isinstance(checkpoint['model'], Mapping):
+        state = checkpoint['model']
+    else:
+        state = checkpoint
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise ValueError(f'{filename}: no tensors found in the state dict')
+    return {k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in tensors.items()}
+
+
+def load_state_dict_strict(model: torch.nn.Module,
+                           state_dict: Mapping[str, torch.Tensor],
+                           filename: str = '<checkpoint>',
+                           key_filter: Optional[Callable[[Dict], Dict]] = None) -> None:
+    """Load ``state_dict`` into ``model``; raise listing every missing,
+    unexpected or wrongly shaped key."""
+    if key_filter is not None:
+        state_dict = key_filter(dict(state_dict))
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    shape = sorted(f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(own[k].shape)}'
+                   for k in set(own) & set(state_dict) if own[k].shape != state_dict[k].shape)
+    if missing or unexpected or shape:
+        lines = [f'{filename} does not match {type(model).__name__}:']
+        for title, keys in (('missing keys', missing), ('unexpected keys', unexpected),
+                            ('shape mismatches', shape)):
+            if keys:
+                lines.append(f'  {len(keys)} {title}: ' + ', '.join(keys[:20]) +
+                             (' ...' if len(keys) > 20 else ''))
+        raise KeyError('\n'.join(lines))
+    model.load_state_dict(state_dict, strict=True)

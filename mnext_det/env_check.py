@@ -1,0 +1,52 @@
+"""Print the environment and say what is wrong: ``python -m mnext_det.env_check``."""
+import importlib
+import platform
+import sys
+from typing import List, Tuple
+
+REQUIRED: List[Tuple[str, str]] = [('torch', ''), ('torchvision', ''), ('mmengine', ''),
+                                   ('mmcv', '2.1.0'), ('mmdet', '3.3.0'), ('pycocotools', ''),
+                                   ('numpy', '')]
+
+
+def collect() -> Tuple[List[str], List[str]]:
+    """Return (report lines, problems)."""
+    lines = [f'python: {sys.version.split()[0]} ({platform.machine()})']
+    problems = []
+    for name, want in REQUIRED:
+        try:
+            mod = importlib.import_module(name)
+        except Exception as e:  # noqa: BLE001 - report any import failure
+            problems.append(f'{name} does not import: {e}. Run `make install`.')
+            lines.append(f'{name}: MISSING')
+            continue
+        version = getattr(mod, '__version__', '?')
+        lines.append(f'{name}: {version}')
+        if want and version != want:
+            problems.append(f'{name} is {version}, mnext-det needs {want}. Run `make install`.')
+    try:
+        import torch
+        lines.append(f'CUDA available: {torch.cuda.is_available()} '
+                     f'(torch built with CUDA {torch.version.cuda})')
+    except ImportError:
+        pass
+    try:
+        from mmcv.ops import nms  # noqa: F401
+        lines.append('mmcv compiled ops: OK')
+    except Exception as e:  # noqa: BLE001
+        problems.append(f'mmcv compiled ops unavailable ({e}): rebuild with `make install`.')
+    return lines, problems
+
+
+def main() -> int:
+    lines, problems = collect()
+    print('\n'.join(lines))
+    if problems:
+        print('\nPROBLEMS:\n' + '\n'.join(f'- {p}' for p in problems))
+        return 1
+    print('environment OK')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,6 @@
+from .backbones import MobileNeXt, SandglassBlock
+from .classifiers import ImageClassifier
+from .factory import checkpoint_filter_fn, create_model, list_models
+
+__all__ = ['MobileNeXt', 'SandglassBlock', 'ImageClassifier', 'create_model',
+           'list_models', 'checkpoint_filter_fn']

@@ -1,0 +1,3 @@
+from .mobilenext import MobileNeXt, SandglassBlock
+
+__all__ = ['MobileNeXt', 'SandglassBlock']

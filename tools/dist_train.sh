@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Multi-process training with torchrun (GPUs: NCCL; CPU: gloo).
+#   tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
+# Multi-node: NNODES, NODE_RANK, MASTER_ADDR, PORT environment variables.
+CONFIG=$1
+NPROCS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+if [ -z "$CONFIG" ] || [ -z "$NPROCS" ]; then
+  echo "usage: $0 CONFIG NUM_PROCS [train.py args...]" >&2; exit 2
+fi
+PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
+python -m torch.distributed.run \
+    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$NPROCS" --master_port="$PORT" \
+    "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "${@:3}"
