@@ -1,0 +1,9 @@
+"""Datasets and transforms; importable with torch, torchvision and mmengine
+alone (no mmcv, no mmdet)."""
+from .image_folder import IMG_EXTENSIONS, ImageFolderDataset, find_classes, scan_class_folders
+from .transforms import (DecodeImage, ImageDecodeError, PackClsInputs, TorchvisionTransforms,
+                         build_torchvision_transform)
+
+__all__ = ['IMG_EXTENSIONS', 'ImageFolderDataset', 'find_classes', 'scan_class_folders',
+           'DecodeImage', 'ImageDecodeError', 'PackClsInputs', 'TorchvisionTransforms',
+           'build_torchvision_transform']

@@ -1,0 +1,261 @@
+"""Deterministic built-in detection dataset ("shapes"), numpy and PIL only.
+
+Scenes of filled shapes on textured backgrounds with clutter and partial
+overlap, written in three layouts that read the same images:
+
+``root/VOC2007/JPEGImages/{id}.jpg``            the images
+``root/VOC2007/Annotations/{id}.xml``           VOC xml per image
+``root/VOC2007/ImageSets/Main/{split}.txt``     VOC image sets
+``root/annotations/instances_{split}.json``     COCO json (file_name relative
+                                                to ``VOC2007/JPEGImages/``)
+``root/crops/{split}/{class}/{id}_{k}.jpg``     object crops as an ImageFolder
+                                                (for backbone pretraining)
+
+Object sizes follow COCO's area ranges at the image size (320 by default):
+small (< 32^2), medium (< 96^2) and large. Every image is drawn from its own
+seed ``(seed, split, index)``, so the output does not depend on order.
+"""
+import json
+import os
+import os.path as osp
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+from xml.etree import ElementTree as ET
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+__all__ = ['SHAPE_CLASSES', 'SyntheticConfig', 'generate_shapes_dataset', 'dataset_exists',
+           'draw_scene']
+
+SHAPE_CLASSES: Tuple[str, ...] = ('circle', 'square', 'triangle', 'star', 'cross', 'ring')
+_SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
+# fraction of small / medium / large objects (COCO areas at 320 input)
+_SIZE_BINS = ((0.2, 18, 30), (0.5, 34, 90), (0.3, 100, 170))
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """Settings of the generated dataset.
+
+    Args:
+        num_train: Training images. Default: 1000.
+        num_val: Validation images. Default: 200.
+        image_size: Square image side in pixels. Default: 320.
+        max_objects: Most objects per image (at least 1). Default: 6.
+        seed: Base random seed. Default: 0.
+        crop_size: Side of the square object crops. Default: 64.
+    """
+
+    num_train: int = 1000
+    num_val: int = 200
+    image_size: int = 320
+    max_objects: int = 6
+    seed: int = 0
+    crop_size: int = 64
+
+    def splits(self) -> Dict[str, int]:
+        return {'train': self.num_train, 'val': self.num_val}
+
+
+def _background(rng: np.random.Generator, size: int) -> Image.Image:
+    """Low-frequency colour noise plus stripes or a grid: no flat background."""
+    coarse = rng.integers(40, 216, size=(rng.integers(3, 9), rng.integers(3, 9), 3))
+    img = Image.fromarray(coarse.astype(np.uint8)).resize((size, size), Image.BICUBIC)
+    arr = np.asarray(img, dtype=np.float32)
+    yy, xx = np.mgrid[0:size, 0:size]
+    angle, period = rng.uniform(0, np.pi), rng.uniform(6, 40)
+    stripes = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period)
+    arr += rng.uniform(5, 25) * stripes[..., None]
+    arr += rng.normal(0, rng.uniform(3, 12), size=arr.shape)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def _clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int) -> None:
+    """Unlabelled thin lines and arcs, so edges alone do not mean objects."""
+    for _ in range(rng.integers(3, 10)):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        x0, y0, x1, y1 = (int(v) for v in rng.integers(0, size, 4))
+        if rng.random() < 0.5:
+            draw.line((x0, y0, x1, y1), fill=colour, width=int(rng.integers(1, 3)))
+        else:
+            box = (min(x0, x1), min(y0, y1), max(x0, x1) + 1, max(y0, y1) + 1)
+            draw.arc(box, int(rng.integers(0, 360)), int(rng.integers(0, 360)),
+                     fill=colour, width=1)
+
+
+def _polygon(name: str, cx: float, cy: float, r: float, rot: float) -> List[Tuple[float, float]]:
+    if name == 'triangle':
+        angles = rot + np.arange(3) * 2 * np.pi / 3
+        radii = np.full(3, r)
+    elif name == 'star':
+        angles = rot + np.arange(10) * np.pi / 5
+        radii = np.where(np.arange(10) % 2 == 0, r, 0.45 * r)
+    else:  # cross: 12-gon of two bars
+        w = 0.33 * r
+        pts = [(-w, -r), (w, -r), (w, -w), (r, -w), (r, w), (w, w), (w, r), (-w, r),
+               (-w, w), (-r, w), (-r, -w), (-w, -w)]
+        c, s = np.cos(rot), np.sin(rot)
+        return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in pts]
+    return [(cx + rr * np.cos(a), cy + rr * np.sin(a)) for a, rr in zip(angles, radii)]
+
+
+def _draw_object(img: Image.Image, rng: np.random.Generator, name: str,
+                 cx: float, cy: float, side: float) -> Tuple[float, float, float, float]:
+    """Draw one object (solid fill, darker outline) and return its tight box."""
+    mask = Image.new('L', img.size, 0)
+    mdraw = ImageDraw.Draw(mask)
+    r = side / 2
+    if name == 'circle':
+        mdraw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
+    elif name == 'square':
+        rot = rng.uniform(0, np.pi / 2)
+        c, s = np.cos(rot), np.sin(rot)
+        h = r / np.sqrt(2) * 1.2
+        pts = [(cx + x * c - y * s, cy + x * s + y * c)
+               for x, y in ((-h, -h), (h, -h), (h, h), (-h, h))]
+        mdraw.polygon(pts, fill=255)
+    elif name == 'ring':
+        mdraw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
+        ri = 0.55 * r
+        mdraw.ellipse((cx - ri, cy - ri, cx + ri, cy + ri), fill=0)
+    else:
+        mdraw.polygon(_polygon(name, cx, cy, r, rng.uniform(0, 2 * np.pi)), fill=255)
+    fill = tuple(int(c) for c in rng.integers(0, 256, 3))
+    arr = np.array(img, dtype=np.float32)
+    m = np.asarray(mask, dtype=np.float32)[..., None] / 255.
+    shade = 1 + rng.uniform(-0.15, 0.15) * np.linspace(-1, 1, img.size[0])[None, :, None]
+    arr = arr * (1 - m) + np.clip(np.array(fill, np.float32) * shade, 0, 255) * m
+    edge = np.asarray(mask.filter(ImageFilter.FIND_EDGES), dtype=np.float32)[..., None] / 255.
+    arr = arr * (1 - edge) + arr * 0.5 * edge
+    img.paste(Image.fromarray(arr.astype(np.uint8)))
+    ys, xs = np.nonzero(np.asarray(mask))
+    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+
+
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ix = max(0., min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0., min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.
+
+
+def draw_scene(rng: np.random.Generator, size: int = 320, max_objects: int = 6
+               ) -> Tuple[Image.Image, List[Tuple[int, Tuple[float, float, float, float]]]]:
+    """Draw one scene; return the image and ``(label, (x1, y1, x2, y2))`` per object.
+
+    Objects may overlap (IoU <= 0.3 with every earlier one, so each stays
+    mostly visible); sizes are drawn from the small/medium/large bins.
+    """
+    img = _background(rng, size)
+    draw = ImageDraw.Draw(img)
+    _clutter(draw, rng, size)
+    objects: List[Tuple[int, Tuple[float, float, float, float]]] = []
+    scale = size / 320.
+    for _ in range(int(rng.integers(1, max_objects + 1))):
+        probs = np.array([b[0] for b in _SIZE_BINS])
+        _, lo, hi = _SIZE_BINS[int(rng.choice(len(_SIZE_BINS), p=probs))]
+        side = rng.uniform(lo, hi) * scale
+        for _attempt in range(10):
+            cx, cy = rng.uniform(side / 2, size - side / 2, 2)
+            box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+            if all(_iou(box, other) <= 0.3 for _, other in objects):
+                break
+        else:
+            continue
+        label = int(rng.integers(len(SHAPE_CLASSES)))
+        objects.append((label, _draw_object(img, rng, SHAPE_CLASSES[label], cx, cy, side)))
+    return img, objects
+
+
+def _voc_xml(img_id: str, size: int,
+             objects: List[Tuple[int, Tuple[float, float, float, float]]]) -> ET.ElementTree:
+    root = ET.Element('annotation')
+    ET.SubElement(root, 'folder').text = 'VOC2007'
+    ET.SubElement(root, 'filename').text = f'{img_id}.jpg'
+    sz = ET.SubElement(root, 'size')
+    for key, val in (('width', size), ('height', size), ('depth', 3)):
+        ET.SubElement(sz, key).text = str(val)
+    for label, (x1, y1, x2, y2) in objects:
+        obj = ET.SubElement(root, 'object')
+        ET.SubElement(obj, 'name').text = SHAPE_CLASSES[label]
+        ET.SubElement(obj, 'difficult').text = '0'
+        bnd = ET.SubElement(obj, 'bndbox')
+        # VOC boxes are 1-based inclusive pixels
+        for key, val in (('xmin', x1 + 1), ('ymin', y1 + 1), ('xmax', x2), ('ymax', y2)):
+            ET.SubElement(bnd, key).text = str(int(round(val)))
+    return ET.ElementTree(root)
+
+
+def _stamp_path(root: str) -> str:
+    return osp.join(root, 'shapes_dataset.json')
+
+
+def dataset_exists(root: str, cfg: Optional[SyntheticConfig] = None) -> bool:
+    """True when ``root`` holds a complete dataset written with ``cfg``."""
+    cfg = cfg or SyntheticConfig()
+    path = _stamp_path(root)
+    if not osp.isfile(path):
+        return False
+    with open(path) as f:
+        stamp = json.load(f)
+    return stamp == dict(version=_FORMAT_VERSION, **cfg.__dict__)
+
+
+def generate_shapes_dataset(root: str, cfg: Optional[SyntheticConfig] = None,
+                            progress: bool = True) -> Dict[str, int]:
+    """Write the dataset under ``root`` (see module docstring).
+
+    Returns the number of objects per split. The stamp file
+    ``shapes_dataset.json`` is written last, so an interrupted run is
+    regenerated by :func:`dataset_exists` checks.
+    """
+    cfg = cfg or SyntheticConfig()
+    if cfg.max_objects < 1 or cfg.image_size < 64:
+        raise ValueError(f'max_objects must be >= 1 and image_size >= 64, got {cfg}')
+    voc = osp.join(root, 'VOC2007')
+    for sub in ('JPEGImages', 'Annotations', osp.join('ImageSets', 'Main')):
+        os.makedirs(osp.join(voc, sub), exist_ok=True)
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    counts = {}
+    for split, num in cfg.splits().items():
+        images, annotations, ids = [], [], []
+        crop_dir = osp.join(root, 'crops', split)
+        for name in SHAPE_CLASSES:
+            os.makedirs(osp.join(crop_dir, name), exist_ok=True)
+        for idx in range(num):
+            rng = np.random.default_rng([cfg.seed, _SPLIT_IDS[split], idx])
+            img, objects = draw_scene(rng, cfg.image_size, cfg.max_objects)
+            img_id = f'{split}_{idx:06d}'
+            ids.append(img_id)
+            img.save(osp.join(voc, 'JPEGImages', f'{img_id}.jpg'), quality=92)
+            _voc_xml(img_id, cfg.image_size, objects).write(
+                osp.join(voc, 'Annotations', f'{img_id}.xml'))
+            images.append(dict(id=idx, file_name=f'{img_id}.jpg', width=cfg.image_size,
+                               height=cfg.image_size))
+            for k, (label, (x1, y1, x2, y2)) in enumerate(objects):
+                w, h = x2 - x1, y2 - y1
+                annotations.append(dict(id=len(annotations) + 1, image_id=idx,
+                                        category_id=label + 1, bbox=[x1, y1, w, h],
+                                        area=w * h, iscrowd=0))
+                side = max(w, h) * 1.25
+                cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+                crop = img.crop((int(cx - side / 2), int(cy - side / 2),
+                                 int(cx + side / 2), int(cy + side / 2)))
+                crop.resize((cfg.crop_size, cfg.crop_size), Image.BILINEAR).save(
+                    osp.join(crop_dir, SHAPE_CLASSES[label], f'{img_id}_{k}.jpg'), quality=92)
+            if progress and (idx + 1) % 200 == 0:
+                print(f'[shapes] {split}: {idx + 1}/{num} images', flush=True)
+        with open(osp.join(voc, 'ImageSets', 'Main', f'{split}.txt'), 'w') as f:
+            f.write('\n'.join(ids) + '\n')
+        coco = dict(images=images, annotations=annotations,
+                    categories=[dict(id=i + 1, name=n, supercategory='shape')
+                                for i, n in enumerate(SHAPE_CLASSES)])
+        with open(osp.join(root, 'annotations', f'instances_{split}.json'), 'w') as f:
+            json.dump(coco, f)
+        counts[split] = len(annotations)
+    with open(_stamp_path(root), 'w') as f:
+        json.dump(dict(version=_FORMAT_VERSION, **cfg.__dict__), f)
+    return counts
