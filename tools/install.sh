@@ -21,7 +21,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 step() { printf '\n==> [install] %s\n' "$*"; }
 fail() { printf '\n[install] FAILED at step: %s\n' "$*" >&2; exit 1; }
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
-has() { "$PYTHON" -c "$1" >/dev/null 2>&1; }
+# Run checks outside the repo so a source checkout on sys.path is not mistaken for an install.
+has() { (cd / && "$PYTHON" -c "$1") >/dev/null 2>&1; }
 
 case "$(uname -m)" in
   x86_64) DEFAULT_TORCH="torch==2.14.1 torchvision==0.29.1" ;;
@@ -102,4 +103,4 @@ if has "import mnext_det, os, sys; sys.exit(0 if os.path.dirname(os.path.dirname
 else
   pip_install -e "$ROOT" --no-deps -q || fail "5/5 pip install -e $ROOT"
 fi
-"$PYTHON" -m mnext_det.env_check || fail "environment check (python -m mnext_det.env_check)"
+(cd / && "$PYTHON" -m mnext_det.env_check) || fail "environment check (python -m mnext_det.env_check)"
