@@ -1,0 +1,31 @@
+"""Params and MAdds of every MobileNeXt width next to the published figures."""
+from typing import List
+
+from ..models import create_model, list_models
+from .complexity import count_madds, count_params
+
+# The authors' README (params M, MAdds M, top-1 %) and their code's exact params.
+PUBLISHED = {
+    'mobilenext_035': (1.8, 80, 64.7, 1_913_976),
+    'mobilenext_050': (2.1, 110, 67.7, 2_152_304),
+    'mobilenext_075': (2.5, 210, 72.0, 2_766_168),
+    'mobilenext_100': (3.5, 300, 74.02, 3_535_416),
+    'mobilenext_140': (6.1, 590, 76.1, 6_126_168),
+}
+
+
+def summary_table(input_size: int = 224, num_classes: int = 1000) -> List[str]:
+    """Markdown rows: our params and MAdds beside the paper's and the
+    official code's parameter count."""
+    rows = ['| model | params | official code params | match | MAdds (conv+FC) | '
+            'paper params | paper MAdds | paper top-1 |', '|---|---|---|---|---|---|---|---|']
+    for name in list_models():
+        model = create_model(name, num_classes=num_classes)
+        params = count_params(model)
+        madds = count_madds(model, (1, 3, input_size, input_size))
+        p_m, madds_m, top1, official = PUBLISHED[name]
+        match = ('yes' if params == official else 'NO') if num_classes == 1000 else \
+            'n/a (classes != 1000)'
+        rows.append(f'| {name} | {params:,} | {official:,} | {match} | {madds / 1e6:.1f}M | '
+                    f'{p_m}M | {madds_m}M | {top1} |')
+    return rows

@@ -1,0 +1,30 @@
+"""The ``mnext-det`` console command: ``env``, ``models``, ``summary``."""
+import argparse
+import sys
+from typing import List, Optional
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the ``mnext-det`` command."""
+    parser = argparse.ArgumentParser(prog='mnext-det', description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest='command', required=True)
+    sub.add_parser('env', help='print versions and say what is wrong with the environment')
+    sub.add_parser('models', help='list the names create_model accepts')
+    summary = sub.add_parser('summary', help='params and MAdds of every width vs the paper')
+    summary.add_argument('--input-size', type=int, default=224)
+    summary.add_argument('--num-classes', type=int, default=1000)
+    args = parser.parse_args(argv)
+    if args.command == 'env':
+        from .env_check import main as env_main
+        return env_main()
+    if args.command == 'models':
+        from .models import list_models
+        print('\n'.join(list_models()))
+        return 0
+    from .analysis import summary_table
+    print('\n'.join(summary_table(args.input_size, args.num_classes)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
