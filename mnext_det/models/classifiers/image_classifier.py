@@ -85,6 +85,11 @@ class ImageClassifier(BaseModel):
             return logits
         if mode == 'loss':
             labels = _labels(data_samples, logits.device)
+            if labels.numel() and (labels.min() < 0 or labels.max() >= self.num_classes):
+                raise ValueError(
+                    f'labels must lie in [0, {self.num_classes}) for num_classes='
+                    f'{self.num_classes}, got {labels.min().item()}..{labels.max().item()}: '
+                    'set model.num_classes to the number of classes of the dataset')
             return dict(loss=F.cross_entropy(
                 logits, labels, label_smoothing=self.label_smoothing))
         if mode == 'predict':
