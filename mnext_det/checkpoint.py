@@ -43,10 +43,24 @@ def safe_globals() -> List[Any]:
     try:
         from mmengine.logging import HistoryBuffer
         from mmengine.config import ConfigDict
-        allowed += [HistoryBuffer, ConfigDict]
+        allowed += [HistoryBuffer, ConfigDict, (_history_buffer_getattr, 'builtins.getattr')]
     except ImportError:
         pass
     return allowed
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """The only ``getattr`` a checkpoint may call: mmengine pickles each
+    HistoryBuffer's statistics methods as ``getattr(HistoryBuffer, 'mean')``.
+    Any other use is refused (a general getattr would reach arbitrary
+    attributes of allow-listed objects)."""
+    from mmengine.logging import HistoryBuffer
+    allowed = {'min', 'max', 'current', 'mean'} | set(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise UnsafeCheckpointError(
+        f'getattr({getattr(obj, "__name__", type(obj).__name__)}, {name!r}) is not allowed '
+        'in a checkpoint')
 
 
 def _trusted(trusted: Optional[bool]) -> bool:
@@ -81,8 +95,17 @@ def load_checkpoint_file(filename: str,
         raise UnsafeCheckpointError(
             f'refused to load {filename}: it references objects outside the '
             f'allow-list of mnext_det.checkpoint and could run code on load '
-            f'({str(e).splitlines()[0]}). If you trust this file, load it with '
+            f'({_unpickling_reason(e)}). If you trust this file, load it with '
             f'trusted=True or set {TRUST_ENV}=1.') from None
+
+
+def _unpickling_reason(error: Exception) -> str:
+    # torch's message is long; keep what follows "WeightsUnpickler error:".
+    text = str(error)
+    if 'WeightsUnpickler error:' in text:
+        text = text.split('WeightsUnpickler error:', 1)[1]
+    text = ' '.join(text.split('Check the documentation')[0].split())
+    return text.split('. Please use')[0] or type(error).__name__
 
 
 def extract_state_dict(checkpoint: Any, filename: str = '<checkpoint>',

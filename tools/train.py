@@ -15,6 +15,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mnext_det  # noqa: F401  (safe checkpoint loader, registrations)
+from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
+                             init_cpu_process_group)
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,8 +72,12 @@ def build_cfg(args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = build_cfg(args)
+    for change in apply_fault_tolerance(cfg):
+        print(f'fault tolerance: {change}', flush=True)
+    init_cpu_process_group(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    runner.train()
+    with exit_on_peer_failure(runner):
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -1,0 +1,25 @@
+"""Training engine pieces for long, unattended runs: crash-safe checkpoints
+with random state, non-finite loss handling, validated datasets, and
+multi-process CPU training with a bounded exit when a rank dies.
+
+Importing this package registers its hooks, the ``local_atomic`` file
+backend, the ``CPUAwareDistributedDataParallel`` wrapper and the
+``ValidatedDataset`` wrapper with mmengine (configs: ``custom_imports=
+dict(imports=['mnext_det.engine'])``). Needs mmengine only.
+"""
+from .atomic_io import AtomicLocalBackend, atomic_write_bytes, atomic_write_text
+from .checkpoint_hook import SafeCheckpointHook
+from .distributed import (PEER_FAILURE_EXIT_CODE, CPUAwareDistributedDataParallel,
+                          configure_cpu_distributed, exit_on_peer_failure,
+                          init_cpu_process_group, is_peer_failure)
+from .nonfinite import NonFiniteLossError, NonFiniteLossHook
+from .random_state import RandomStateHook, get_random_state, set_random_state
+from .runtime import apply_fault_tolerance
+
+__all__ = [
+    'AtomicLocalBackend', 'atomic_write_bytes', 'atomic_write_text', 'SafeCheckpointHook',
+    'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',
+    'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',
+    'apply_fault_tolerance'
+]

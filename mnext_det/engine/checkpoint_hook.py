@@ -1,0 +1,77 @@
+"""``SafeCheckpointHook``: mmengine's CheckpointHook made crash-safe."""
+import glob
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+from mmengine.logging import print_log
+from mmengine.registry import HOOKS
+
+from .atomic_io import TMP_SUFFIX, atomic_write_text
+
+__all__ = ['SafeCheckpointHook']
+
+
+@HOOKS.register_module()
+class SafeCheckpointHook(CheckpointHook):
+    """CheckpointHook whose checkpoints survive a kill at any moment.
+
+    Same arguments as :class:`mmengine.hooks.CheckpointHook`. Differences:
+
+    - each checkpoint and ``last_checkpoint`` are written to a temporary
+      file and renamed (``backend_args=dict(backend='local_atomic')`` unless
+      another backend is configured), so a reader never sees a partial file;
+    - ``last_checkpoint`` is updated only after the checkpoint is complete,
+      and checkpoints beyond ``max_keep_ckpts`` are deleted only after that,
+      so a kill during saving leaves the previous checkpoint in place and
+      ``--resume`` finds it;
+    - temporary files left by a killed save are removed at the next start.
+    """
+
+    def __init__(self, *args, backend_args: Optional[dict] = None, **kwargs) -> None:
+        out_dir = kwargs.get('out_dir')
+        remote = isinstance(out_dir, str) and '://' in out_dir
+        if backend_args is None and not remote and kwargs.get('file_client_args') is None:
+            backend_args = dict(backend='local_atomic')
+        super().__init__(*args, backend_args=backend_args, **kwargs)
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if is_main_process() and osp.isdir(str(self.out_dir)):
+            for tmp in glob.glob(osp.join(str(self.out_dir), f'.*{TMP_SUFFIX}')):
+                print_log(f'removing {tmp}, left by an interrupted save', logger='current')
+                os.remove(tmp)
+
+    def _save_checkpoint_with_step(self, runner, step: int, meta: Dict) -> None:
+        stale = []
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
+                                            and self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                stale.append(self.keep_ckpt_ids.popleft())
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir,
+            ckpt_filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
+        if not is_main_process():
+            return
+        atomic_write_text(osp.join(runner.work_dir, 'last_checkpoint'), str(self.last_ckpt))
+        for old in stale:
+            path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(old))
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)
+            elif self.file_backend.isdir(path):
+                self.file_backend.rmtree(path)

@@ -1,0 +1,35 @@
+"""One call that makes a training config fault tolerant (used by tools/train.py)."""
+from typing import List
+
+from mmengine.config import Config
+
+from .distributed import configure_cpu_distributed
+
+__all__ = ['apply_fault_tolerance']
+
+_PLAIN_CHECKPOINT_HOOKS = ('CheckpointHook', 'mmengine.CheckpointHook')
+
+
+def apply_fault_tolerance(cfg: Config) -> List[str]:
+    """Update ``cfg`` in place and return a line per change:
+
+    - ``default_hooks.checkpoint``: mmengine's ``CheckpointHook`` becomes
+      :class:`SafeCheckpointHook` (same arguments);
+    - ``custom_hooks``: :class:`RandomStateHook` and
+      :class:`NonFiniteLossHook` (``action='stop'``) are added unless present;
+    - without CUDA and with a launcher: gloo and the CPU-aware DDP wrapper.
+    """
+    changes = []
+    hooks = cfg.get('default_hooks') or {}
+    ckpt = hooks.get('checkpoint')
+    if ckpt is not None and ckpt.get('type') in _PLAIN_CHECKPOINT_HOOKS:
+        ckpt['type'] = 'SafeCheckpointHook'
+        changes.append('default_hooks.checkpoint: CheckpointHook -> SafeCheckpointHook')
+    custom = list(cfg.get('custom_hooks') or [])
+    present = {str(h.get('type')).split('.')[-1] for h in custom}
+    for name in ('RandomStateHook', 'NonFiniteLossHook'):
+        if name not in present:
+            custom.append(dict(type=name))
+            changes.append(f'custom_hooks: added {name}')
+    cfg.custom_hooks = custom
+    return changes + configure_cpu_distributed(cfg)
