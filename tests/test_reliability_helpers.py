@@ -141,16 +141,21 @@ class KillDuringSaveHook(Hook):
 
 @HOOKS.register_module()
 class InjectNaNHook(Hook):
-    """Make the logits (and so the loss) NaN at training iteration
-    ``at_iter`` (1-based)."""
+    """At training iteration ``at_iter`` (1-based) make the logits (and so
+    the loss) NaN, or (``target='grad'``) the classifier's weight gradient."""
 
-    def __init__(self, at_iter: int) -> None:
-        self.at_iter = at_iter
+    def __init__(self, at_iter: int, target: str = 'logits') -> None:
+        self.at_iter, self.target = at_iter, target
         self._handle = None
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        if runner.iter + 1 == self.at_iter:
-            model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        if runner.iter + 1 != self.at_iter:
+            return
+        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        if self.target == 'grad':
+            self._handle = model.classifier[1].weight.register_hook(
+                lambda grad: grad * float('nan'))
+        else:
             self._handle = model.classifier.register_forward_hook(
                 lambda module, args, out: out * float('nan'))
 

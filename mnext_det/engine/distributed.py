@@ -114,8 +114,8 @@ def exit_on_peer_failure(runner) -> Iterator[None]:
                f'did not answer within env_cfg.dist_cfg.timeout). {type(exc).__name__}: '
                f'{first[:400]}. Last checkpoint: {last}. Restart all ranks with --resume.')
         try:
-            runner.logger.error(msg)
-        except Exception:  # noqa: BLE001  (the message must get out)
+            runner.logger.error(msg)  # the log file (and stdout on rank 0)
+        finally:
             print(msg, file=sys.stderr, flush=True)
         sys.stdout.flush()
         sys.stderr.flush()
