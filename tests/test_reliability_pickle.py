@@ -1,0 +1,170 @@
+"""A checkpoint whose pickle would run code is refused by every loading path
+of the toolkit; the documented opt-in loads trusted legacy files."""
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import load_checkpoint as mmengine_load_checkpoint
+
+from mnext_det import ImageClassifier, create_model
+from mnext_det.checkpoint import UnsafeCheckpointError, load_checkpoint_file
+
+from .test_reliability_helpers import ROOT, train_env, write_classification_run
+
+
+class _Payload:
+    """Unpickling this runs ``touch <marker>``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+class _Getattr:
+
+    def __init__(self, obj, name: str) -> None:
+        self.obj, self.name = obj, name
+
+    def __reduce__(self):
+        return (getattr, (self.obj, self.name))
+
+
+@pytest.fixture
+def evil(tmp_path):
+    """A real classifier checkpoint (mobilenext_035, 2 classes) plus a payload."""
+    marker = str(tmp_path / 'pwned')
+    model = create_model('mobilenext_035', num_classes=2)
+    path = str(tmp_path / 'evil.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1, iter=4),
+                    payload=_Payload(marker)), path)
+    yield path, marker
+    assert not osp.exists(marker) or os.environ.get('MNEXT_TRUSTED_CHECKPOINTS') == '1'
+
+
+def _refused(exc_info, path: str) -> None:
+    msg = str(exc_info.value)
+    assert f'refused to load {path}' in msg
+    assert 'posix.system' in msg or 'os.system' in msg  # names the refused global
+    assert 'MNEXT_TRUSTED_CHECKPOINTS=1' in msg
+
+
+def test_library_paths_refuse(evil):
+    path, marker = evil
+    with pytest.raises(UnsafeCheckpointError) as e:
+        load_checkpoint_file(path)
+    _refused(e, path)
+    with pytest.raises(UnsafeCheckpointError) as e:
+        create_model('mobilenext_035', num_classes=2, checkpoint=path)
+    _refused(e, path)
+    # mmengine's loader (load_from, Runner.load_checkpoint, tools/test.py)
+    with pytest.raises(UnsafeCheckpointError):
+        mmengine_load_checkpoint(create_model('mobilenext_035', num_classes=2), path)
+    assert not osp.exists(marker)
+
+
+@pytest.mark.parametrize('prefix', [None, 'backbone.'])
+def test_init_cfg_pretrained_refuses(evil, prefix):
+    path, marker = evil
+    init_cfg = dict(type='Pretrained', checkpoint=path)
+    if prefix is None:
+        model = ImageClassifier(backbone=dict(type='MobileNeXt', widen_factor=0.35),
+                                num_classes=2, init_cfg=init_cfg)
+    else:
+        model = ImageClassifier(backbone=dict(type='MobileNeXt', widen_factor=0.35,
+                                              init_cfg=dict(init_cfg, prefix=prefix)),
+                                num_classes=2)
+    with pytest.raises(UnsafeCheckpointError) as e:
+        model.init_weights()
+    _refused(e, path)
+    assert not osp.exists(marker)
+
+
+def _cli_cases(cfg: str, evil: str, out: str):
+    train = osp.join(ROOT, 'tools', 'train.py')
+    cases = {
+        'train --resume': [train, cfg, '--resume', evil],
+        'train load_from': [train, cfg, '--cfg-options', f'load_from={evil}'],
+        'test': [osp.join(ROOT, 'tools', 'test.py'), cfg, evil],
+        'extract_backbone': [osp.join(ROOT, 'tools', 'extract_backbone.py'), evil, out],
+        'convert_official_ckpt': [osp.join(ROOT, 'tools', 'convert_official_ckpt.py'), evil,
+                                  out, '--arch', 'mobilenext_035'],
+    }
+    return {k: v for k, v in cases.items() if osp.isfile(v[0])}
+
+
+def test_command_line_tools_refuse(evil, tmp_path):
+    path, marker = evil
+    cfg = write_classification_run(tmp_path, max_epochs=1, extra='''
+test_dataloader = dict(batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler',
+    shuffle=False), collate_fn=dict(type='default_collate'), dataset=train_dataloader['dataset'])
+test_evaluator = dict(type='TopKAccuracy', topk=(1, ))
+test_cfg = dict()
+custom_imports['imports'].append('mnext_det.evaluation')
+''')
+    cases = _cli_cases(cfg, path, str(tmp_path / 'out.pth'))
+    assert {'train --resume', 'train load_from', 'test'} <= set(cases)
+    for name, argv in cases.items():
+        proc = subprocess.run([sys.executable] + argv + ['--work-dir', str(tmp_path / 'w')]
+                              if name.startswith(('train', 'test')) else [sys.executable] + argv,
+                              capture_output=True, text=True, timeout=180, cwd=ROOT,
+                              env=train_env())
+        assert proc.returncode != 0, name
+        assert f'UnsafeCheckpointError: refused to load {path}' in proc.stderr, (
+            name, proc.stderr[-2000:])
+        assert not osp.exists(marker), name
+        assert not osp.exists(tmp_path / 'out.pth'), name
+
+
+def test_no_second_loader_in_package_or_tools():
+    """Every reader of checkpoints goes through mnext_det.checkpoint."""
+    pattern = re.compile(r'torch\.load\(|pickle\.loads?\(|weights_only\s*=\s*False')
+    offenders = []
+    for top in ('mnext_det', 'tools'):
+        for folder, _, files in os.walk(osp.join(ROOT, top)):
+            for f in files:
+                path = osp.join(folder, f)
+                if f.endswith('.py') and path != osp.join(ROOT, 'mnext_det', 'checkpoint.py'):
+                    text = open(path, encoding='utf-8').read()
+                    offenders += [f'{path}: {m.group(0)}' for m in pattern.finditer(text)]
+    assert not offenders
+
+
+def test_trusted_opt_in_is_explicit(evil, monkeypatch):
+    path, marker = evil
+    ckpt = load_checkpoint_file(path, trusted=True)
+    assert 'state_dict' in ckpt and osp.exists(marker)  # the payload did run
+    os.remove(marker)
+    monkeypatch.setenv('MNEXT_TRUSTED_CHECKPOINTS', '1')
+    create_model('mobilenext_035', num_classes=2, checkpoint=path)
+    assert osp.exists(marker)
+    os.remove(marker)
+    monkeypatch.setenv('MNEXT_TRUSTED_CHECKPOINTS', '0')
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint_file(path)
+
+
+@pytest.mark.parametrize('obj, name', [(HistoryBuffer, 'update'), (HistoryBuffer, '__init__'),
+                                       (np.ndarray, 'tofile')])
+def test_getattr_only_for_history_buffer_statistics(tmp_path, obj, name):
+    path = str(tmp_path / 'getattr.pth')
+    torch.save(dict(x=_Getattr(obj, name)), path)
+    with pytest.raises(UnsafeCheckpointError, match='refused to load'):
+        load_checkpoint_file(path)
+
+
+def test_history_buffer_statistics_load(tmp_path):
+    buf = HistoryBuffer()
+    buf.update(2.0)
+    buf.update(4.0)
+    path = str(tmp_path / 'hub.pth')
+    torch.save(dict(buf=buf, eta=np.float64(1.5)), path)
+    loaded = load_checkpoint_file(path)
+    assert loaded['buf'].mean() == 3.0 and loaded['buf'].current() == 4.0
