@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mnext_det  # noqa: F401  (safe checkpoint loader, registrations)
+from mnext_det.datasets.det_validation import check_detection_data
 from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 
@@ -72,6 +73,8 @@ def build_cfg(args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = build_cfg(args)
+    if 'bbox_head' in cfg.get('model', {}):
+        check_detection_data(cfg)  # clear errors on bad data before building anything
     for change in apply_fault_tolerance(cfg):
         print(f'fault tolerance: {change}', flush=True)
     init_cpu_process_group(cfg)

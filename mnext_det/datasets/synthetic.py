@@ -103,35 +103,39 @@ def _polygon(name: str, cx: float, cy: float, r: float, rot: float) -> List[Tupl
 
 def _draw_object(img: Image.Image, rng: np.random.Generator, name: str,
                  cx: float, cy: float, side: float) -> Tuple[float, float, float, float]:
-    """Draw one object (solid fill, darker outline) and return its tight box."""
-    mask = Image.new('L', img.size, 0)
-    mdraw = ImageDraw.Draw(mask)
+    """Draw one object (shaded fill, darker outline) and return its tight box."""
     r = side / 2
+    # work on the patch around the object only (rotated squares reach 1.2 r)
+    x0, y0 = max(0, int(cx - 1.3 * r) - 2), max(0, int(cy - 1.3 * r) - 2)
+    x1, y1 = min(img.size[0], int(cx + 1.3 * r) + 3), min(img.size[1], int(cy + 1.3 * r) + 3)
+    px, py = cx - x0, cy - y0
+    mask = Image.new('L', (x1 - x0, y1 - y0), 0)
+    mdraw = ImageDraw.Draw(mask)
     if name == 'circle':
-        mdraw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
+        mdraw.ellipse((px - r, py - r, px + r, py + r), fill=255)
     elif name == 'square':
         rot = rng.uniform(0, np.pi / 2)
         c, s = np.cos(rot), np.sin(rot)
         h = r / np.sqrt(2) * 1.2
-        pts = [(cx + x * c - y * s, cy + x * s + y * c)
-               for x, y in ((-h, -h), (h, -h), (h, h), (-h, h))]
-        mdraw.polygon(pts, fill=255)
+        mdraw.polygon([(px + x * c - y * s, py + x * s + y * c)
+                       for x, y in ((-h, -h), (h, -h), (h, h), (-h, h))], fill=255)
     elif name == 'ring':
-        mdraw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
+        mdraw.ellipse((px - r, py - r, px + r, py + r), fill=255)
         ri = 0.55 * r
-        mdraw.ellipse((cx - ri, cy - ri, cx + ri, cy + ri), fill=0)
+        mdraw.ellipse((px - ri, py - ri, px + ri, py + ri), fill=0)
     else:
-        mdraw.polygon(_polygon(name, cx, cy, r, rng.uniform(0, 2 * np.pi)), fill=255)
-    fill = tuple(int(c) for c in rng.integers(0, 256, 3))
-    arr = np.array(img, dtype=np.float32)
+        mdraw.polygon(_polygon(name, px, py, r, rng.uniform(0, 2 * np.pi)), fill=255)
+    fill = np.array(rng.integers(0, 256, 3), dtype=np.float32)
+    patch = np.array(img.crop((x0, y0, x1, y1)), dtype=np.float32)
     m = np.asarray(mask, dtype=np.float32)[..., None] / 255.
-    shade = 1 + rng.uniform(-0.15, 0.15) * np.linspace(-1, 1, img.size[0])[None, :, None]
-    arr = arr * (1 - m) + np.clip(np.array(fill, np.float32) * shade, 0, 255) * m
+    shade = 1 + rng.uniform(-0.15, 0.15) * np.linspace(-1, 1, x1 - x0)[None, :, None]
+    patch = patch * (1 - m) + np.clip(fill * shade, 0, 255) * m
     edge = np.asarray(mask.filter(ImageFilter.FIND_EDGES), dtype=np.float32)[..., None] / 255.
-    arr = arr * (1 - edge) + arr * 0.5 * edge
-    img.paste(Image.fromarray(arr.astype(np.uint8)))
+    patch = patch * (1 - 0.5 * edge)
+    img.paste(Image.fromarray(patch.astype(np.uint8)), (x0, y0))
     ys, xs = np.nonzero(np.asarray(mask))
-    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+    return float(xs.min() + x0), float(ys.min() + y0), float(xs.max() + 1 + x0), \
+        float(ys.max() + 1 + y0)
 
 
 def _iou(a: Sequence[float], b: Sequence[float]) -> float:

@@ -1,0 +1,18 @@
+# Demo: SSDLite-MobileNeXt-0.5 on the built-in shapes dataset. Inherits the
+# demo baseline and changes the backbone and its taps only, exactly as
+# configs/_base_/models/ssdlite_mobilenext.py does for COCO.
+_base_ = './ssdlite_mobilenetv2-050_1xb8-shapes-160.py'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='MobileNeXt',
+        widen_factor=0.5,
+        tap_indices=(13, 20),
+        out_indices=(20, ),
+        norm_cfg={{_base_.norm_cfg}},
+        init_cfg=dict(type='TruncNormal', layer='Conv2d', std=0.03)),
+    neck=dict(
+        in_channels=(288, 1280),
+        out_channels=(288, 1280, 512, 256, 256, 128)),
+    bbox_head=dict(in_channels=(288, 1280, 512, 256, 256, 128)))

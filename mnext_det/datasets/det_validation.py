@@ -1,0 +1,131 @@
+"""Checks of a detection config's data before any training starts.
+
+mmdet reports a missing COCO file, a non-COCO json or a class-count mismatch
+late (first epoch) or cryptically (pycocotools assertions). ``check_detection_data``
+reads only paths and json headers, so ``tools/train.py`` can call it before
+building the runner. Plain python: no mmdet import.
+"""
+import json
+import os.path as osp
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+__all__ = ['check_detection_data', 'check_coco_file', 'DataCheckError']
+
+_VOC_CLASSES_COUNT = 20
+_COCO_KEYS = ('images', 'annotations', 'categories')
+
+
+class DataCheckError(ValueError):
+    """A detection dataset that cannot train or evaluate as configured."""
+
+
+def _join(root: Optional[str], path: str) -> str:
+    return path if not root or osp.isabs(path) else osp.join(root, path)
+
+
+def _leaf_datasets(cfg: Dict, where: str) -> Iterator[Tuple[Dict, str]]:
+    """Yield the concrete dataset configs inside wrappers (Repeat/Concat/...)."""
+    if 'datasets' in cfg:
+        for i, sub in enumerate(cfg['datasets']):
+            yield from _leaf_datasets(sub, f'{where}.datasets[{i}]')
+    elif 'dataset' in cfg:
+        yield from _leaf_datasets(cfg['dataset'], f'{where}.dataset')
+    else:
+        yield cfg, where
+
+
+def check_coco_file(path: str, where: str = 'ann_file') -> List[str]:
+    """Check that ``path`` is a COCO detection json; return its category names."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{where}: annotation file not found: {path}')
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DataCheckError(f'{where}: {path} is not a COCO annotation file '
+                             f'(not valid json: {err})') from None
+    missing = [k for k in _COCO_KEYS if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise DataCheckError(f'{where}: {path} is not a COCO annotation file: '
+                             f'missing top-level key(s) {missing}')
+    if not all(isinstance(data[k], list) for k in _COCO_KEYS):
+        raise DataCheckError(f'{where}: {path}: images, annotations and categories '
+                             'must be lists')
+    names = []
+    for cat in data['categories']:
+        if not isinstance(cat, dict) or 'id' not in cat or 'name' not in cat:
+            raise DataCheckError(f'{where}: {path}: every category needs id and name, '
+                                 f'got {cat!r}')
+        names.append(cat['name'])
+    return names
+
+
+def _check_coco(ds: Dict, where: str) -> Sequence[str]:
+    root = ds.get('data_root') or ''
+    if root and not osp.isdir(root):
+        raise FileNotFoundError(f'{where}.data_root: dataset folder not found: {root}')
+    names = check_coco_file(_join(root, ds.get('ann_file', '')), f'{where}.ann_file')
+    prefix = ds.get('data_prefix', {}).get('img', '')
+    img_dir = _join(root, prefix)
+    if not osp.isdir(img_dir):
+        raise FileNotFoundError(f'{where}.data_prefix.img: image folder not found: {img_dir}')
+    classes = (ds.get('metainfo') or {}).get('classes')
+    if classes is None:
+        return names
+    unknown = [c for c in classes if c not in names]
+    if unknown:
+        raise DataCheckError(f'{where}.metainfo.classes: {unknown} are not categories of '
+                             f'{ds.get("ann_file")} (it has {names})')
+    return classes
+
+
+def _check_voc(ds: Dict, where: str) -> Optional[Sequence[str]]:
+    root = ds.get('data_root') or ''
+    if root and not osp.isdir(root):
+        raise FileNotFoundError(f'{where}.data_root: dataset folder not found: {root}')
+    ann = _join(root, ds.get('ann_file', ''))
+    if not osp.isfile(ann):
+        raise FileNotFoundError(f'{where}.ann_file: image-set file not found: {ann}')
+    sub = _join(root, ds.get('data_prefix', {}).get('sub_data_root', ''))
+    for folder in ('Annotations', 'JPEGImages'):
+        if not osp.isdir(osp.join(sub, folder)):
+            raise FileNotFoundError(f'{where}.data_prefix.sub_data_root: no {folder} '
+                                    f'folder in {sub}')
+    return (ds.get('metainfo') or {}).get('classes')
+
+
+def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) -> None:
+    """Check the datasets and evaluators of a detection config.
+
+    For every ``{split}_dataloader`` present: CocoDataset (files exist, the
+    json is COCO, configured classes are categories of it) and VOCDataset
+    (image set, Annotations and JPEGImages exist); then that the head's
+    ``num_classes`` equals the number of dataset classes, and that a
+    ``CocoMetric``'s ``ann_file`` is a COCO file. Raises
+    ``FileNotFoundError`` or :class:`DataCheckError` naming the config key.
+    """
+    head = cfg.get('model', {}).get('bbox_head') or {}
+    num_classes = head.get('num_classes')
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader or 'dataset' not in loader:
+            continue
+        for ds, where in _leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'):
+            kind = str(ds.get('type', ''))
+            if kind.endswith('CocoDataset'):
+                classes = _check_coco(ds, where)
+            elif kind.endswith('VOCDataset'):
+                classes = _check_voc(ds, where)
+                if classes is None:
+                    classes = [None] * _VOC_CLASSES_COUNT
+            else:
+                continue
+            if num_classes is not None and len(classes) != num_classes:
+                raise DataCheckError(
+                    f'model.bbox_head.num_classes is {num_classes} but {where} has '
+                    f'{len(classes)} classes; set num_classes={len(classes)} or '
+                    'metainfo=dict(classes=...) on the dataset')
+        evaluator = cfg.get(f'{split}_evaluator')
+        for ev in (evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]):
+            if ev and str(ev.get('type', '')).endswith('CocoMetric') and ev.get('ann_file'):
+                check_coco_file(ev['ann_file'], f'{split}_evaluator.ann_file')

@@ -1,0 +1,73 @@
+"""Compare detectors side by side on the same split (the first is the baseline).
+
+    python tools/compare.py CONFIG CKPT [CONFIG CKPT ...] [--work-dirs DIR ...]
+        [--names A B ...] [--out-dir work_dirs/compare] [--cfg-options k=v ...]
+
+Every detector is evaluated on the first detector's test dataset and metric
+(each keeps its own test pipeline and input size). Prints a Markdown table
+(COCO AP/AP50/AP75/APs/APm/APl or VOC mAP, per-class AP, params, MAdds at the
+input size, CPU latency, differences from the baseline) and writes
+compare.json and compare.png into --out-dir. Evaluation progress is logged.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
+from mnext_det.evaluation.comparison import (evaluate_detector, format_markdown,  # noqa: E402
+                                             plot_chart, resolve_work_dir, write_json)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('pairs', nargs='*', help='CONFIG CHECKPOINT pairs')
+    parser.add_argument('--work-dirs', nargs='+', default=[],
+                        help='finished training work dirs (dumped config + last checkpoint)')
+    parser.add_argument('--names', nargs='+', help='labels, in order (default: file names)')
+    parser.add_argument('--out-dir', default='work_dirs/compare')
+    parser.add_argument('--latency-runs', type=int, default=20)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='overrides applied to every config')
+    args = parser.parse_args()
+    if len(args.pairs) % 2:
+        parser.error(f'positional arguments must be CONFIG CHECKPOINT pairs, got {args.pairs}')
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    models = [(args.pairs[i], args.pairs[i + 1]) for i in range(0, len(args.pairs), 2)]
+    models += [resolve_work_dir(d) for d in args.work_dirs]
+    if len(models) < 2:
+        raise SystemExit('compare.py needs at least two detectors '
+                         '(CONFIG CHECKPOINT pairs and/or --work-dirs)')
+    names = args.names or [osp.splitext(osp.basename(c))[0] for c, _ in models]
+    if len(names) != len(models):
+        raise SystemExit(f'--names has {len(names)} labels for {len(models)} detectors')
+    for config, ckpt in models:
+        for path, what in ((config, 'config'), (ckpt, 'checkpoint')):
+            if not osp.isfile(path):
+                raise SystemExit(f'{what} file not found: {path}')
+    baseline = Config.fromfile(models[0][0])
+    if args.cfg_options:
+        baseline.merge_from_dict(args.cfg_options)
+    results = []
+    for i, ((config, ckpt), name) in enumerate(zip(models, names)):
+        print(f'[compare] {i + 1}/{len(models)}: evaluating {name}', flush=True)
+        results.append(evaluate_detector(config, ckpt, name=name, work_dir=args.out_dir,
+                                         dataset_from=baseline, cfg_options=args.cfg_options,
+                                         latency_runs=args.latency_runs))
+    os.makedirs(args.out_dir, exist_ok=True)
+    table = format_markdown(results)
+    write_json(results, osp.join(args.out_dir, 'compare.json'))
+    plot_chart(results, osp.join(args.out_dir, 'compare.png'))
+    print(table)
+    print(f'[compare] wrote {args.out_dir}/compare.json and compare.png')
+
+
+if __name__ == '__main__':
+    main()
