@@ -13,7 +13,10 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.registry import MODELS
 
-__all__ = ['ImageClassifier']
+__all__ = ['ImageClassifier', 'IMAGENET_MEAN', 'IMAGENET_STD']
+
+IMAGENET_MEAN = (123.675, 116.28, 103.53)
+IMAGENET_STD = (58.395, 57.12, 57.375)
 
 
 @MODELS.register_module()
@@ -29,7 +32,10 @@ class ImageClassifier(BaseModel):
             backbone's ``feature_info`` when omitted.
         drop_rate: Dropout before the linear layer. Default: 0.2.
         label_smoothing: Label smoothing of the training loss. Default: 0.0.
-        data_preprocessor: mmengine data preprocessor config.
+        data_preprocessor: mmengine data preprocessor config, used by the
+            Runner path (``inputs`` are ``uint8`` RGB batches). Default:
+            ``ImgDataPreprocessor`` with the ImageNet mean/std (0-255 scale);
+            ``model(images)`` takes already normalised tensors.
         init_cfg: mmengine init config.
     """
 
@@ -41,6 +47,9 @@ class ImageClassifier(BaseModel):
                  label_smoothing: float = 0.0,
                  data_preprocessor: Optional[Dict] = None,
                  init_cfg: Optional[Dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='ImgDataPreprocessor', mean=IMAGENET_MEAN,
+                                     std=IMAGENET_STD)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'num_classes must be an int >= 1, got {num_classes!r}')
