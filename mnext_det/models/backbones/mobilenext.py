@@ -127,6 +127,10 @@ class SandglassBlock(nn.Module):
             self.identity_channels = (
                 out_channels if identity_channels is None else
                 identity_channels)
+        if 0 < self.identity_channels < out_channels:
+            mask = torch.zeros(1, out_channels, 1, 1)
+            mask[:, :self.identity_channels] = 1
+            self.register_buffer('identity_mask', mask, persistent=False)
         # Index of the last depthwise conv in ``conv`` (None for branch B):
         # the authors' SSDLite taps features just before it.
         self.tap_index = None if branch == 'B' else len(layers) - 2
@@ -139,6 +143,11 @@ class SandglassBlock(nn.Module):
     def _residual(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if self.identity_channels == self.out_channels:
             return out + x
+        if torch.compiler.is_compiling() or torch.jit.is_tracing():
+            # Graph capture (ONNX/TFLite export, torch.compile): an in-place
+            # slice add becomes ScatterND plus layout transposes in ONNX
+            # Runtime; a full add of the masked input is one Mul + Add.
+            return out + x * self.identity_mask
         k = self.identity_channels
         out[:, :k] += x[:, :k]
         return out
