@@ -15,11 +15,12 @@ from .distributed import (PEER_FAILURE_EXIT_CODE, CPUAwareDistributedDataParalle
 from .nonfinite import NonFiniteLossError, NonFiniteLossHook
 from .random_state import RandomStateHook, get_random_state, set_random_state
 from .runtime import apply_fault_tolerance
+from .validated_dataset import BadSampleError, ValidatedDataset
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write_bytes', 'atomic_write_text', 'SafeCheckpointHook',
     'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',
-    'apply_fault_tolerance'
+    'apply_fault_tolerance', 'ValidatedDataset', 'BadSampleError'
 ]

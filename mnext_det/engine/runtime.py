@@ -17,6 +17,9 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
       :class:`SafeCheckpointHook` (same arguments);
     - ``custom_hooks``: :class:`RandomStateHook` and
       :class:`NonFiniteLossHook` (``action='stop'``) are added unless present;
+    - ``train_dataloader.dataset`` is wrapped in :class:`ValidatedDataset`
+      with the arguments of ``cfg.sample_validation`` (default
+      ``dict(on_error='raise')``; ``sample_validation=None`` turns it off);
     - without CUDA and with a launcher: gloo and the CPU-aware DDP wrapper.
     """
     changes = []
@@ -32,4 +35,12 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
             custom.append(dict(type=name))
             changes.append(f'custom_hooks: added {name}')
     cfg.custom_hooks = custom
+    validation = cfg.get('sample_validation', {})
+    loader = cfg.get('train_dataloader') or {}
+    dataset = loader.get('dataset')
+    if (validation is not None and validation is not False and dataset is not None
+            and str(dataset.get('type', '')).split('.')[-1] != 'ValidatedDataset'):
+        loader['dataset'] = dict(type='ValidatedDataset', dataset=dataset, **validation)
+        changes.append('train_dataloader.dataset wrapped in ValidatedDataset'
+                       f'({", ".join(f"{k}={v!r}" for k, v in validation.items())})')
     return changes + configure_cpu_distributed(cfg)

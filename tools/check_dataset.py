@@ -1,0 +1,122 @@
+"""Check a COCO, VOC or ImageFolder dataset before training on it.
+
+    python tools/check_dataset.py coco data/coco/annotations/instances_val2017.json data/coco/val2017
+    python tools/check_dataset.py voc data/VOCdevkit/VOC2007 --split trainval
+    python tools/check_dataset.py imagefolder data/imagenet/train --workers 8
+    python tools/check_dataset.py config configs/ssdlite/CONFIG.py --split train
+
+Finds unreadable or truncated images, missing files, CMYK/greyscale/16-bit/
+EXIF-rotated images, boxes with non-positive size or outside the image,
+unknown categories, duplicate ids, images without objects and malformed
+json/xml. Prints counts per kind with the first offenders (``--json`` writes
+every issue). Exit status: 0 when there is no error (no warning either with
+``--strict``), 1 otherwise, 2 for bad arguments.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+from typing import Any, Dict, List, Tuple
+
+from mnext_det.datasets.validation import (VOC_CLASSES, DatasetReport, check_coco,
+                                           check_image_folder, check_voc)
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    sub = parser.add_subparsers(dest='layout', required=True)
+    coco = sub.add_parser('coco', help='COCO json + image folder')
+    coco.add_argument('ann_file')
+    coco.add_argument('img_dir')
+    voc = sub.add_parser('voc', help='one VOC year folder (with Annotations/, JPEGImages/)')
+    voc.add_argument('root')
+    voc.add_argument('--split', default='trainval', help='ImageSets/Main/<split>.txt')
+    voc.add_argument('--classes', help='comma-separated class names or a file with one per '
+                     'line (default: the 20 VOC classes)')
+    folder = sub.add_parser('imagefolder', help='<root>/<class>/<image> folders')
+    folder.add_argument('root')
+    config = sub.add_parser('config', help='the dataset of an mmengine/mmdet config')
+    config.add_argument('config')
+    config.add_argument('--split', default='train', choices=['train', 'val', 'test'])
+    for p in (coco, voc, folder, config):
+        p.add_argument('--no-decode', action='store_true',
+                       help='read image headers and end markers only (faster)')
+        p.add_argument('--skip-images', action='store_true',
+                       help='check annotations only (COCO/VOC)')
+        p.add_argument('--tolerance', type=float, default=1.0,
+                       help='pixels a box may reach past the image border')
+        p.add_argument('--workers', type=int, default=1, help='processes for image checks')
+        p.add_argument('--max-offenders', type=int, default=5, help='offenders shown per kind')
+        p.add_argument('--json', help='write the full report to this file')
+        p.add_argument('--strict', action='store_true', help='warnings fail too')
+    return parser.parse_args(argv)
+
+
+def _classes(value: str) -> Tuple[str, ...]:
+    if osp.isfile(value):
+        with open(value, encoding='utf-8') as f:
+            return tuple(ln.strip() for ln in f if ln.strip())
+    return tuple(c.strip() for c in value.split(',') if c.strip())
+
+
+def _unwrap(dataset: Dict[str, Any]) -> Dict[str, Any]:
+    while 'dataset' in dataset or 'datasets' in dataset:
+        inner = dataset.get('dataset', None) or dataset['datasets']
+        dataset = inner[0] if isinstance(inner, (list, tuple)) else inner
+    return dataset
+
+
+def _prefix(dataset: Dict[str, Any], key: str) -> str:
+    prefix = dataset.get('data_prefix', '')
+    return prefix.get(key, '') if isinstance(prefix, dict) else prefix
+
+
+def check_from_config(args: argparse.Namespace) -> DatasetReport:
+    """Check the dataset that ``args.config`` trains/validates/tests on."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.config)
+    loader = cfg.get(f'{args.split}_dataloader')
+    if not loader or 'dataset' not in loader:
+        raise SystemExit(f'{args.config}: no {args.split}_dataloader.dataset')
+    ds = _unwrap(loader['dataset'])
+    kind = str(ds.get('type', '')).split('.')[-1]
+    root = ds.get('data_root', '') or ''
+    common = dict(decode=not args.no_decode, workers=args.workers)
+    if kind == 'CocoDataset' or str(ds.get('ann_file', '')).endswith('.json'):
+        return check_coco(osp.join(root, ds['ann_file']), osp.join(root, _prefix(ds, 'img')),
+                          check_images=not args.skip_images, tolerance=args.tolerance, **common)
+    if kind in ('VOCDataset', 'XMLDataset'):
+        ann_file = ds['ann_file']
+        voc_root = osp.join(root, _prefix(ds, 'sub_data_root'))
+        classes = (ds.get('metainfo') or {}).get('classes', VOC_CLASSES)
+        return check_voc(voc_root, osp.splitext(osp.basename(ann_file))[0], tuple(classes),
+                         check_images=not args.skip_images, tolerance=args.tolerance, **common)
+    if kind == 'ImageFolderDataset':
+        return check_image_folder(osp.join(root, _prefix(ds, 'img_path')), **common)
+    raise SystemExit(f'{args.config}: cannot check a dataset of type {kind!r} '
+                     '(CocoDataset, VOCDataset, ImageFolderDataset)')
+
+
+def main(argv: List[str]) -> int:
+    args = parse_args(argv)
+    common = dict(decode=not args.no_decode, workers=args.workers)
+    if args.layout == 'coco':
+        report = check_coco(args.ann_file, args.img_dir, check_images=not args.skip_images,
+                            tolerance=args.tolerance, **common)
+    elif args.layout == 'voc':
+        classes = _classes(args.classes) if args.classes else VOC_CLASSES
+        report = check_voc(args.root, args.split, classes, check_images=not args.skip_images,
+                           tolerance=args.tolerance, **common)
+    elif args.layout == 'imagefolder':
+        report = check_image_folder(args.root, **common)
+    else:
+        report = check_from_config(args)
+    print(report.format(args.max_offenders))
+    if args.json:
+        with open(args.json, 'w', encoding='utf-8') as f:
+            json.dump(report.to_dict(), f, indent=1)
+    return 0 if report.ok(strict=args.strict) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
