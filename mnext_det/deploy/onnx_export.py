@@ -1,0 +1,79 @@
+"""Export PyTorch modules to ONNX with preprocessing metadata."""
+import copy
+import json
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+from .fuse import fuse_conv_bn
+
+__all__ = ['METADATA_KEY', 'export_onnx', 'read_metadata']
+
+#: Key of the JSON metadata entry in ``ModelProto.metadata_props``.
+METADATA_KEY = 'mnext_det'
+
+
+def export_onnx(model: nn.Module,
+                file: str,
+                input_shape: Sequence[int] = (1, 3, 224, 224),
+                output_names: Sequence[str] = ('output', ),
+                input_name: str = 'input',
+                dynamic_batch: bool = True,
+                opset: int = 18,
+                fold_bn: bool = True,
+                metadata: Optional[Dict[str, Any]] = None) -> str:
+    """Export ``model`` (on a copy, in eval mode) to an ONNX file.
+
+    Uses ``torch.onnx.export(dynamo=True)``; the graph is checked with
+    ``onnx.checker`` before it is written.
+
+    Args:
+        model: Module mapping one ``(N, 3, H, W)`` tensor to a tensor or a
+            tuple of tensors.
+        file: Output ``.onnx`` path.
+        input_shape: Example input shape; H and W are fixed in the graph.
+        output_names: One name per output.
+        input_name: Name of the graph input. Default: ``'input'``.
+        dynamic_batch: Make the batch dimension dynamic (``batch``); else
+            it is fixed to ``input_shape[0]``. Default: True.
+        opset: ONNX opset (>= 17). Default: 18.
+        fold_bn: Fold BN into convs first (:func:`fuse_conv_bn`). Default: True.
+        metadata: JSON-serialisable dict stored under :data:`METADATA_KEY`
+            (preprocessing, task, classes, post-processing settings).
+
+    Returns:
+        ``file``.
+    """
+    import onnx
+    if opset < 17:
+        raise ValueError(f'opset must be >= 17, got {opset}')
+    if len(input_shape) != 4:
+        raise ValueError(f'input_shape must be (N, C, H, W), got {tuple(input_shape)}')
+    model = copy.deepcopy(model).eval()
+    if fold_bn:
+        fuse_conv_bn(model)
+    example = torch.zeros(*input_shape)
+    dynamic_shapes = ({0: torch.export.Dim('batch', min=1, max=1024)}, ) if dynamic_batch else None
+    with torch.no_grad():
+        with torch.inference_mode(False):
+            program = torch.onnx.export(model, (example, ), input_names=[input_name],
+                                        output_names=list(output_names), opset_version=opset,
+                                        dynamo=True, dynamic_shapes=dynamic_shapes,
+                                        verbose=False)
+    proto = program.model_proto
+    if metadata is not None:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
+    onnx.checker.check_model(proto)
+    onnx.save(proto, file)
+    return file
+
+
+def read_metadata(file: str) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """Return ``(metadata, other_props)`` of an ONNX file written by
+    :func:`export_onnx`; ``metadata`` is ``{}`` if the key is absent."""
+    import onnx
+    proto = onnx.load(file, load_external_data=False)
+    props = {p.key: p.value for p in proto.metadata_props}
+    return json.loads(props.pop(METADATA_KEY, '{}')), props

@@ -1,0 +1,111 @@
+"""Run exported ONNX models with ONNX Runtime: image reading, the
+preprocessing stored in the model's metadata, and detector post-processing."""
+import os.path as osp
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .onnx_export import read_metadata
+from .postprocess import ssd_postprocess
+
+__all__ = ['read_image', 'preprocess', 'OnnxRuntimeModel']
+
+
+def read_image(path: str) -> np.ndarray:
+    """Read an image file as an RGB ``uint8`` array ``(H, W, 3)``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not a readable image (the message names it).
+    """
+    from PIL import Image, UnidentifiedImageError
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image file not found: {path}')
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert('RGB'))
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f'cannot read image {path}: {e}') from None
+
+
+def preprocess(image: np.ndarray, meta: Dict[str, Any]) -> Tuple[np.ndarray, Tuple[float, float]]:
+    """RGB ``uint8`` image -> ``(1, 3, H, W)`` float32 input and the
+    ``(w_scale, h_scale)`` of the resize, following ``meta`` (see
+    :func:`mnext_det.deploy.preprocess_metadata`)."""
+    h, w = meta['input_size']
+    if meta['resize'] == 'stretch':
+        import cv2
+        resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+        scale = (w / image.shape[1], h / image.shape[0])
+    elif meta['resize'] == 'shorter_side_center_crop':
+        from PIL import Image
+        size = meta['resize_size']
+        ih, iw = image.shape[:2]
+        if ih <= iw:
+            nh, nw = size, int(size * iw / ih)
+        else:
+            nh, nw = int(size * ih / iw), size
+        resized = np.asarray(Image.fromarray(image).resize((nw, nh), Image.BICUBIC))
+        top, left = int(round((nh - h) / 2.)), int(round((nw - w) / 2.))
+        resized = resized[top:top + h, left:left + w]
+        scale = (nw / iw, nh / ih)
+    else:
+        raise ValueError(f"unknown resize {meta['resize']!r} in the model metadata")
+    if meta['color'] == 'BGR':
+        resized = resized[..., ::-1]
+    x = (resized.astype(np.float32) - np.float32(meta['mean'])) / np.float32(meta['std'])
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None]), scale
+
+
+class OnnxRuntimeModel:
+    """An exported model in an ONNX Runtime CPU session.
+
+    Args:
+        file: ``.onnx`` file from ``tools/deploy/export.py``.
+        num_threads: Intra-op threads (None: ONNX Runtime's default).
+        profile_prefix: Write ONNX Runtime's per-op profile with this prefix.
+    """
+
+    def __init__(self, file: str, num_threads: Optional[int] = None,
+                 profile_prefix: Optional[str] = None) -> None:
+        import onnxruntime as ort
+        if not osp.isfile(file):
+            raise FileNotFoundError(f'ONNX file not found: {file}')
+        options = ort.SessionOptions()
+        if num_threads is not None:
+            options.intra_op_num_threads = num_threads
+            options.inter_op_num_threads = 1
+        if profile_prefix is not None:
+            options.enable_profiling = True
+            options.profile_file_prefix = profile_prefix
+        self.session = ort.InferenceSession(file, options, providers=['CPUExecutionProvider'])
+        self.meta, _ = read_metadata(file)
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def __call__(self, x: np.ndarray) -> List[np.ndarray]:
+        """Raw outputs for a preprocessed ``(N, 3, H, W)`` float32 batch."""
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(x, np.float32)})
+
+    def classify(self, image: np.ndarray, topk: int = 5) -> List[Tuple[int, float]]:
+        """``topk`` (class index, softmax probability) pairs for one RGB image."""
+        x, _ = preprocess(image, self.meta)
+        logits = self(x)[0][0].astype(np.float64)
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        top = np.argsort(-probs)[:topk]
+        return [(int(i), float(probs[i])) for i in top]
+
+    def detect(self, image: np.ndarray) -> Dict[str, np.ndarray]:
+        """Detections (``bboxes`` in image pixels, ``scores``, ``labels``)
+        for one RGB image, post-processed with the settings in the metadata."""
+        if self.meta.get('task') != 'detector':
+            raise ValueError(f"{self.meta.get('task')!r} model: detect() needs a detector export")
+        x, scale = preprocess(image, self.meta)
+        boxes, scores = self(x)
+        return ssd_postprocess(boxes[0], scores[0], scale_factor=scale,
+                               **self.meta['postprocess'])
+
+    def class_names(self) -> Sequence[str]:
+        """Class names stored at export (empty if none)."""
+        return self.meta.get('classes', [])
