@@ -60,7 +60,10 @@ def _launch_two_ranks(cfg: str, work: str):
     return procs
 
 
-@pytest.mark.parametrize('sig, bound_s', [(signal.SIGKILL, 20), (signal.SIGSTOP, 15 + 20)])
+@pytest.mark.parametrize('sig, bound_s', [
+    (signal.SIGKILL, 20),
+    pytest.param(signal.SIGSTOP, 15 + 20, marks=pytest.mark.slow),  # hung: waits the timeout
+])
 def test_other_rank_exits_within_bound_when_one_dies_or_hangs(tmp_path, sig, bound_s):
     timeout_s = 15
     cfg = write_classification_run(
