@@ -133,6 +133,7 @@ class ImageFolderDataset(BaseDataset):
             raise ValueError(f'num_classes must be an int >= 1 or None, got {num_classes!r}')
         self.class_spec = classes
         self.expected_num_classes = num_classes
+        self.num_skipped = 0  # files skipped for their extension, set by load_data_list
         super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix,
                          pipeline=list(pipeline), **kwargs)
 

@@ -130,4 +130,3 @@ class PackClsInputs:
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}()'
-
