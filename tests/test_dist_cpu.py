@@ -1,7 +1,6 @@
 """Multi-process CPU training (gloo): ``tools/dist_train.sh CONFIG 2`` trains
 one synchronized model, and when a rank dies or hangs the other exits with a
 clear message within the configured bound."""
-import os
 import os.path as osp
 import signal
 import socket

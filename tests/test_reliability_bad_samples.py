@@ -2,7 +2,6 @@
 sample is a clear error naming the file, or is skipped and counted."""
 import json
 import os.path as osp
-import shutil
 
 import pytest
 

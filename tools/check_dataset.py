@@ -1,6 +1,7 @@
 """Check a COCO, VOC or ImageFolder dataset before training on it.
 
-    python tools/check_dataset.py coco data/coco/annotations/instances_val2017.json data/coco/val2017
+    python tools/check_dataset.py coco data/coco/annotations/instances_val2017.json \
+        data/coco/val2017
     python tools/check_dataset.py voc data/VOCdevkit/VOC2007 --split trainval
     python tools/check_dataset.py imagefolder data/imagenet/train --workers 8
     python tools/check_dataset.py config configs/ssdlite/CONFIG.py --split train

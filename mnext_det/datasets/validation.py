@@ -284,7 +284,8 @@ def parse_coco(data: Any, ann_file: str, img_dir: str = '',
                                 f'{sorted(cat_ids, key=str)[:20]}'))
         box = ann['bbox']
         if not (isinstance(box, (list, tuple)) and len(box) == 4):
-            issues.append(Issue('bad_box', img['path'], f'{name}: bbox {box!r} is not [x, y, w, h]'))
+            issues.append(Issue('bad_box', img['path'],
+                                f'{name}: bbox {box!r} is not [x, y, w, h]'))
             continue
         try:
             x, y, w, h = (float(v) for v in box)
@@ -422,7 +423,8 @@ def check_voc(root: str, split: str = 'trainval', classes: Sequence[str] = VOC_C
         ids = [ln.split()[0] for ln in f if ln.strip()]
     for img_id, n in Counter(ids).items():
         if n > 1:
-            report.issues.append(Issue('duplicate_id', split_file, f'id {img_id} appears {n} times'))
+            report.issues.append(Issue('duplicate_id', split_file,
+                                       f'id {img_id} appears {n} times'))
     records = []
     for img_id in dict.fromkeys(ids):
         xml_path = osp.join(root, 'Annotations', f'{img_id}.xml')

@@ -11,7 +11,16 @@ from mmengine.registry import HOOKS
 
 from .atomic_io import TMP_SUFFIX, atomic_write_text
 
-__all__ = ['SafeCheckpointHook']
+__all__ = ['SafeCheckpointHook', 'read_last_checkpoint']
+
+
+def read_last_checkpoint(work_dir: str) -> str:
+    """The path ``work_dir/last_checkpoint`` names, or a note saying why none."""
+    path = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(path):
+        return 'none (no checkpoint saved yet)'
+    with open(path) as f:
+        return f.read().strip() or 'none (empty last_checkpoint)'
 
 
 @HOOKS.register_module()

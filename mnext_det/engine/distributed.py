@@ -23,6 +23,8 @@ from mmengine.dist import get_rank, is_distributed
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
 
+from .checkpoint_hook import read_last_checkpoint
+
 __all__ = [
     'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE'
@@ -30,9 +32,10 @@ __all__ = [
 
 PEER_FAILURE_EXIT_CODE = 3
 DEFAULT_TIMEOUT_S = 1800
-_PEER_FAILURE_TEXT = ('connection reset', 'connection closed', 'connection refused',
-                      'broken pipe', 'timed out', 'timeout', 'socket', 'peer',
-                      'nccl', 'gloo', 'processgroup')
+# gloo raises plain RuntimeErrors from its transport ("[.../gloo/transport/tcp/pair.cc]
+# Read error ... Connection reset by peer", "... Timed out waiting 15000ms ...").
+_PEER_FAILURE_TEXT = ('gloo', 'nccl', 'processgroup', 'connection reset', 'connection closed',
+                      'broken pipe')
 
 
 @MODEL_WRAPPERS.register_module()
@@ -107,8 +110,7 @@ def exit_on_peer_failure(runner) -> Iterator[None]:
         if not (is_distributed() and is_peer_failure(exc)):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ''
-        last = os.path.join(runner.work_dir, 'last_checkpoint')
-        last = open(last).read().strip() if os.path.isfile(last) else 'none yet'
+        last = read_last_checkpoint(runner.work_dir)
         msg = (f'[rank {get_rank()}] distributed training stopped at epoch {runner.epoch + 1}, '
                f'iteration {runner.iter + 1}: lost contact with another rank (it died, or '
                f'did not answer within env_cfg.dist_cfg.timeout). {type(exc).__name__}: '

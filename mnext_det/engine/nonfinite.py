@@ -1,6 +1,5 @@
 """``NonFiniteLossHook``: stop (or skip the step) when the loss is NaN/inf."""
 import functools
-import os.path as osp
 from typing import Any, Dict, List, Optional
 
 import torch
@@ -9,6 +8,8 @@ from mmengine.dist import is_distributed
 from mmengine.hooks import Hook
 from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 from mmengine.registry import HOOKS
+
+from .checkpoint_hook import read_last_checkpoint
 
 __all__ = ['NonFiniteLossHook', 'NonFiniteLossError']
 
@@ -109,7 +110,7 @@ class NonFiniteLossHook(Hook):
             runner.logger.warning(f'non-finite {what} at {where} ({terms}): update skipped '
                                   f'({self.skipped} skipped so far)')
             return
-        last = _last_checkpoint(runner)
+        last = read_last_checkpoint(runner.work_dir)
         reason = (f'{self._consecutive} non-finite iterations in a row, the last: {what}'
                   if self.action == 'skip' else f'non-finite {what}')
         raise NonFiniteLossError(
@@ -127,23 +128,19 @@ def _any_rank_nonfinite(loss: torch.Tensor) -> bool:
 
 
 def _nonfinite_grads(wrapper: OptimWrapper, names: Dict[int, str]) -> List[str]:
-    bad = []
-    for group in wrapper.optimizer.param_groups:
-        for i, p in enumerate(group['params']):
-            if p.grad is not None and not torch.isfinite(p.grad).all():
-                bad.append(names.get(id(p), f'param {i} of a group'))
-    return bad
+    params = [p for group in wrapper.optimizer.param_groups for p in group['params']
+              if p.grad is not None]
+    if not params:
+        return []
+    device = params[0].grad.device
+    finite = torch.stack([torch.isfinite(p.grad).all().to(device) for p in params])
+    if bool(finite.all()):  # one device sync per step
+        return []
+    return [names.get(id(p), f'parameter {i}') for i, (p, ok) in enumerate(zip(params, finite))
+            if not ok]
 
 
 def _as_float(value: Any) -> float:
     if isinstance(value, torch.Tensor):
         return float(value.detach().float().mean())
     return float(value)
-
-
-def _last_checkpoint(runner) -> str:
-    path = osp.join(runner.work_dir, 'last_checkpoint')
-    if osp.isfile(path):
-        with open(path) as f:
-            return f.read().strip() or 'none (empty last_checkpoint)'
-    return 'none (no checkpoint saved yet)'

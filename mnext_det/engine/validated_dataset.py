@@ -50,7 +50,8 @@ class ValidatedDataset:
                  max_consecutive_bad: int = 50,
                  lazy_init: bool = False) -> None:
         if on_error not in ('raise', 'skip'):
-            raise ValueError(f"ValidatedDataset: on_error must be 'raise' or 'skip', got {on_error!r}")
+            raise ValueError("ValidatedDataset: on_error must be 'raise' or 'skip', "
+                             f'got {on_error!r}')
         self.dataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
         self.on_error = on_error
         self.tolerance = tolerance
