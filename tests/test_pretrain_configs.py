@@ -56,6 +56,7 @@ def test_in1k_config_builds_with_expected_params(config):
     assert sum(p.numel() for p in model.parameters()) == PARAMS[name]
 
 
+@pytest.mark.filterwarnings('ignore:Detected call of `scheduler.step')
 def test_optimizer_and_lr_schedule(data_root, tmp_path):
     runner = _runner(osp.join(ROOT, 'configs/imagenet/mobilenext-100_8xb64-210e_in1k.py'),
                      data_root, tmp_path)
@@ -96,7 +97,7 @@ def test_ema_weights_are_validated_and_saved(data_root, tmp_path):
                           base=osp.join(ROOT, 'configs/imagenet',
                                         'mobilenext-100_8xb64-210e-ema_in1k.py'))
     cfg = Config.fromfile(config)
-    assert cfg.custom_hooks[0].momentum == pytest.approx(1 - 0.9998)
+    assert cfg.custom_hooks[1].momentum == pytest.approx(1 - 0.9998)
     cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     runner.train()

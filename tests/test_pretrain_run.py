@@ -162,6 +162,14 @@ def test_evaluate_checkpoint_and_official_format(small_run):
     assert _test_metrics(config, tmp / 'eval_official', model=model) == ours
 
 
+def test_test_data_with_other_class_order_is_refused(small_run):
+    tmp, config, _ = small_run
+    ckpt = str(tmp / 'first' / 'epoch_2.pth')
+    with pytest.raises(ValueError, match=r"first difference at index 0: 'red' vs 'blue'"):
+        _runner(config, tmp / 'eval_reordered', load_from=ckpt,
+                test_dataloader=dict(dataset=dict(classes=['red', 'green', 'blue']))).test()
+
+
 def test_train_resume_test_tools_without_mmcv_and_mmdet(small_run):
     """tools/train.py, --resume and tools/test.py in one process that cannot
     import mmcv or mmdet."""

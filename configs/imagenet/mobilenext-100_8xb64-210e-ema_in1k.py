@@ -4,6 +4,7 @@
 _base_ = './mobilenext-100_8xb64-210e_in1k.py'
 
 custom_hooks = [
+    dict(type='ClassListCheckHook'),
     dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=2e-4,
          update_buffers=True, priority='ABOVE_NORMAL'),
 ]

@@ -1,4 +1,5 @@
 """Evaluation metrics."""
 from .accuracy import TopKAccuracy, label_rank
+from .class_check import ClassListCheckHook
 
-__all__ = ['TopKAccuracy', 'label_rank']
+__all__ = ['TopKAccuracy', 'label_rank', 'ClassListCheckHook']

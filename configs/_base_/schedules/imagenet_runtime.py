@@ -15,6 +15,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
+# Val/test data must list the classes in the order the model was trained on.
+custom_hooks = [dict(type='ClassListCheckHook')]
+
 env_cfg = dict(
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

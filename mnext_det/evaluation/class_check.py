@@ -1,0 +1,62 @@
+"""Refuse to evaluate with a class list that differs from the trained one."""
+from typing import Optional, Sequence, Tuple
+
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+__all__ = ['ClassListCheckHook']
+
+
+@HOOKS.register_module()
+class ClassListCheckHook(Hook):
+    """Check before every val/test epoch that the dataset's ``classes`` equal,
+    in order, those the model was trained on: the loaded checkpoint's
+    ``meta.dataset_meta.classes`` (written by mmengine's Runner), or the
+    training dataset's during training.
+
+    A class list in another order (e.g. a hand-written list for a flat val
+    folder) would map every label to the wrong output and report a silently
+    wrong accuracy; this raises ``ValueError`` instead.
+    """
+    priority = 'LOW'
+
+    def __init__(self) -> None:
+        self.reference: Optional[Tuple[str, ...]] = None
+        self.source = ''
+
+    def before_train(self, runner) -> None:
+        """Take the training classes as the reference."""
+        self._set(_classes(runner.train_dataloader.dataset), 'the training dataset')
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Take the checkpoint's training classes as the reference."""
+        meta = (checkpoint.get('meta') or {}).get('dataset_meta') or {}
+        self._set(meta.get('classes'), 'the checkpoint (meta.dataset_meta.classes)')
+
+    def before_val_epoch(self, runner) -> None:
+        self._check(runner.val_dataloader.dataset, 'val_dataloader')
+
+    def before_test_epoch(self, runner) -> None:
+        self._check(runner.test_dataloader.dataset, 'test_dataloader')
+
+    def _set(self, classes: Optional[Sequence[str]], source: str) -> None:
+        if classes:
+            self.reference, self.source = tuple(classes), source
+
+    def _check(self, dataset, name: str) -> None:
+        classes = _classes(dataset)
+        if self.reference is None or classes is None or tuple(classes) == self.reference:
+            return
+        ref, got = self.reference, tuple(classes)
+        diff = next((i for i, (a, b) in enumerate(zip(ref, got)) if a != b), min(len(ref),
+                                                                                   len(got)))
+        raise ValueError(
+            f'{name}.dataset has {len(got)} classes that differ from the {len(ref)} of '
+            f'{self.source} (first difference at index {diff}: '
+            f'{got[diff] if diff < len(got) else None!r} vs '
+            f'{ref[diff] if diff < len(ref) else None!r}); label indices would not match '
+            "the model's outputs. Use the training class list (classes='train').")
+
+
+def _classes(dataset) -> Optional[Sequence[str]]:
+    return getattr(dataset, 'metainfo', {}).get('classes')
