@@ -48,8 +48,8 @@ class ClassListCheckHook(Hook):
         if self.reference is None or classes is None or tuple(classes) == self.reference:
             return
         ref, got = self.reference, tuple(classes)
-        diff = next((i for i, (a, b) in enumerate(zip(ref, got)) if a != b), min(len(ref),
-                                                                                   len(got)))
+        diff = next((i for i, (a, b) in enumerate(zip(ref, got)) if a != b),
+                    min(len(ref), len(got)))
         raise ValueError(
             f'{name}.dataset has {len(got)} classes that differ from the {len(ref)} of '
             f'{self.source} (first difference at index {diff}: '
