@@ -96,6 +96,8 @@ def _cli_cases(cfg: str, evil: str, out: str):
         'extract_backbone': [osp.join(ROOT, 'tools', 'extract_backbone.py'), evil, out],
         'convert_official_ckpt': [osp.join(ROOT, 'tools', 'convert_official_ckpt.py'), evil,
                                   out, '--arch', 'mobilenext_035'],
+        'deploy/export': [osp.join(ROOT, 'tools', 'deploy', 'export.py'), 'mobilenext_035',
+                          '--checkpoint', evil, '--out', out],
     }
     return {k: v for k, v in cases.items() if osp.isfile(v[0])}
 
@@ -121,6 +123,34 @@ custom_imports['imports'].append('mnext_det.evaluation')
             name, proc.stderr[-2000:])
         assert not osp.exists(marker), name
         assert not osp.exists(tmp_path / 'out.pth'), name
+
+
+def _run_tool(argv, marker, evil):
+    proc = subprocess.run([sys.executable] + argv, capture_output=True, text=True, timeout=300,
+                          cwd=ROOT, env=train_env())
+    assert proc.returncode != 0, argv
+    assert f'UnsafeCheckpointError: refused to load {evil}' in proc.stderr, proc.stderr[-2000:]
+    assert not osp.exists(marker)
+
+
+@pytest.mark.slow
+def test_detection_tools_refuse(evil, tmp_path):
+    """tools/compare.py and tools/infer.py on a real SSDLite config and data."""
+    pytest.importorskip('mmdet')
+    from mnext_det.datasets.synthetic import SyntheticConfig, generate_shapes_dataset
+    path, marker = evil
+    data = str(tmp_path / 'shapes') + '/'
+    generate_shapes_dataset(data, SyntheticConfig(num_train=2, num_val=2, image_size=160,
+                                                  max_objects=2), progress=False)
+    config = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-shapes-160.py')
+    compare = osp.join(ROOT, 'tools', 'compare.py')
+    _run_tool([compare, config, path, config, path, '--out-dir', str(tmp_path / 'cmp'),
+               '--cfg-options', f'test_dataloader.dataset.data_root={data}',
+               f'test_evaluator.ann_file={data}annotations/instances_val.json'], marker, path)
+    image = osp.join(data, 'VOC2007', 'JPEGImages', sorted(os.listdir(
+        osp.join(data, 'VOC2007', 'JPEGImages')))[0])
+    _run_tool([osp.join(ROOT, 'tools', 'infer.py'), config, path, image, '--out-dir',
+               str(tmp_path / 'infer')], marker, path)
 
 
 def test_no_second_loader_in_package_or_tools():
