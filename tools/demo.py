@@ -75,6 +75,7 @@ def run_train(config: str, work_dir: str, tag: str) -> None:
         tail: List[str] = []
         for line in proc.stdout:
             logf.write(line)
+            logf.flush()
             tail = (tail + [line])[-40:]
             if _PROGRESS.search(line):
                 print(f'  [{tag}] {line.rstrip().split(" - INFO - ")[-1][:220]}', flush=True)

@@ -12,6 +12,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mnext_det  # noqa: F401  (safe checkpoint loader, registrations)
+from mnext_det.datasets.det_validation import check_detection_data
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,6 +45,8 @@ def main() -> None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if 'bbox_head' in cfg.get('model', {}):
+        check_detection_data(cfg, splits=('test', ))
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.out is not None:

@@ -23,7 +23,7 @@ data_root = 'data/shapes/'
 classes = ('circle', 'square', 'triangle', 'star', 'cross', 'ring')
 metainfo = dict(classes=classes)
 input_size = 160
-max_epochs = 12
+max_epochs = 4
 
 model = dict(
     backbone=dict(widen_factor=0.5),
@@ -82,7 +82,7 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=1)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(type='CosineAnnealingLR', begin=0, T_max=max_epochs, end=max_epochs,
-         by_epoch=True, eta_min=0)
+         by_epoch=True, eta_min=0, convert_to_iter_based=True)
 ]
 optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=1e-4),

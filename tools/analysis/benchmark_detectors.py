@@ -79,8 +79,7 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict:
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     from mmdet.registry import MODELS
-    model = MODELS.build(cfg.model)
-    model.init_weights()
+    model = MODELS.build(cfg.model)  # default init: speed does not depend on weights
     size = input_size_of(cfg)
     num_classes = cfg.model.bbox_head.num_classes
     optim = build_optim_wrapper(model, dict(type='OptimWrapper', optimizer=dict(
