@@ -65,7 +65,9 @@ def main() -> None:
         draw_detections(img, pred.bboxes.cpu().numpy(), pred.labels.cpu().numpy(),
                         pred.scores.cpu().numpy(), classes, args.score_thr).save(out)
         found = ', '.join(f'{classes[int(l)]} {float(s):.2f}'
-                          for l, s in zip(pred.labels[keep], pred.scores[keep]))
+                          for l, s in zip(pred.labels[keep][:5], pred.scores[keep][:5]))
+        if int(keep.sum()) > 5:
+            found += ', ...'
         print(f'[{i + 1}/{len(files)}] {file}: {int(keep.sum())} boxes ({found}) -> {out}',
               flush=True)
 
