@@ -1,13 +1,17 @@
-"""Build the model to export from a model name or a config, plus a checkpoint."""
+"""Build the model to export (a model name or a config, plus a checkpoint)
+and the graph module, output names and metadata to export it with."""
 import os.path as osp
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+import torch
 import torch.nn as nn
 
 from ..checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_strict
 from ..models.factory import create_model, list_models
+from .detector import SSDExportWrapper
 
-__all__ = ['build_model', 'preprocess_metadata']
+__all__ = ['build_model', 'preprocess_metadata', 'prepare_export', 'detect_task',
+           'default_input_size', 'class_names']
 
 IMAGENET_MEAN = [123.675, 116.28, 103.53]
 IMAGENET_STD = [58.395, 57.12, 57.375]
@@ -75,3 +79,98 @@ def preprocess_metadata(module: nn.Module, input_size: Tuple[int, int],
         meta.update(resize='shorter_side_center_crop', interpolation='bicubic',
                     resize_size=int(round(input_size[0] / 0.875)))
     return meta
+
+
+class _Backbone(nn.Module):
+    """A backbone's tuple of feature maps as the graph outputs."""
+
+    def __init__(self, backbone: nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        return tuple(self.backbone(x))
+
+
+def detect_task(module: nn.Module) -> str:
+    """``'detector'`` for mmdet detectors with a ``bbox_head``, else
+    ``'classifier'``."""
+    return 'detector' if hasattr(module, 'bbox_head') else 'classifier'
+
+
+def default_input_size(cfg: Optional[Any], task: str) -> Tuple[int, int]:
+    """``(H, W)`` of the config's test ``Resize`` (detectors) or 224."""
+    if cfg is not None and task == 'detector':
+        pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline', [])
+        for step in pipeline:
+            if step.get('type') == 'Resize' and 'scale' in step:
+                w, h = step['scale']
+                return int(h), int(w)
+        return 320, 320
+    return 224, 224
+
+
+def class_names(cfg: Optional[Any]) -> List[str]:
+    """Class names of the config's test dataset (metainfo or the dataset
+    class's METAINFO); empty when unknown."""
+    if cfg is None:
+        return []
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    while 'dataset' in dataset:  # wrappers such as RepeatDataset
+        dataset = dataset['dataset']
+    classes = dataset.get('metainfo', {}).get('classes')
+    if classes is None and 'type' in dataset:
+        from mmengine.registry import DATASETS, init_default_scope
+        init_default_scope(cfg.get('default_scope', 'mmdet'))
+        dataset_cls = DATASETS.get(dataset['type'])
+        if dataset_cls is None and cfg.get('default_scope', 'mmdet') == 'mmdet':
+            from mmdet.registry import DATASETS as MMDET_DATASETS
+            from mmdet.utils import register_all_modules
+            register_all_modules(init_default_scope=False)
+            dataset_cls = MMDET_DATASETS.get(dataset['type'])
+        classes = getattr(dataset_cls, 'METAINFO', {}).get('classes')
+    return list(classes or [])
+
+
+def prepare_export(module: nn.Module,
+                   cfg: Optional[Any] = None,
+                   task: str = 'auto',
+                   input_size: Optional[Tuple[int, int]] = None,
+                   name: str = '') -> Tuple[nn.Module, Tuple[str, ...], Dict[str, Any]]:
+    """Return ``(graph_module, output_names, metadata)`` for
+    :func:`export_onnx`.
+
+    Args:
+        module: Classifier (``ImageClassifier``) or mmdet detector, eval mode.
+        cfg: Its config, if built from one (classes, test input size).
+        task: ``'classifier'``, ``'detector'``, ``'backbone'`` or ``'auto'``.
+        input_size: ``(H, W)``; default from :func:`default_input_size`.
+        name: Model name or config path, stored in the metadata.
+    """
+    if task == 'auto':
+        task = detect_task(module)
+    if task not in ('classifier', 'detector', 'backbone'):
+        raise ValueError(f"task must be 'auto', 'classifier', 'detector' or 'backbone', "
+                         f'got {task!r}')
+    if task == 'detector' and detect_task(module) != 'detector':
+        raise ValueError(f'task=detector but {type(module).__name__} has no bbox_head')
+    input_size = tuple(input_size or default_input_size(cfg, task))
+    module.eval()
+    meta = preprocess_metadata(module, input_size, task)
+    meta.update(model=name, torch_version=torch.__version__)
+    backbone = getattr(module, 'backbone', None)
+    if backbone is not None and hasattr(backbone, 'identity_tensor_multiplier'):
+        meta['identity_tensor_multiplier'] = backbone.identity_tensor_multiplier
+    if task == 'detector':
+        wrapper = SSDExportWrapper(module, input_size)
+        meta.update(postprocess=wrapper.postprocess_config(), classes=class_names(cfg))
+        return wrapper, ('boxes', 'scores'), meta
+    if task == 'backbone':
+        if backbone is None:
+            raise ValueError(f'{type(module).__name__} has no backbone to export')
+        graph = _Backbone(backbone)
+        with torch.no_grad():
+            num_outputs = len(graph(torch.zeros(1, 3, *input_size)))
+        return graph, tuple(f'feat{i}' for i in range(num_outputs)), meta
+    meta['classes'] = class_names(cfg)
+    return module, ('logits', ), meta

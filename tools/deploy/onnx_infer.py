@@ -1,0 +1,82 @@
+"""Run an exported ONNX model on images with ONNX Runtime.
+
+    python tools/deploy/onnx_infer.py MODEL.onnx IMAGE [IMAGE ...]
+        [--out-dir work_dirs/onnx_infer] [--score-thr 0.3] [--topk 5]
+        [--threads N]
+
+Detectors: prints the detections above --score-thr and writes
+OUT_DIR/<image name>.png with the boxes drawn. Classifiers: prints the top-k
+classes. Preprocessing and post-processing settings come from the model's
+metadata (written by tools/deploy/export.py). An unreadable image stops the
+run with a message naming it.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mnext_det.deploy import OnnxRuntimeModel, read_image  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('model', help='.onnx file from tools/deploy/export.py')
+    parser.add_argument('images', nargs='+')
+    parser.add_argument('--out-dir', default='work_dirs/onnx_infer')
+    parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--threads', type=int)
+    return parser.parse_args()
+
+
+def draw(image: np.ndarray, dets: dict, names: list, score_thr: float, file: str) -> None:
+    """Write ``image`` with the boxes scoring above ``score_thr``."""
+    from PIL import Image, ImageDraw
+    canvas = Image.fromarray(image)
+    pen = ImageDraw.Draw(canvas)
+    for box, score, label in zip(dets['bboxes'], dets['scores'], dets['labels']):
+        if score <= score_thr:
+            continue
+        text = f'{names[label] if label < len(names) else label} {score:.2f}'
+        pen.rectangle([float(v) for v in box], outline=(255, 0, 0), width=2)
+        pen.text((float(box[0]) + 2, float(box[1]) + 2), text, fill=(255, 0, 0))
+    canvas.save(file)
+
+
+def main() -> None:
+    args = parse_args()
+    try:
+        model = OnnxRuntimeModel(args.model, num_threads=args.threads)
+        images = [(path, read_image(path)) for path in args.images]
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f'error: {e}')
+    names = list(model.class_names())
+    task = model.meta.get('task')
+    if task == 'detector':
+        os.makedirs(args.out_dir, exist_ok=True)
+    for path, image in images:
+        if task == 'detector':
+            dets = model.detect(image)
+            keep = dets['scores'] > args.score_thr
+            print(f'{path}: {int(keep.sum())} detections above {args.score_thr}')
+            for box, score, label in zip(dets['bboxes'][keep], dets['scores'][keep],
+                                         dets['labels'][keep]):
+                name = names[label] if label < len(names) else str(label)
+                print(f'  {name:>16s} {score:.3f} [{", ".join(f"{v:.1f}" for v in box)}]')
+            out = osp.join(args.out_dir, osp.splitext(osp.basename(path))[0] + '.png')
+            draw(image, dets, names, args.score_thr, out)
+            print(f'  wrote {out}')
+        elif task == 'classifier':
+            top = model.classify(image, args.topk)
+            print(f'{path}: ' + ', '.join(
+                f'{names[i] if i < len(names) else i}: {p:.3f}' for i, p in top))
+        else:
+            sys.exit(f'error: {args.model} is a {task!r} export; onnx_infer runs '
+                     'classifiers and detectors')
+
+
+if __name__ == '__main__':
+    main()
