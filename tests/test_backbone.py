@@ -211,6 +211,7 @@ def test_with_cp_same_result_and_grads():
 @pytest.mark.parametrize('kwargs,match', [
     (dict(widen_factor=0), 'widen_factor'),
     (dict(widen_factor=-1.0), 'widen_factor'),
+    (dict(widen_factor=float('inf')), 'finite'),
     (dict(identity_tensor_multiplier=0), r'identity_tensor_multiplier must be in \(0, 1\]'),
     (dict(identity_tensor_multiplier=1.5), r'identity_tensor_multiplier must be in \(0, 1\]'),
     (dict(out_indices=(21, )), r'out_indices .*\[0, 20\]'),

@@ -162,10 +162,6 @@ def test_backbone_arguments_build_a_consistent_network_or_fail_clearly(
     assert not any(frozen)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason='MobileNeXt accepts widen_factor=nan (nan <= 0 is False) and fails '
-                   'later with "cannot convert float NaN to integer"; found by the property '
-                   'test above. Drop this marker once widen_factor is checked with isfinite.')
 def test_nan_widen_factor_names_the_argument():
     with pytest.raises(ValueError) as e:
         MobileNeXt(widen_factor=float('nan'))

@@ -227,9 +227,9 @@ class MobileNeXt(BaseModule):
                  with_cp: bool = False,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg)
-        if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
+        if not isinstance(widen_factor, (int, float)) or not 0 < widen_factor < math.inf:
             raise ValueError(
-                f'widen_factor must be a number > 0, got {widen_factor!r}')
+                f'widen_factor must be a finite number > 0, got {widen_factor!r}')
         if not isinstance(identity_tensor_multiplier,
                           (int, float)) or not 0 < identity_tensor_multiplier <= 1:
             raise ValueError('identity_tensor_multiplier must be in (0, 1], '
