@@ -69,7 +69,8 @@ def calibrate(model: torch.nn.Module, forward, images, size: int, seed: int = 0)
     model.train()
     with torch.no_grad():
         forward(x)
-    return model.eval()
+    model.eval()
+    return model
 
 
 def mmdet_mobilenetv2_classifier():

@@ -50,7 +50,8 @@ def export_onnx(model: nn.Module,
         raise ValueError(f'opset must be >= 17, got {opset}')
     if len(input_shape) != 4:
         raise ValueError(f'input_shape must be (N, C, H, W), got {tuple(input_shape)}')
-    model = copy.deepcopy(model).eval()
+    model = copy.deepcopy(model)
+    model.eval()  # some mmdet backbones return None from train()
     if fold_bn:
         fuse_conv_bn(model)
     example = torch.zeros(*input_shape)

@@ -27,7 +27,8 @@ def export_tflite(model: nn.Module, file: str, input_shape: Sequence[int] = (1, 
         import litert_torch
     except ImportError as e:
         raise ImportError('TFLite export needs litert-torch: pip install .[tflite]') from e
-    model = copy.deepcopy(model).eval()
+    model = copy.deepcopy(model)
+    model.eval()  # some mmdet backbones return None from train()
     if fold_bn:
         fuse_conv_bn(model)
     with torch.inference_mode(False):

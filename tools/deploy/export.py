@@ -83,7 +83,7 @@ def verify(graph: torch.nn.Module, file: str, shape: tuple, fmt: str) -> None:
     """Print the largest difference between PyTorch and the exported file."""
     x = torch.randn(*shape)
     with torch.no_grad():
-        ref = graph.eval()(x)
+        ref = graph(x)
     ref = [r.numpy() for r in (ref if isinstance(ref, tuple) else (ref, ))]
     if fmt == 'tflite':
         from mnext_det.deploy.tflite import TFLiteModel
