@@ -96,17 +96,24 @@ class _TensorForward(nn.Module):
 
 
 def measure_latency(detector: nn.Module, input_size: Tuple[int, int], runs: int = 20,
-                    warmup: int = 3) -> float:
-    """Median CPU latency (ms) of one batch-1 forward without post-processing."""
+                    warmup: int = 3, threads: int = 1) -> float:
+    """Median CPU latency (ms) of one batch-1 forward without post-processing,
+    on ``threads`` torch threads (1 by default: the mobile convention, and
+    stable on a busy machine)."""
     net = _TensorForward(detector).eval()
     x = torch.rand(1, 3, input_size[1], input_size[0])
     times = []
-    with torch.no_grad():
-        for i in range(warmup + runs):
-            t = time.perf_counter()
-            net(x)
-            if i >= warmup:
-                times.append(time.perf_counter() - t)
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.no_grad():
+            for i in range(warmup + runs):
+                t = time.perf_counter()
+                net(x)
+                if i >= warmup:
+                    times.append(time.perf_counter() - t)
+    finally:
+        torch.set_num_threads(old_threads)
     return float(np.median(times) * 1000)
 
 
@@ -223,7 +230,7 @@ def format_markdown(results: Sequence[DetectorResult]) -> str:
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     lines.append(f'Differences in brackets are from the baseline `{rows[0]["name"]}`; '
-                 'latency: median batch-1 forward (no NMS) on this CPU.')
+                 'latency: median batch-1 forward (no NMS), one CPU thread.')
     classes = list(results[0].per_class)
     if classes:
         lines += ['', '| class | ' + ' | '.join(r.name for r in results) + ' |',
