@@ -23,7 +23,7 @@ data_root = 'data/shapes/'
 classes = ('circle', 'square', 'triangle', 'star', 'cross', 'ring')
 metainfo = dict(classes=classes)
 input_size = 160
-max_epochs = 4
+max_epochs = 8
 
 model = dict(
     backbone=dict(widen_factor=0.5),
