@@ -23,6 +23,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -57,6 +58,8 @@ def parse_args() -> argparse.Namespace:
                         help='train the detectors from scratch')
     parser.add_argument('--quick', action='store_true',
                         help='tiny dataset, one epoch each: a smoke test of every stage')
+    parser.add_argument('--parallel', type=int, default=min(2, os.cpu_count() or 1),
+                        help='trainings run at once (the two detectors, the two backbones)')
     return parser.parse_args()
 
 
@@ -64,14 +67,17 @@ def log(msg: str) -> None:
     print(f'[demo {time.strftime("%H:%M:%S")}] {msg}', flush=True)
 
 
-def run_train(config: str, work_dir: str, tag: str) -> None:
-    """Run tools/train.py in a subprocess, echo its progress lines, keep the log."""
+def run_train(config: str, work_dir: str, tag: str, threads: int) -> float:
+    """Run tools/train.py in a subprocess with ``threads`` torch threads, echo
+    its progress lines, keep the log; return the wall time in seconds."""
     os.makedirs(work_dir, exist_ok=True)
     log_path = osp.join(work_dir, 'train_stdout.log')
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', work_dir]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    start = time.time()
     with open(log_path, 'w') as logf:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, cwd=REPO)
+                                text=True, cwd=REPO, env=env)
         tail: List[str] = []
         for line in proc.stdout:
             logf.write(line)
@@ -83,6 +89,14 @@ def run_train(config: str, work_dir: str, tag: str) -> None:
     if proc.returncode != 0:
         sys.stdout.write(''.join(tail))
         raise RuntimeError(f'{tag}: training failed (exit {proc.returncode}); log: {log_path}')
+    return time.time() - start
+
+
+def run_pair(jobs: List[Tuple[str, str, str]], parallel: int, threads: int) -> List[float]:
+    """Run ``(config, work_dir, tag)`` trainings, ``parallel`` at a time."""
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        futures = [pool.submit(run_train, cfg, wd, tag, threads) for cfg, wd, tag in jobs]
+        return [f.result() for f in futures]
 
 
 def _cosine(max_epochs: int, warmup_iters: int) -> List[Dict]:
@@ -233,34 +247,39 @@ def main() -> None:
             f'objects {counts}')
     timings['data_s'] = time.time() - start
 
-    backbone_ckpts: Dict[str, Optional[str]] = {}
+    # one process per core with one torch thread each: on a small CPU this is
+    # much faster than one process with several threads, and it gives both
+    # models the same budget at the same time
+    threads = max(1, (os.cpu_count() or 1) // args.parallel)
+    log(f'trainings: {args.parallel} at a time, {threads} torch thread(s) each')
+    backbone_ckpts: Dict[str, Optional[str]] = {name: None for name, _, _ in DETECTORS}
     start = time.time()
-    for name, _, pre_src in DETECTORS:
-        if args.no_pretrain:
-            backbone_ckpts[name] = None
-            continue
-        log(f'[2/5] pretraining the {name} backbone on object crops')
-        tag = f'pretrain {name}'
-        wd = osp.join(work_dir, 'pretrain_' + osp.splitext(osp.basename(pre_src))[0])
-        cfg = pretrain_config(pre_src, data_root, osp.join(cfg_dir, osp.basename(pre_src)),
-                              args.pretrain_epochs, args.quick)
-        run_train(cfg, wd, tag)
-        backbone_ckpts[name] = last_checkpoint(wd)
+    if not args.no_pretrain:
+        log('[2/5] pretraining both backbones on the object crops')
+        jobs = []
+        for name, _, pre_src in DETECTORS:
+            wd = osp.join(work_dir, 'pretrain_' + osp.splitext(osp.basename(pre_src))[0])
+            cfg = pretrain_config(pre_src, data_root, osp.join(cfg_dir, osp.basename(pre_src)),
+                                  args.pretrain_epochs, args.quick)
+            jobs.append((cfg, wd, f'pretrain {name}'))
+        run_pair(jobs, args.parallel, threads)
+        for (name, _, _), (_, wd, _) in zip(DETECTORS, jobs):
+            backbone_ckpts[name] = last_checkpoint(wd)
     timings['pretrain_s'] = time.time() - start
 
-    pairs: List[Tuple[str, str, str]] = []
-    curves: Dict[str, List[Tuple[int, float]]] = {}
+    log('[3/5] training both detectors with identical settings')
     start = time.time()
+    jobs = []
     for name, det_src, _ in DETECTORS:
-        log(f'[3/5] training {name}')
         wd = osp.join(work_dir, osp.splitext(osp.basename(det_src))[0])
         cfg = detector_config(det_src, data_root, osp.join(cfg_dir, osp.basename(det_src)),
                               args.epochs, backbone_ckpts[name], args.quick)
-        t = time.time()
-        run_train(cfg, wd, name)
-        timings[f'train_{name}_s'] = time.time() - t
-        pairs.append((name, cfg, last_checkpoint(wd)))
-        curves[name] = learning_curve(wd, 'coco/bbox_mAP')
+        jobs.append((cfg, wd, name))
+    for (name, _, _), secs in zip(DETECTORS, run_pair(jobs, args.parallel, threads)):
+        timings[f'train_{name}_s'] = secs
+    names = [name for name, _, _ in DETECTORS]
+    pairs = [(name, cfg, last_checkpoint(wd)) for name, (cfg, wd, _) in zip(names, jobs)]
+    curves = {name: learning_curve(wd, 'coco/bbox_mAP') for name, (_, wd, _) in zip(names, jobs)}
     timings['train_s'] = time.time() - start
 
     log('[4/5] evaluating both detectors on the val split (CocoMetric)')
