@@ -22,8 +22,9 @@ setup(
     install_requires=['torch', 'torchvision', 'mmengine>=0.10.4,<0.11', 'numpy'],
     extras_require={
         'det': ['mmdet==3.3.0', 'mmcv>=2.0.0rc4,<2.2.0', 'pycocotools'],
-        'export': ['onnx', 'onnxruntime', 'onnxscript'],
-        'tflite': ['litert-torch', 'ai-edge-litert'],
+        'export': ['onnx>=1.17', 'onnxruntime>=1.20', 'onnxscript'],
+        # pinned: converters change often; installs transformers/jax as well
+        'tflite': ['litert-torch==0.10.0', 'ai-edge-litert>=2.3,<2.4'],
         'dev': ['pytest', 'hypothesis'],
     },
     entry_points={'console_scripts': ['mnext-det=mnext_det.cli:main']},

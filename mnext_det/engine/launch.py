@@ -1,0 +1,36 @@
+"""Command-line plumbing shared by ``tools/train.py`` and ``tools/test.py``."""
+import argparse
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+from mmengine.config import Config, DictAction
+
+
+def add_launch_args(parser: argparse.ArgumentParser) -> None:
+    """Add mmdet's ``--work-dir``, ``--cfg-options``, ``--launcher`` and
+    ``--local_rank`` arguments."""
+    parser.add_argument('--work-dir', help='the dir to save logs, metrics and models')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. train_dataloader.batch_size=8')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict],
+                launcher: str, local_rank: int = 0) -> Config:
+    """Load ``config`` and apply the launch arguments; the work dir defaults
+    to ``work_dirs/<config name>``."""
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    os.environ.setdefault('LOCAL_RANK', str(local_rank))
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
