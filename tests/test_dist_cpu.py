@@ -14,7 +14,7 @@ import torch
 
 from mnext_det.engine import PEER_FAILURE_EXIT_CODE
 
-from .test_reliability_helpers import ROOT, train_env, write_classification_run
+from .reliability_fixtures import ROOT, train_env, write_classification_run
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) path')
 

@@ -8,7 +8,7 @@ import pytest
 from mnext_det.engine import BadSampleError, ValidatedDataset
 
 from .test_reliability_dataset import _exif_rotated, _rgb, _truncated
-from .test_reliability_helpers import run_train, write_classification_run
+from .reliability_fixtures import run_train, write_classification_run
 
 
 def test_classification_training_names_bad_file_or_skips_it(tmp_path):

@@ -13,7 +13,7 @@ from PIL import Image
 from mnext_det.datasets.validation import (check_coco, check_image_folder, check_voc,
                                            inspect_image)
 
-from .test_reliability_helpers import ROOT
+from .reliability_fixtures import ROOT
 
 TOOL = osp.join(ROOT, 'tools', 'check_dataset.py')
 

@@ -8,7 +8,7 @@ import torch
 from mnext_det.checkpoint import load_checkpoint_file
 from mnext_det.engine import NonFiniteLossHook
 
-from .test_reliability_helpers import model_tensors, run_train, write_classification_run
+from .reliability_fixtures import model_tensors, run_train, write_classification_run
 
 
 def _finite(ckpt_path: str) -> bool:

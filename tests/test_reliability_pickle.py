@@ -15,7 +15,7 @@ from mmengine.runner.checkpoint import load_checkpoint as mmengine_load_checkpoi
 from mnext_det import ImageClassifier, create_model
 from mnext_det.checkpoint import UnsafeCheckpointError, load_checkpoint_file
 
-from .test_reliability_helpers import ROOT, train_env, write_classification_run
+from .reliability_fixtures import ROOT, train_env, write_classification_run
 
 
 class _Payload:

@@ -11,7 +11,7 @@ import torch
 from mnext_det import create_model
 from mnext_det.checkpoint import load_checkpoint_file
 
-from .test_reliability_helpers import model_tensors, run_train, write_classification_run
+from .reliability_fixtures import model_tensors, run_train, write_classification_run
 
 EPOCHS, ITERS_PER_EPOCH = 5, 4
 

@@ -3,7 +3,7 @@
 ``write_classification_run`` writes a few generated images in class folders
 and an mmengine config training a MobileNeXt-0.35 ImageClassifier on them.
 The hooks below inject faults into a training subprocess; configs pull them
-in with ``custom_imports=['tests.test_reliability_helpers']``.
+in with ``custom_imports=['tests.reliability_fixtures']``.
 """
 import os
 import os.path as osp
@@ -49,7 +49,7 @@ def write_classification_run(tmp_path, name: str = 'cfg.py', max_epochs: int = 6
     text = f'''
 default_scope = 'mmengine'
 custom_imports = dict(imports=['mnext_det', 'mnext_det.datasets', 'mnext_det.engine',
-                               'tests.test_reliability_helpers'], allow_failed_imports=False)
+                               'tests.reliability_fixtures'], allow_failed_imports=False)
 model = dict(type='ImageClassifier', backbone=dict(type='MobileNeXt', widen_factor=0.35),
              num_classes=2, drop_rate=0.2,
              data_preprocessor=dict(type='ImgDataPreprocessor', mean=[128.0] * 3, std=[64.0] * 3))
