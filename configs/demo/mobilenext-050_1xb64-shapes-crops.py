@@ -1,4 +1,4 @@
-# Demo pretraining of the MobileNeXt-1.0 backbone on the shapes crops: the
+# Demo pretraining of the MobileNeXt-0.5 backbone on the shapes crops: the
 # MobileNetV2 demo pretraining with only the backbone swapped.
 _base_ = './mobilenetv2-050_1xb64-shapes-crops.py'
 
