@@ -107,6 +107,19 @@ def _cosine(max_epochs: int, warmup_iters: int) -> List[Dict]:
     ]
 
 
+def _set_schedule(cfg: Config, epochs: Optional[int], quick: bool, warmup_iters: int,
+                  quick_batch: int) -> None:
+    # --epochs / --quick: a cosine schedule over the epochs, one checkpoint at
+    # the end, and a small batch for the quick smoke run.
+    if epochs is not None or quick:
+        epochs = epochs or 1
+        cfg.train_cfg.max_epochs = epochs
+        cfg.param_scheduler = _cosine(epochs, 2 if quick else warmup_iters)
+        cfg.default_hooks.checkpoint.interval = epochs
+    if quick:
+        cfg.train_dataloader.batch_size = quick_batch
+
+
 def pretrain_config(src: str, data_root: str, out: str, epochs: Optional[int],
                     quick: bool) -> str:
     """Dump ``src`` with the crops folder and schedule of this run."""
@@ -115,13 +128,7 @@ def pretrain_config(src: str, data_root: str, out: str, epochs: Optional[int],
     cfg.train_dataloader.dataset.data_root = crops
     cfg.val_dataloader.dataset.data_root = crops
     cfg.test_dataloader.dataset.data_root = crops
-    if epochs is not None or quick:
-        epochs = epochs or 1
-        cfg.train_cfg.max_epochs = epochs
-        cfg.param_scheduler = _cosine(epochs, 2 if quick else 20)
-        cfg.default_hooks.checkpoint.interval = epochs
-    if quick:
-        cfg.train_dataloader.batch_size = 16
+    _set_schedule(cfg, epochs, quick, warmup_iters=20, quick_batch=16)
     cfg.dump(out)
     return out
 
@@ -135,13 +142,7 @@ def detector_config(src: str, data_root: str, out: str, epochs: Optional[int],
         cfg[loader].dataset.data_root = root
     for ev in ('val_evaluator', 'test_evaluator'):
         cfg[ev].ann_file = root + 'annotations/instances_val.json'
-    if epochs is not None or quick:
-        epochs = epochs or 1
-        cfg.train_cfg.max_epochs = epochs
-        cfg.param_scheduler = _cosine(epochs, 2 if quick else 50)
-        cfg.default_hooks.checkpoint.interval = epochs
-    if quick:
-        cfg.train_dataloader.batch_size = 4
+    _set_schedule(cfg, epochs, quick, warmup_iters=50, quick_batch=4)
     if backbone_ckpt:
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=backbone_ckpt,
                                            prefix='backbone.')
