@@ -243,7 +243,7 @@ def main() -> None:
     if dataset_exists(data_root, data_cfg):
         log('  found, not regenerated')
     else:
-        counts = generate_shapes_dataset(data_root, data_cfg)
+        counts = generate_shapes_dataset(data_root, data_cfg, workers=args.parallel)
         log(f'  generated: {data_cfg.num_train} train / {data_cfg.num_val} val images, '
             f'objects {counts}')
     timings['data_s'] = time.time() - start

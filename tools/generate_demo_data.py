@@ -1,12 +1,13 @@
 """Write the built-in shapes detection dataset (COCO json, VOC xml, crops).
 
     python tools/generate_demo_data.py [--out data/shapes] [--num-train 1000]
-        [--num-val 200] [--image-size 320] [--seed 0] [--force]
+        [--num-val 200] [--image-size 320] [--seed 0] [--workers 2] [--force]
 
 Deterministic: the same arguments give the same files. See
 mnext_det/datasets/synthetic.py for the layout.
 """
 import argparse
+import os
 import os.path as osp
 import sys
 import time
@@ -24,6 +25,8 @@ def main() -> None:
     parser.add_argument('--image-size', type=int, default=320)
     parser.add_argument('--max-objects', type=int, default=6)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1),
+                        help='processes drawing scenes (the output does not depend on it)')
     parser.add_argument('--force', action='store_true', help='regenerate when present')
     args = parser.parse_args()
     cfg = SyntheticConfig(num_train=args.num_train, num_val=args.num_val,
@@ -33,7 +36,7 @@ def main() -> None:
         print(f'{args.out} already holds this dataset (use --force to regenerate)')
         return
     start = time.time()
-    counts = generate_shapes_dataset(args.out, cfg)
+    counts = generate_shapes_dataset(args.out, cfg, workers=args.workers)
     print(f'wrote {args.out}: {cfg.num_train} train / {cfg.num_val} val images, objects per '
           f'split {counts}, in {time.time() - start:.0f} s')
 

@@ -1,0 +1,32 @@
+"""The built-in shapes dataset: the same files whatever the number of workers."""
+import filecmp
+import json
+import os
+import os.path as osp
+
+from mnext_det.datasets.synthetic import SyntheticConfig, dataset_exists, generate_shapes_dataset
+
+CFG = SyntheticConfig(num_train=10, num_val=4, image_size=96, max_objects=4, seed=3)
+
+
+def _files(root):
+    return sorted(osp.relpath(osp.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+
+
+def test_parallel_generation_writes_the_same_files(tmp_path):
+    serial, parallel = str(tmp_path / 'serial'), str(tmp_path / 'parallel')
+    counts = generate_shapes_dataset(serial, CFG, progress=False, workers=1)
+    assert generate_shapes_dataset(parallel, CFG, progress=False, workers=2) == counts
+    files = _files(serial)
+    assert files == _files(parallel)
+    assert sum(f.startswith('crops/train/') for f in files) == counts['train'] > 0
+    _, mismatch, errors = filecmp.cmpfiles(serial, parallel, files, shallow=False)
+    assert mismatch == [] and errors == []
+    with open(osp.join(serial, 'annotations', 'instances_train.json')) as f:
+        coco = json.load(f)
+    assert [im['file_name'] for im in coco['images']] == [f'train_{i:06d}.jpg'
+                                                           for i in range(CFG.num_train)]
+    assert [a['id'] for a in coco['annotations']] == list(range(1, counts['train'] + 1))
+    assert dataset_exists(parallel, CFG)
+    assert not dataset_exists(parallel, SyntheticConfig(num_train=11, num_val=4, image_size=96,
+                                                        max_objects=4, seed=3))
