@@ -229,7 +229,7 @@ def main() -> None:
     timings: Dict[str, float] = {}
     work_dir = osp.abspath(args.work_dir)
     data_root = osp.abspath(args.data_root)
-    data_cfg = SyntheticConfig()
+    data_cfg = SyntheticConfig(num_train=3000)
     if args.quick:
         data_root = osp.join(work_dir, 'shapes_quick')
         data_cfg = SyntheticConfig(num_train=24, num_val=8)

@@ -3,17 +3,19 @@
 # dataset's object crops (data/shapes/crops, an ImageFolder of 6 classes).
 # The MobileNeXt demo pretraining inherits this file and swaps the backbone.
 #
-# Changes from the ImageNet config, all for a budget of about a minute on a
-# 2-core CPU: 64x64 crops at 64 (RandomResizedCrop scale 0.5-1, flip, colour
-# jitter), 6 classes, 8 epochs (about 430 steps: the cluttered crops need
-# them, 3 epochs reached only 34-43 % top-1), AdamW lr 2e-3 with 20-iter warm-up and
-# cosine, no label smoothing, validation on the val crops every epoch.
+# Changes from the ImageNet config, all for a budget of about two minutes on a
+# 2-core CPU: 64x64 crops at 64 with flips only (RandomResizedCrop and colour
+# jitter made the 8-epoch run of the previous setting stop at 59-68 % top-1;
+# without them 600 steps reach 94 %), 6 classes, 4 epochs (656 steps over the
+# 10.5k crops of 3000 scenes), AdamW lr 5e-3 (2e-3 reached 75-81 % in 300
+# steps, 5e-3 89-91 %) with 20-iter warm-up and cosine, no label smoothing,
+# validation every epoch, channels-last tensors (half the step time on CPU).
 _base_ = '../imagenet/mobilenetv2-100_8xb64-210e_in1k.py'
 
 data_root = 'data/shapes/crops'
 num_classes = 6
 crop_size = 64
-max_epochs = 8
+max_epochs = 4
 
 # width 0.5 (as the detector demo): about 3x fewer multiply-adds than 1.0.
 model = dict(backbone=dict(widen_factor=0.5), num_classes=num_classes, label_smoothing=0.0)
@@ -23,9 +25,8 @@ train_pipeline = [
     dict(
         type='TorchvisionTransforms',
         transforms=[
-            dict(type='RandomResizedCrop', size=crop_size, scale=(0.5, 1.0)),
+            dict(type='Resize', size=crop_size),
             dict(type='RandomHorizontalFlip'),
-            dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4),
         ]),
     dict(type='PackClsInputs'),
 ]
@@ -51,7 +52,7 @@ val_evaluator = dict(topk=(1, ))
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(
-    optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=1e-4))
+    optimizer=dict(_delete_=True, type='AdamW', lr=5e-3, weight_decay=1e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=20),
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0, by_epoch=True, begin=0,
@@ -62,5 +63,11 @@ auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
+custom_imports = dict(
+    imports=['mnext_det', 'mnext_det.datasets', 'mnext_det.evaluation', 'mnext_det.engine',
+             'mmdet.models.backbones'],
+    allow_failed_imports=False)
+# channels-last tensors: a training step takes half the time on CPU
+custom_hooks = [dict(type='ClassListCheckHook'), dict(type='ChannelsLastHook')]
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

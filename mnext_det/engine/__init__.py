@@ -1,6 +1,6 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
-with random state, non-finite loss handling, validated datasets, and
-multi-process CPU training with a bounded exit when a rank dies.
+with random state, non-finite loss handling, validated datasets, channels-last
+training, and multi-process CPU training with a bounded exit when a rank dies.
 
 Importing this package registers its hooks, the ``local_atomic`` file
 backend, the ``CPUAwareDistributedDataParallel`` wrapper and the
@@ -8,6 +8,7 @@ backend, the ``CPUAwareDistributedDataParallel`` wrapper and the
 dict(imports=['mnext_det.engine'])``). Needs mmengine only.
 """
 from .atomic_io import AtomicLocalBackend, atomic_write_bytes, atomic_write_text
+from .channels_last import ChannelsLastHook, to_channels_last
 from .checkpoint_hook import SafeCheckpointHook
 from .distributed import (PEER_FAILURE_EXIT_CODE, CPUAwareDistributedDataParallel,
                           configure_cpu_distributed, exit_on_peer_failure,
@@ -19,6 +20,7 @@ from .validated_dataset import BadSampleError, ValidatedDataset
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write_bytes', 'atomic_write_text', 'SafeCheckpointHook',
+    'ChannelsLastHook', 'to_channels_last',
     'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',

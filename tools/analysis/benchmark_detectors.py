@@ -2,6 +2,7 @@
 
     python tools/analysis/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
+        [--memory-format nchw|channels_last|both]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
 COCO configs (320 input). Each detector gets the same synthetic batch (random
@@ -10,7 +11,9 @@ images, 3 random boxes each) at its config's test input size:
   SGD step) -> images per second;
 - inference: median batch-1 latency of the raw forward (no NMS) and of the
   full ``predict`` (with NMS).
-Prints a Markdown table and every figure's ratio to the first config. A
+``--memory-format both`` measures every config in the default (NCHW) and the
+channels-last format (``ChannelsLastHook``), one row each.
+Prints a Markdown table and every figure's ratio to the first row. A
 benchmark, not a test: figures depend on the machine and its load.
 """
 import argparse
@@ -37,6 +40,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--infer-runs', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=None, help='torch threads')
+    parser.add_argument('--memory-format', choices=('nchw', 'channels_last', 'both'),
+                        default='nchw', help='tensor layout of the models')
     return parser.parse_args()
 
 
@@ -70,7 +75,7 @@ def _median_time(fn, runs: int, warmup: int) -> float:
     return float(np.median(times))
 
 
-def benchmark(config: str, args: argparse.Namespace) -> Dict:
+def benchmark(config: str, channels_last: bool, args: argparse.Namespace) -> Dict:
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
@@ -80,6 +85,9 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict:
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     from mmdet.registry import MODELS
     model = MODELS.build(cfg.model)  # default init: speed does not depend on weights
+    if channels_last:
+        from mnext_det.engine import to_channels_last
+        to_channels_last(model)
     size = input_size_of(cfg)
     num_classes = cfg.model.bbox_head.num_classes
     optim = build_optim_wrapper(model, dict(type='OptimWrapper', optimizer=dict(
@@ -93,7 +101,8 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict:
     with torch.no_grad():
         fwd_s = _median_time(lambda: model._forward(x['inputs']), args.infer_runs, args.warmup)
         pred_s = _median_time(lambda: model.test_step(one), args.infer_runs, args.warmup)
-    return dict(name=osp.splitext(osp.basename(config))[0], input=f'{size[0]}x{size[1]}',
+    name = osp.splitext(osp.basename(config))[0] + (' (channels_last)' if channels_last else '')
+    return dict(name=name, input=f'{size[0]}x{size[1]}',
                 params_M=sum(p.numel() for p in model.parameters()) / 1e6,
                 train_img_s=args.batch_size / step_s, forward_ms=fwd_s * 1000,
                 predict_ms=pred_s * 1000)
@@ -103,10 +112,13 @@ def main() -> None:
     args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    formats = {'nchw': [False], 'channels_last': [True], 'both': [False, True]}
+    runs = [(c, f) for c in args.configs for f in formats[args.memory_format]]
     rows: List[Dict] = []
-    for i, config in enumerate(args.configs):
-        print(f'[benchmark] {i + 1}/{len(args.configs)} {config}', flush=True)
-        rows.append(benchmark(config, args))
+    for i, (config, channels_last) in enumerate(runs):
+        print(f'[benchmark] {i + 1}/{len(runs)} {config}'
+              f'{" channels_last" if channels_last else ""}', flush=True)
+        rows.append(benchmark(config, channels_last, args))
     base = rows[0]
     print(f'\nCPU, {torch.get_num_threads()} torch threads, training batch {args.batch_size}; '
           f'ratios are to {base["name"]}\n')
