@@ -1,7 +1,7 @@
 """`make demo`: SSDLite-MobileNeXt vs SSDLite-MobileNetV2 end to end on CPU.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root data/shapes]
-        [--epochs 12] [--pretrain-epochs 2] [--no-pretrain] [--quick]
+        [--epochs N] [--pretrain-epochs N] [--no-pretrain] [--quick]
 
 Stages (each prints its progress and wall time):
   1. generate the built-in shapes dataset if missing (COCO, VOC, crops);
@@ -229,7 +229,7 @@ def main() -> None:
     timings: Dict[str, float] = {}
     work_dir = osp.abspath(args.work_dir)
     data_root = osp.abspath(args.data_root)
-    data_cfg = SyntheticConfig(num_train=3000)
+    data_cfg = SyntheticConfig()
     if args.quick:
         data_root = osp.join(work_dir, 'shapes_quick')
         data_cfg = SyntheticConfig(num_train=24, num_val=8)

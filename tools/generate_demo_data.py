@@ -1,6 +1,6 @@
 """Write the built-in shapes detection dataset (COCO json, VOC xml, crops).
 
-    python tools/generate_demo_data.py [--out data/shapes] [--num-train 1000]
+    python tools/generate_demo_data.py [--out data/shapes] [--num-train 3000]
         [--num-val 200] [--image-size 320] [--seed 0] [--workers 2] [--force]
 
 Deterministic: the same arguments give the same files. See
@@ -20,11 +20,12 @@ from mnext_det.datasets.synthetic import (SyntheticConfig, dataset_exists,  # no
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='data/shapes')
-    parser.add_argument('--num-train', type=int, default=1000)
-    parser.add_argument('--num-val', type=int, default=200)
-    parser.add_argument('--image-size', type=int, default=320)
-    parser.add_argument('--max-objects', type=int, default=6)
-    parser.add_argument('--seed', type=int, default=0)
+    default = SyntheticConfig()
+    parser.add_argument('--num-train', type=int, default=default.num_train)
+    parser.add_argument('--num-val', type=int, default=default.num_val)
+    parser.add_argument('--image-size', type=int, default=default.image_size)
+    parser.add_argument('--max-objects', type=int, default=default.max_objects)
+    parser.add_argument('--seed', type=int, default=default.seed)
     parser.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1),
                         help='processes drawing scenes (the output does not depend on it)')
     parser.add_argument('--force', action='store_true', help='regenerate when present')

@@ -42,7 +42,7 @@ class SyntheticConfig:
     """Settings of the generated dataset.
 
     Args:
-        num_train: Training images. Default: 1000.
+        num_train: Training images. Default: 3000 (1000 overfit the demo's detectors).
         num_val: Validation images. Default: 200.
         image_size: Square image side in pixels. Default: 320.
         max_objects: Most objects per image (at least 1). Default: 6.
@@ -50,7 +50,7 @@ class SyntheticConfig:
         crop_size: Side of the square object crops. Default: 64.
     """
 
-    num_train: int = 1000
+    num_train: int = 3000
     num_val: int = 200
     image_size: int = 320
     max_objects: int = 6
