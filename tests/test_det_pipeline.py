@@ -62,6 +62,7 @@ def _config(root, layout, work_dir):
     cfg.val_evaluator = cfg.test_evaluator = evaluator
     cfg.train_cfg.update(max_epochs=5, val_begin=100)
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0)]
+    cfg.optim_wrapper.optimizer.lr = 4e-3  # a fall visible within 10 steps of this run
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.update(interval=5)
     cfg.work_dir = str(work_dir)

@@ -25,9 +25,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_dist_train_sh_two_processes_train_one_synchronized_model(tmp_path):
+@pytest.mark.parametrize('hooks', [[], [dict(type='ChannelsLastHook')]],
+                         ids=['nchw', 'channels_last'])
+def test_dist_train_sh_two_processes_train_one_synchronized_model(tmp_path, hooks):
     cfg = write_classification_run(
-        tmp_path, max_epochs=2, batch_size=2, extra_hooks=[dict(type='DumpRankStateHook')],
+        tmp_path, max_epochs=2, batch_size=2,
+        extra_hooks=[dict(type='DumpRankStateHook')] + hooks,
         extra='randomness = dict(seed=0, diff_rank_seed=True)')
     work = str(tmp_path / 'work')
     proc = subprocess.run(['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), cfg, '2',
