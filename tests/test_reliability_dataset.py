@@ -224,3 +224,27 @@ train_dataloader = dict(dataset=dict(type='RepeatDataset', times=2, dataset=dict
     proc = _tool('config', str(cfg))
     assert proc.returncode == 1
     assert 'unicorn' in proc.stdout and 'badxml.xml' in proc.stdout
+
+
+def test_cli_flat_val_folder_with_label_file(tmp_path):
+    for name in ('a', 'b'):
+        (tmp_path / 'train' / name).mkdir(parents=True)
+        _rgb(str(tmp_path / 'train' / name / 'x.jpg'))
+    (tmp_path / 'val').mkdir()
+    _rgb(str(tmp_path / 'val' / 'v1.jpg'))
+    _truncated(str(tmp_path / 'val' / 'v2.jpg'))
+    _rgb(str(tmp_path / 'val' / 'unlisted.jpg'))
+    labels = tmp_path / 'val.txt'
+    labels.write_text('v1.jpg 0\nv2.jpg 1\n')
+    args = ['imagefolder', str(tmp_path / 'val'), '--ann-file', str(labels)]
+    proc = _tool(*args, '--classes', str(tmp_path / 'train'))
+    assert proc.returncode == 1, proc.stderr
+    assert 'truncated_image: 1' in proc.stdout and 'v2.jpg' in proc.stdout
+    assert 'images: 2 ' in proc.stdout, proc.stdout  # the label file's, not the folder's 3
+    labels.write_text('v1.jpg 0\n')
+    assert _tool(*args, '--classes', 'a,b').returncode == 0
+    labels.write_text('v1.jpg 0\nv1.jpg 7\n')
+    proc = _tool(*args, '--classes', 'a,b')
+    assert proc.returncode == 1 and 'val.txt:2' in proc.stderr + proc.stdout, proc.stderr
+    proc = _tool(*args, '--classes', 'a,b', '--num-classes', '3')
+    assert proc.returncode == 1 and 'num_classes' in proc.stderr + proc.stdout, proc.stderr

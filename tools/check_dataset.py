@@ -4,8 +4,14 @@
         data/coco/val2017
     python tools/check_dataset.py voc data/VOCdevkit/VOC2007 --split trainval
     python tools/check_dataset.py imagefolder data/imagenet/train --workers 8
+    python tools/check_dataset.py imagefolder data/imagenet/val \
+        --ann-file data/imagenet/meta/val.txt --classes data/imagenet/train
     python tools/check_dataset.py config configs/ssdlite/CONFIG.py --split train
 
+ImageFolder: ``<root>/<class>/<image>``, or with ``--ann-file`` a flat folder
+with a label file (``<file> <label>`` lines, labels indexing ``--classes``:
+the training folder, a class-list file or comma-separated names), read
+through ``ImageFolderDataset`` exactly as training reads it.
 Finds unreadable or truncated images, missing files, CMYK/greyscale/16-bit/
 EXIF-rotated images, boxes with non-positive size or outside the image,
 unknown categories, duplicate ids, images without objects and malformed
@@ -20,7 +26,7 @@ import sys
 from typing import Any, Dict, List, Tuple
 
 from mnext_det.datasets.validation import (VOC_CLASSES, DatasetReport, check_coco,
-                                           check_image_folder, check_voc)
+                                           check_image_files, check_image_folder, check_voc)
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -34,8 +40,13 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     voc.add_argument('--split', default='trainval', help='ImageSets/Main/<split>.txt')
     voc.add_argument('--classes', help='comma-separated class names or a file with one per '
                      'line (default: the 20 VOC classes)')
-    folder = sub.add_parser('imagefolder', help='<root>/<class>/<image> folders')
+    folder = sub.add_parser('imagefolder', help='<root>/<class>/<image> folders, or a flat '
+                            'folder with --ann-file')
     folder.add_argument('root')
+    folder.add_argument('--ann-file', default='', help='label file of a flat folder')
+    folder.add_argument('--classes', help='with --ann-file: training folder, class-list file '
+                        'or comma-separated names')
+    folder.add_argument('--num-classes', type=int, help='expected number of classes')
     config = sub.add_parser('config', help='the dataset of an mmengine/mmdet config')
     config.add_argument('config')
     config.add_argument('--split', default='train', choices=['train', 'val', 'test'])
@@ -72,6 +83,21 @@ def _prefix(dataset: Dict[str, Any], key: str) -> str:
     return prefix.get(key, '') if isinstance(prefix, dict) else prefix
 
 
+def check_image_folder_dataset(dataset: Dict[str, Any], decode: bool,
+                               workers: int) -> DatasetReport:
+    """List images as ``ImageFolderDataset(**dataset)`` does (its layout and
+    label errors exit with their message), then check every file."""
+    from mnext_det.datasets import ImageFolderDataset
+    keys = ('data_root', 'data_prefix', 'ann_file', 'classes', 'num_classes')
+    try:
+        ds = ImageFolderDataset(serialize_data=False, **{k: dataset[k] for k in keys
+                                                         if dataset.get(k) is not None})
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f'{type(e).__name__}: {e}')
+    paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
+    return check_image_files(paths, ds.ann_file or ds.img_dir, decode=decode, workers=workers)
+
+
 def check_from_config(args: argparse.Namespace) -> DatasetReport:
     """Check the dataset that ``args.config`` trains/validates/tests on."""
     from mmengine.config import Config
@@ -93,6 +119,8 @@ def check_from_config(args: argparse.Namespace) -> DatasetReport:
         return check_voc(voc_root, osp.splitext(osp.basename(ann_file))[0], tuple(classes),
                          check_images=not args.skip_images, tolerance=args.tolerance, **common)
     if kind == 'ImageFolderDataset':
+        if ds.get('ann_file') or ds.get('classes') is not None:
+            return check_image_folder_dataset(ds, **common)
         return check_image_folder(osp.join(root, _prefix(ds, 'img_path')), **common)
     raise SystemExit(f'{args.config}: cannot check a dataset of type {kind!r} '
                      '(CocoDataset, VOCDataset, ImageFolderDataset)')
@@ -108,6 +136,13 @@ def main(argv: List[str]) -> int:
         classes = _classes(args.classes) if args.classes else VOC_CLASSES
         report = check_voc(args.root, args.split, classes, check_images=not args.skip_images,
                            tolerance=args.tolerance, **common)
+    elif args.layout == 'imagefolder' and (args.ann_file or args.classes or args.num_classes):
+        classes = args.classes
+        if classes and not osp.exists(classes):
+            classes = list(_classes(classes))
+        report = check_image_folder_dataset(
+            dict(data_prefix=args.root, ann_file=args.ann_file, classes=classes,
+                 num_classes=args.num_classes), **common)
     elif args.layout == 'imagefolder':
         report = check_image_folder(args.root, **common)
     else:

@@ -443,6 +443,17 @@ def check_voc(root: str, split: str = 'trainval', classes: Sequence[str] = VOC_C
     return report
 
 
+def check_image_files(paths: Sequence[str], name: str, decode: bool = True,
+                      workers: int = 1) -> DatasetReport:
+    """Check listed image files, e.g. those an ``ImageFolderDataset`` with a
+    label file (flat val layout) reads; ``name`` labels the report."""
+    report = DatasetReport('ImageFolder', name)
+    report.num_images = len(paths)
+    for issues, _ in _inspect_many(list(paths), decode, workers):
+        report.issues += issues
+    return report
+
+
 def check_image_folder(root: str, decode: bool = True, workers: int = 1) -> DatasetReport:
     """Check a classification folder ``<root>/<class>/**/<image>``."""
     report = DatasetReport('ImageFolder', root)
