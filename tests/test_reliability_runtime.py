@@ -56,6 +56,8 @@ def test_cpu_distributed_config(monkeypatch):
 def test_peer_failure_detection():
     assert is_peer_failure(RuntimeError('[gloo/transport/tcp/pair.cc:545] Read error: '
                                         'Connection reset by peer'))
+    # gloo's words when a hung peer hits the timeout inside DDP's buffer broadcast
+    assert is_peer_failure(RuntimeError('Application timeout caused pair closure'))
     assert not is_peer_failure(RuntimeError('CUDA out of memory'))
     assert not is_peer_failure(ValueError('gloo'))
 

@@ -35,7 +35,7 @@ DEFAULT_TIMEOUT_S = 1800
 # gloo raises plain RuntimeErrors from its transport ("[.../gloo/transport/tcp/pair.cc]
 # Read error ... Connection reset by peer", "... Timed out waiting 15000ms ...").
 _PEER_FAILURE_TEXT = ('gloo', 'nccl', 'processgroup', 'connection reset', 'connection closed',
-                      'broken pipe')
+                      'broken pipe', 'pair closure', 'timed out')
 
 
 @MODEL_WRAPPERS.register_module()
