@@ -25,6 +25,7 @@ import os.path as osp
 import sys
 from typing import Any, Dict, List, Tuple
 
+from mnext_det.datasets.det_validation import leaf_datasets
 from mnext_det.datasets.validation import (VOC_CLASSES, DatasetReport, check_coco,
                                            check_image_files, check_image_folder, check_voc)
 
@@ -71,13 +72,6 @@ def _classes(value: str) -> Tuple[str, ...]:
     return tuple(c.strip() for c in value.split(',') if c.strip())
 
 
-def _unwrap(dataset: Dict[str, Any]) -> Dict[str, Any]:
-    while 'dataset' in dataset or 'datasets' in dataset:
-        inner = dataset.get('dataset', None) or dataset['datasets']
-        dataset = inner[0] if isinstance(inner, (list, tuple)) else inner
-    return dataset
-
-
 def _prefix(dataset: Dict[str, Any], key: str) -> str:
     prefix = dataset.get('data_prefix', '')
     return prefix.get(key, '') if isinstance(prefix, dict) else prefix
@@ -105,7 +99,7 @@ def check_from_config(args: argparse.Namespace) -> DatasetReport:
     loader = cfg.get(f'{args.split}_dataloader')
     if not loader or 'dataset' not in loader:
         raise SystemExit(f'{args.config}: no {args.split}_dataloader.dataset')
-    ds = _unwrap(loader['dataset'])
+    ds, _ = next(leaf_datasets(loader['dataset'], f'{args.split}_dataloader.dataset'))
     kind = str(ds.get('type', '')).split('.')[-1]
     root = ds.get('data_root', '') or ''
     common = dict(decode=not args.no_decode, workers=args.workers)

@@ -9,7 +9,7 @@ import json
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-__all__ = ['check_detection_data', 'check_coco_file', 'DataCheckError']
+__all__ = ['check_detection_data', 'check_coco_file', 'leaf_datasets', 'DataCheckError']
 
 _VOC_CLASSES_COUNT = 20
 _COCO_KEYS = ('images', 'annotations', 'categories')
@@ -23,13 +23,13 @@ def _join(root: Optional[str], path: str) -> str:
     return path if not root or osp.isabs(path) else osp.join(root, path)
 
 
-def _leaf_datasets(cfg: Dict, where: str) -> Iterator[Tuple[Dict, str]]:
+def leaf_datasets(cfg: Dict, where: str) -> Iterator[Tuple[Dict, str]]:
     """Yield the concrete dataset configs inside wrappers (Repeat/Concat/...)."""
     if 'datasets' in cfg:
         for i, sub in enumerate(cfg['datasets']):
-            yield from _leaf_datasets(sub, f'{where}.datasets[{i}]')
+            yield from leaf_datasets(sub, f'{where}.datasets[{i}]')
     elif 'dataset' in cfg:
-        yield from _leaf_datasets(cfg['dataset'], f'{where}.dataset')
+        yield from leaf_datasets(cfg['dataset'], f'{where}.dataset')
     else:
         yield cfg, where
 
@@ -110,7 +110,7 @@ def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) 
         loader = cfg.get(f'{split}_dataloader')
         if not loader or 'dataset' not in loader:
             continue
-        for ds, where in _leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'):
+        for ds, where in leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'):
             kind = str(ds.get('type', ''))
             if kind.endswith('CocoDataset'):
                 classes = _check_coco(ds, where)

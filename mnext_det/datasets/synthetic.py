@@ -18,10 +18,10 @@ seed ``(seed, split, index)``, so the output does not depend on order.
 import json
 import os
 import os.path as osp
-from contextlib import contextmanager
-from multiprocessing import Pool, get_all_start_methods, get_context
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from multiprocessing import Pool
+from typing import Dict, List, Optional, Sequence, Tuple
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -217,17 +217,6 @@ def _write_scene(job: Tuple[str, SyntheticConfig, str, int]
     return objects
 
 
-@contextmanager
-def _pool(workers: int) -> Iterator[Optional[Pool]]:
-    """A process pool of ``workers`` processes, or None (draw in this process)."""
-    if workers <= 1:
-        yield None
-        return
-    with get_context('fork' if 'fork' in get_all_start_methods() else 'spawn').Pool(
-            workers) as pool:
-        yield pool
-
-
 def _stamp_path(root: str) -> str:
     return osp.join(root, 'shapes_dataset.json')
 
@@ -265,8 +254,9 @@ def generate_shapes_dataset(root: str, cfg: Optional[SyntheticConfig] = None,
             os.makedirs(osp.join(root, 'crops', split, name), exist_ok=True)
         jobs = [(root, cfg, split, idx) for idx in range(num)]
         ids, images, annotations = [], [], []
-        with _pool(workers) as pool:
-            scenes = pool.imap(_write_scene, jobs, chunksize=16) if pool else map(_write_scene, jobs)
+        with Pool(workers) if workers > 1 else nullcontext() as pool:
+            scenes = (pool.imap(_write_scene, jobs, chunksize=16) if pool
+                      else map(_write_scene, jobs))
             for idx, objects in enumerate(scenes):
                 img_id = f'{split}_{idx:06d}'
                 ids.append(img_id)

@@ -29,9 +29,8 @@ def to_channels_last(model: nn.Module) -> nn.Module:
     its ``backbone`` (the model itself when it has none) receive NHWC images."""
     model.to(memory_format=torch.channels_last)
     entry = getattr(model, 'backbone', model)
-    if not getattr(entry, '_mnext_channels_last', False):
+    if _nhwc_input not in entry._forward_pre_hooks.values():
         entry.register_forward_pre_hook(_nhwc_input)
-        entry._mnext_channels_last = True
     return model
 
 

@@ -33,7 +33,8 @@ __all__ = [
 PEER_FAILURE_EXIT_CODE = 3
 DEFAULT_TIMEOUT_S = 1800
 # gloo raises plain RuntimeErrors from its transport ("[.../gloo/transport/tcp/pair.cc]
-# Read error ... Connection reset by peer", "... Timed out waiting 15000ms ...").
+# Read error ... Connection reset by peer", "... Timed out waiting 15000ms ...",
+# "Application timeout caused pair closure").
 _PEER_FAILURE_TEXT = ('gloo', 'nccl', 'processgroup', 'connection reset', 'connection closed',
                       'broken pipe', 'pair closure', 'timed out')
 
