@@ -15,6 +15,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 
 from mnext_det.models.heads import SSDLiteHead  # noqa: E402
 from mnext_det.models.necks import SandglassExtraLayer, SSDLiteNeck  # noqa: E402
+from mnext_det.study.config_diff import differing_keys, flatten, unfair_differences  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DET_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'ssdlite', '*.py')) +
@@ -28,17 +29,6 @@ PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
 NECK = dict(in_channels=(16, 32), out_channels=(16, 32, 24, 16), level_strides=(2, 2),
             level_paddings=(1, 1), l2_norm_scale=None, use_depthwise=True,
             norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU6'))
-
-
-def _flatten(d, prefix=''):
-    out = {}
-    for k, v in d.items():
-        key = f'{prefix}{k}'
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + '.'))
-        else:
-            out[key] = v
-    return out
 
 
 def test_neck_equals_ssdneck_without_feed_input():
@@ -126,12 +116,13 @@ def test_detection_config_builds_and_runs(config):
 
 @pytest.mark.parametrize('baseline,mnext', PAIRS, ids=lambda p: osp.basename(p)[:30])
 def test_pairs_differ_only_in_backbone_and_taps(baseline, mnext):
-    a = _flatten(Config.fromfile(osp.join(ROOT, baseline)).to_dict())
-    b = _flatten(Config.fromfile(osp.join(ROOT, mnext)).to_dict())
-    differ = {k for k in set(a) | set(b) if a.get(k, '<missing>') != b.get(k, '<missing>')}
-    differ = {k for k in differ if not k.startswith('model.backbone.')}
+    cfg_a = Config.fromfile(osp.join(ROOT, baseline)).to_dict()
+    cfg_b = Config.fromfile(osp.join(ROOT, mnext)).to_dict()
+    assert unfair_differences(cfg_a, cfg_b) == set()
+    differ = {k for k in differing_keys(cfg_a, cfg_b) if not k.startswith('model.backbone.')}
     assert differ == {'model.neck.in_channels', 'model.neck.out_channels',
                       'model.bbox_head.in_channels'}
+    a, b = flatten(cfg_a), flatten(cfg_b)
     for key in ('model.neck.out_channels', 'model.bbox_head.in_channels'):
         assert a[key][1:] == b[key][1:]  # only the stride-16 tap's channels differ
     assert a['model.neck.in_channels'][1:] == b['model.neck.in_channels'][1:]

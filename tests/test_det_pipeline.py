@@ -31,7 +31,7 @@ GT_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with
 @pytest.fixture(scope='module')
 def shapes(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('shapes'))
-    generate_shapes_dataset(root, SyntheticConfig(num_train=8, num_val=4, image_size=160,
+    generate_shapes_dataset(root, SyntheticConfig(num_train=8, num_val=4, num_test=0, image_size=160,
                                                   max_objects=4), progress=False)
     return root + '/'
 

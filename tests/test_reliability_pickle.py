@@ -140,7 +140,7 @@ def test_detection_tools_refuse(evil, tmp_path):
     from mnext_det.datasets.synthetic import SyntheticConfig, generate_shapes_dataset
     path, marker = evil
     data = str(tmp_path / 'shapes') + '/'
-    generate_shapes_dataset(data, SyntheticConfig(num_train=2, num_val=2, image_size=160,
+    generate_shapes_dataset(data, SyntheticConfig(num_train=2, num_val=2, num_test=0, image_size=160,
                                                   max_objects=2), progress=False)
     config = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-shapes-160.py')
     compare = osp.join(ROOT, 'tools', 'compare.py')

@@ -6,7 +6,7 @@ import os.path as osp
 
 from mnext_det.datasets.synthetic import SyntheticConfig, dataset_exists, generate_shapes_dataset
 
-CFG = SyntheticConfig(num_train=10, num_val=4, image_size=96, max_objects=4, seed=3)
+CFG = SyntheticConfig(num_train=10, num_val=4, num_test=3, image_size=96, max_objects=4, seed=3)
 
 
 def _files(root):
@@ -28,5 +28,19 @@ def test_parallel_generation_writes_the_same_files(tmp_path):
                                                            for i in range(CFG.num_train)]
     assert [a['id'] for a in coco['annotations']] == list(range(1, counts['train'] + 1))
     assert dataset_exists(parallel, CFG)
-    assert not dataset_exists(parallel, SyntheticConfig(num_train=11, num_val=4, image_size=96,
-                                                        max_objects=4, seed=3))
+    assert not dataset_exists(parallel, SyntheticConfig(num_train=11, num_val=4, num_test=3,
+                                                        image_size=96, max_objects=4, seed=3))
+
+
+def test_test_split_is_a_third_set_of_scenes(tmp_path):
+    root = str(tmp_path)
+    counts = generate_shapes_dataset(root, CFG, progress=False)
+    assert counts['test'] > 0
+    with open(osp.join(root, 'annotations', 'instances_test.json')) as f:
+        test = json.load(f)
+    assert [im['file_name'] for im in test['images']] == [f'test_{i:06d}.jpg' for i in range(3)]
+    with open(osp.join(root, 'VOC2007', 'ImageSets', 'Main', 'test.txt')) as f:
+        assert f.read().split() == [f'test_{i:06d}' for i in range(3)]
+    img = osp.join(root, 'VOC2007', 'JPEGImages')
+    assert not filecmp.cmp(osp.join(img, 'test_000000.jpg'), osp.join(img, 'val_000000.jpg'),
+                           shallow=False)

@@ -232,7 +232,7 @@ def main() -> None:
     data_cfg = SyntheticConfig()
     if args.quick:
         data_root = osp.join(work_dir, 'shapes_quick')
-        data_cfg = SyntheticConfig(num_train=24, num_val=8)
+        data_cfg = SyntheticConfig(num_train=24, num_val=8, num_test=0)
     cfg_dir = osp.join(work_dir, 'configs')
     os.makedirs(cfg_dir, exist_ok=True)
     log(f'work dir {work_dir}; {os.cpu_count()} CPU cores, torch threads '
@@ -244,7 +244,8 @@ def main() -> None:
         log('  found, not regenerated')
     else:
         counts = generate_shapes_dataset(data_root, data_cfg, workers=args.parallel)
-        log(f'  generated: {data_cfg.num_train} train / {data_cfg.num_val} val images, '
+        log(f'  generated: {data_cfg.num_train} train / {data_cfg.num_val} val / '
+            f'{data_cfg.num_test} test images, '
             f'objects {counts}')
     timings['data_s'] = time.time() - start
 

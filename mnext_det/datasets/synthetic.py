@@ -44,6 +44,8 @@ class SyntheticConfig:
     Args:
         num_train: Training images. Default: 3000 (1000 overfit the demo's detectors).
         num_val: Validation images. Default: 200.
+        num_test: Test images, a third split for reporting what was chosen on
+            val (e.g. a learning rate). Default: 200.
         image_size: Square image side in pixels. Default: 320.
         max_objects: Most objects per image (at least 1). Default: 6.
         seed: Base random seed. Default: 0.
@@ -52,13 +54,14 @@ class SyntheticConfig:
 
     num_train: int = 3000
     num_val: int = 200
+    num_test: int = 200
     image_size: int = 320
     max_objects: int = 6
     seed: int = 0
     crop_size: int = 64
 
     def splits(self) -> Dict[str, int]:
-        return {'train': self.num_train, 'val': self.num_val}
+        return {'train': self.num_train, 'val': self.num_val, 'test': self.num_test}
 
 
 def _background(rng: np.random.Generator, size: int) -> Image.Image:

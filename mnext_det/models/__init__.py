@@ -1,3 +1,4 @@
+from . import weight_init  # noqa: F401  (registers ZeroInitResidual)
 from .backbones import MobileNeXt, SandglassBlock
 from .classifiers import ImageClassifier
 from .factory import checkpoint_filter_fn, create_model, list_models

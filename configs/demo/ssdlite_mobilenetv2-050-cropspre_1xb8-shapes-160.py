@@ -1,0 +1,8 @@
+# The demo detector with its backbone initialised from the crop pretraining
+# that `make study` runs first (configs/demo/mobilenetv2-050_1xb64-shapes-crops.py,
+# 4 epochs, checkpoint below), as tools/demo.py does. Backbone init only.
+_base_ = './ssdlite_mobilenetv2-050_1xb8-shapes-160.py'
+
+model = dict(backbone=dict(init_cfg=dict(
+    type='Pretrained', checkpoint='work_dirs/study/pretrain/mobilenetv2-050/epoch_4.pth',
+    prefix='backbone.')))

@@ -1,0 +1,93 @@
+"""Local execution: a partly failed study rerun finishes only the missing
+runs, resuming them from their last checkpoint; the report aggregates them."""
+import dataclasses
+import json
+import os.path as osp
+
+import pytest
+
+from mnext_det.study import (ConfigSpec, StudyFailed, StudyScripts, execute_local, plan_study,
+                             write_report)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BASE = osp.join(ROOT, 'configs/demo/ssdlite_mobilenetv2-050_1xb8-shapes-160.py')
+NEXT = osp.join(ROOT, 'configs/demo/ssdlite_mobilenext-050_1xb8-shapes-160.py')
+FAKE = StudyScripts(train=osp.join(osp.dirname(__file__), 'fake_train.py'), test='unused')
+
+
+def _invocations(run):
+    with open(osp.join(run.work_dir, 'invocations.txt')) as f:
+        return f.read().split()
+
+
+def test_failed_run_is_resumed_and_finished_runs_are_kept(tmp_path, monkeypatch):
+    pytest.importorskip('mmdet')
+    specs = [ConfigSpec('mobilenetv2', BASE), ConfigSpec('mobilenext', NEXT)]
+    runs = plan_study(specs, [0, 1], str(tmp_path), cfg_options=['train_cfg.max_epochs=3'])
+    assert len(runs) == 4 and {r.max_epochs for r in runs} == {3}
+    victim = runs[3]  # mobilenext, seed 1
+    monkeypatch.setenv('FAKE_DIE_IN', victim.work_dir)
+    monkeypatch.setenv('FAKE_DIE_EPOCH', '2')
+    lines = []
+    with pytest.raises(StudyFailed, match='1 of 4 runs failed') as err:
+        execute_local(runs, FAKE, parallel=2, log=lines.append)
+    assert 'mobilenext seed=1' in str(err.value) and 'study_stdout.log' in str(err.value)
+    assert not osp.exists(osp.join(victim.work_dir, 'result.json'))
+    assert all(osp.exists(osp.join(r.work_dir, 'result.json')) for r in runs[:3])
+    assert any('ETA' in line for line in lines)
+
+    results = execute_local(runs, FAKE, parallel=2, log=lines.append)
+    assert '4 runs, 3 already finished, 1 to run' in lines[-2]
+    for run in runs[:3]:
+        assert _invocations(run) == ['start_epoch=0']  # not trained again
+    assert _invocations(victim) == ['start_epoch=0', 'start_epoch=2']  # resumed at epoch 2
+    assert [r['seed'] for r in results] == [0, 0, 1, 1]
+    final = results[3]['metrics']['val']['coco/bbox_mAP']
+    assert final == pytest.approx(0.1 + 0.1 + 0.01 + 0.002)
+    assert [p['epoch'] for p in results[3]['curve']] == [1, 2, 3]
+    assert results[3]['config_hash'] == results[1]['config_hash']  # seeds share the config
+
+    study = write_report(str(tmp_path), results, ['mobilenetv2', 'mobilenext'],
+                         'coco/bbox_mAP', 'python tools/study.py ...')
+    diff = study['paired_differences']['mobilenext']['coco/bbox_mAP']
+    assert diff['mean'] == pytest.approx(0.1) and diff['wins'] == 2
+    assert study['split'] == 'val'
+    on_disk = json.load(open(tmp_path / 'study.json'))
+    assert set(on_disk) >= {'runs', 'summary', 'paired_differences'}
+    assert {'config', 'seed', 'lr', 'metrics', 'wall_s', 'config_hash'} <= set(on_disk['runs'][0])
+    assert on_disk['summary']['mobilenext']['coco/bbox_mAP']['n'] == 2
+    assert (tmp_path / 'study.png').stat().st_size > 0
+    assert (tmp_path / 'learning_curves.png').stat().st_size > 0
+    text = (tmp_path / 'study.md').read_text()
+    assert '| mobilenext | config | 2 |' in text and '+0.100' in text
+
+
+def test_lr_grid_chooses_on_val_and_reports_the_test_split(tmp_path):
+    pytest.importorskip('mmdet')
+    specs = [ConfigSpec('mobilenetv2', BASE), ConfigSpec('mobilenext', NEXT)]
+    runs = plan_study(specs, [0, 1], str(tmp_path), lr_grid={'mobilenext': [1e-3, 4e-3]},
+                      cfg_options=['train_cfg.max_epochs=2'])
+    assert len(runs) == 6 and [r.lr for r in runs[:3]] == [None, 1e-3, 4e-3]
+    results = execute_local(runs, FAKE, parallel=2, log=lambda m: None)
+    # a grid without a test split would report the split that chose the lr
+    with pytest.raises(ValueError, match='separate test split'):
+        write_report(str(tmp_path), results, ['mobilenetv2', 'mobilenext'],
+                     'coco/bbox_mAP', 'cmd')
+    for r in results:  # as tools/test.py on the test split would give
+        r['metrics']['test'] = {'coco/bbox_mAP': r['metrics']['val']['coco/bbox_mAP'] - 0.05}
+    study = write_report(str(tmp_path), results, ['mobilenetv2', 'mobilenext'],
+                         'coco/bbox_mAP', 'cmd')
+    assert study['split'] == 'test' and study['chosen_lr']['mobilenext'] == 4e-3
+    mean = study['summary']['mobilenext']['coco/bbox_mAP']['mean']
+    assert mean == pytest.approx(0.1 + 0.1 + 0.005 + 0.004 - 0.05)
+
+
+def test_unfinished_training_without_final_validation_is_an_error(tmp_path):
+    pytest.importorskip('mmdet')
+    specs = [ConfigSpec('mobilenetv2', BASE), ConfigSpec('mobilenext', NEXT)]
+    runs = plan_study(specs, [0], str(tmp_path), cfg_options=['train_cfg.max_epochs=2'])
+    # the trainer stops after 2 epochs and exits 0, but the plan expects 5:
+    # the study must not call that finished
+    runs = [dataclasses.replace(r, max_epochs=5) for r in runs]
+    with pytest.raises(StudyFailed, match='no validation of epoch 5'):
+        execute_local(runs, FAKE, log=lambda m: None)
