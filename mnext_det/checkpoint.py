@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 __all__ = [
-    'UnsafeCheckpointError', 'safe_globals', 'load_checkpoint_file',
+    'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_globals', 'load_checkpoint_file',
     'extract_state_dict', 'load_state_dict_strict'
 ]
 
@@ -28,6 +28,10 @@ TRUST_ENV = 'MNEXT_TRUSTED_CHECKPOINTS'
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds objects outside the allow-list."""
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file cannot be read (truncated, or not a checkpoint)."""
 
 
 def safe_globals() -> List[Any]:
@@ -80,6 +84,7 @@ def load_checkpoint_file(filename: str,
 
     Raises:
         FileNotFoundError: ``filename`` does not exist.
+        CorruptCheckpointError: the file is truncated or not a checkpoint.
         UnsafeCheckpointError: the file references a global outside the
             allow-list (it could run code when unpickled).
     """
@@ -91,11 +96,22 @@ def load_checkpoint_file(filename: str,
     try:
         with torch.serialization.safe_globals(safe_globals()):
             return torch.load(filename, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError) as e:
+        # torch's reader errors ("PytorchStreamReader failed reading zip archive")
+        # name no file
+        raise CorruptCheckpointError(
+            f'{filename}: not a readable checkpoint, truncated or corrupt '
+            f'({str(e).splitlines()[0] or type(e).__name__})') from None
     except pickle.UnpicklingError as e:
+        reason = _unpickling_reason(e)
+        if not any(w in reason.lower() for w in ('global', 'not allowed')):
+            # bad opcodes, truncated data: not a pickle, not an attack
+            raise CorruptCheckpointError(
+                f'{filename}: not a readable checkpoint, truncated or corrupt ({reason})') from None
         raise UnsafeCheckpointError(
             f'refused to load {filename}: it references objects outside the '
             f'allow-list of mnext_det.checkpoint and could run code on load '
-            f'({_unpickling_reason(e)}). If you trust this file, load it with '
+            f'({reason}). If you trust this file, load it with '
             f'trusted=True or set {TRUST_ENV}=1.') from None
 
 

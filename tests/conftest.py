@@ -3,6 +3,8 @@ import os
 import pytest
 import torch
 
+from .tolerances import TEST_SEED
+
 WIDTHS = (0.35, 0.5, 0.75, 1.0, 1.4)
 MODEL_NAMES = ('mobilenext_035', 'mobilenext_050', 'mobilenext_075', 'mobilenext_100',
                'mobilenext_140')
@@ -10,7 +12,7 @@ MODEL_NAMES = ('mobilenext_035', 'mobilenext_050', 'mobilenext_075', 'mobilenext
 
 @pytest.fixture(autouse=True)
 def _seed():
-    torch.manual_seed(0)
+    torch.manual_seed(TEST_SEED)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from mnext_det.models.layers import make_divisible
 
 from .conftest import MODEL_NAMES, WIDTHS
 from .official_mnext import OfficialMobileNeXt
+from .tolerances import assert_float32_close, depth_and_fan_in
 
 # Width 1.0 layer table of the reference: (branch, in, out, hidden, stride, shortcut)
 TABLE_100 = [
@@ -93,7 +94,8 @@ def test_logits_match_official_network(width, div):
                           for k, v in official_sd.items()})
     x = torch.randn(2, 3, 96, 96)
     with torch.no_grad():
-        torch.testing.assert_close(ours(x), official(x), rtol=1e-4, atol=1e-4)
+        assert_float32_close(ours(x), official(x), *depth_and_fan_in(ours),
+                             what='logits vs the official network')
 
 
 def test_official_key_names():

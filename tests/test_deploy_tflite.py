@@ -1,7 +1,6 @@
 """TFLite export (litert-torch) and LiteRT inference match PyTorch; skipped
 unless the optional extra is installed (``pip install .[tflite]``).
-Tolerances as for ONNX: logits within 1e-4 + 1e-4 |PyTorch|, same top-5;
-detector boxes within 0.05 px and scores within 1e-4."""
+Tolerances as for ONNX: the float32 bound of ``tests/tolerances.py``, same top-5."""
 import numpy as np
 import pytest
 import torch
@@ -15,6 +14,8 @@ pytest.importorskip('ai_edge_litert')
 from mnext_det.deploy.tflite import TFLiteModel, export_tflite  # noqa: E402
 
 from .test_deploy_onnx import build_detector, calibrate, real_images  # noqa: E402
+from .tolerances import (assert_float32_close, assert_max_error, depth_and_fan_in,  # noqa: E402
+                         float32_bound)
 
 
 @pytest.fixture(scope='module')
@@ -35,7 +36,7 @@ def test_tflite_classifier_matches_pytorch(images, tmp_path):
             ref = model(torch.from_numpy(x)).numpy()
         out = runner(x)[0]
         assert np.abs(ref).max() > 1
-        np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
+        assert_float32_close(out, ref, *depth_and_fan_in(model), what='tflite logits')
         assert list(np.argsort(-out[0])[:5]) == list(np.argsort(-ref[0])[:5])
 
 
@@ -49,5 +50,10 @@ def test_tflite_detector_matches_pytorch(images, tmp_path):
     with torch.no_grad():
         boxes, scores = graph(torch.from_numpy(x))
     out_boxes, out_scores = runner(x)
-    np.testing.assert_allclose(out_boxes, boxes.numpy(), rtol=0, atol=5e-2)
-    np.testing.assert_allclose(out_scores, scores.numpy(), rtol=0, atol=1e-4)
+    depth, fan_in = depth_and_fan_in(model)
+    assert_float32_close(out_boxes, boxes.numpy(), depth, fan_in, what='tflite boxes')
+    with torch.no_grad():
+        logits = torch.cat([c.flatten() for c in
+                            model.bbox_head(model.extract_feat(torch.from_numpy(x)))[0]])
+    assert_max_error(out_scores, scores.numpy(), 0.5 * float32_bound(logits.numpy(), depth, fan_in),
+                     what='tflite scores')  # softmax: half the logits' bound

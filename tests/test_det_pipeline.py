@@ -160,6 +160,22 @@ def test_comparison_report(trained, tmp_path):
         resolve_work_dir(str(tmp_path / 'missing'))
 
 
+def test_work_dir_with_a_leftover_config_resolves_to_the_checkpoints_run(tmp_path):
+    from mnext_det.evaluation.comparison import resolve_work_dir
+    ckpt = tmp_path / 'epoch_2.pth'
+    torch.save(dict(meta=dict(experiment_name='ssdlite_mobilenext_20261201_101500'),
+                    state_dict={}), ckpt)
+    (tmp_path / 'last_checkpoint').write_text(str(ckpt))
+    for name in ('ssdlite_mobilenext.py', 'an_earlier_failed_run.py'):
+        (tmp_path / name).write_text('model = dict()\n')
+    assert resolve_work_dir(str(tmp_path)) == (str(tmp_path / 'ssdlite_mobilenext.py'),
+                                               str(ckpt))
+    (tmp_path / 'ssdlite_mobilenext.py').unlink()
+    (tmp_path / 'another_leftover.py').write_text('model = dict()\n')
+    with pytest.raises(ValueError, match="names none of them.*'ssdlite_mobilenext'"):
+        resolve_work_dir(str(tmp_path))
+
+
 def test_bad_data_errors_name_the_problem(shapes, tmp_path):
     cfg = _config(shapes, 'coco', tmp_path)
     missing = copy.deepcopy(cfg)

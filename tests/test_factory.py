@@ -127,6 +127,19 @@ def test_missing_file():
         create_model('mobilenext_100', checkpoint='nope.pth')
 
 
+def test_truncated_checkpoint_is_named(tmp_path):
+    from mnext_det.checkpoint import CorruptCheckpointError
+    path = tmp_path / 'half.pth'
+    torch.save(create_model('mobilenext_035').state_dict(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(CorruptCheckpointError, match=f'{path}: not a readable checkpoint'):
+        create_model('mobilenext_035', checkpoint=str(path))
+    path.write_bytes(b'not a checkpoint at all')
+    with pytest.raises(ValueError, match='truncated or corrupt'):
+        create_model('mobilenext_035', checkpoint=str(path))
+
+
 def test_convert_official_ckpt_tool(tmp_path):
     src = str(tmp_path / 'official.pth.tar')
     dst = str(tmp_path / 'converted.pth')

@@ -12,6 +12,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -23,6 +24,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..analysis.complexity import count_madds, count_params
+from ..checkpoint import load_checkpoint_file
 
 __all__ = ['DetectorResult', 'evaluate_detector', 'resolve_work_dir', 'input_size_of',
            'measure_latency', 'summary_rows', 'format_markdown', 'write_json', 'plot_chart',
@@ -57,8 +59,8 @@ def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
     if not osp.isdir(work_dir):
         raise FileNotFoundError(f'work dir not found: {work_dir}')
     configs = sorted(glob.glob(osp.join(work_dir, '*.py')))
-    if len(configs) != 1:
-        raise ValueError(f'{work_dir}: expected one dumped config (*.py), found {configs}')
+    if not configs:
+        raise FileNotFoundError(f'{work_dir}: no dumped config (*.py)')
     last = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(last):
         with open(last) as f:
@@ -72,7 +74,16 @@ def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
         ckpt = ckpts[-1]
     if not osp.isfile(ckpt):
         raise FileNotFoundError(f'{work_dir}: checkpoint {ckpt} does not exist')
-    return configs[0], ckpt
+    if len(configs) == 1:
+        return configs[0], ckpt
+    # leftovers of earlier runs: the checkpoint's run is named '{config}_{timestamp}'
+    meta = load_checkpoint_file(ckpt).get('meta', {})
+    stem = re.sub(r'_\d{8}_\d{6}$', '', str(meta.get('experiment_name', '')))
+    config = osp.join(work_dir, f'{stem}.py')
+    if config not in configs:
+        raise ValueError(f'{work_dir}: {len(configs)} dumped configs ({", ".join(configs)}) '
+                         f'and {ckpt} names none of them (experiment {stem!r})')
+    return config, ckpt
 
 
 def input_size_of(cfg: Config) -> Tuple[int, int]:
@@ -268,7 +279,8 @@ def plot_chart(results: Sequence[DetectorResult], path: str, title: str = '') ->
         ax.bar_label(bars, fmt='%.3f', fontsize=7)
     ax.set_xticks(np.arange(len(cols)) + width * (len(rows) - 1) / 2, cols)
     ax.set_ylabel('score')
-    ax.set_ylim(0, 1)
+    top = max(max(row[c] for c in cols) for row in rows)
+    ax.set_ylim(0, min(1., 1.15 * top + 0.01))  # room for the bar labels
     ax.set_title(title or 'Detector comparison')
     ax.legend(fontsize=8)
     fig.tight_layout()
