@@ -114,6 +114,18 @@ def test_detection_config_builds_and_runs(config):
     assert feats[-1].shape[-2:] == (1, 1)
 
 
+@pytest.mark.parametrize('config', DET_CONFIGS, ids=osp.basename)
+def test_backbone_init_cfg_entries_build(config):
+    # init_cfg runs only when training starts: a bad entry must fail here instead
+    from mmengine.model.weight_init import PretrainedInit
+    from mmengine.registry import WEIGHT_INITIALIZERS
+    init = Config.fromfile(config).model.backbone.get('init_cfg') or []
+    for entry in [init] if isinstance(init, dict) else init:
+        initializer = WEIGHT_INITIALIZERS.build(entry)
+        if isinstance(initializer, PretrainedInit):
+            assert set(entry) <= {'type', 'checkpoint', 'prefix', 'map_location'}, entry
+
+
 @pytest.mark.parametrize('baseline,mnext', PAIRS, ids=lambda p: osp.basename(p)[:30])
 def test_pairs_differ_only_in_backbone_and_taps(baseline, mnext):
     cfg_a = Config.fromfile(osp.join(ROOT, baseline)).to_dict()

@@ -4,5 +4,7 @@
 _base_ = './ssdlite_mobilenetv2-050_1xb8-shapes-160.py'
 
 model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', checkpoint='work_dirs/study/pretrain/mobilenetv2-050/epoch_4.pth',
+    _delete_=True,
+    type='Pretrained',
+    checkpoint='work_dirs/study/pretrain/mobilenetv2-050/epoch_4.pth',
     prefix='backbone.')))

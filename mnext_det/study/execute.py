@@ -154,6 +154,13 @@ def execute_local(runs: Sequence[Run], scripts: StudyScripts,
 
     Raises :class:`StudyFailed` naming the failed runs and their logs once
     all others are done; a rerun retries only those."""
+    for run in runs:
+        done_before = run_result(run)
+        if done_before is not None and done_before['config_hash'] != run.config_hash:
+            raise StudyFailed(
+                f'{run.name}: {run.work_dir} holds a finished run of another config (hash '
+                f'{done_before["config_hash"]}, planned {run.config_hash}): the config or '
+                '--cfg-options changed since; use a new --work-dir')
     todo = [r for r in runs if run_result(r) is None]
     log(f'{len(runs)} runs, {len(runs) - len(todo)} already finished, {len(todo)} to run, '
         f'{parallel} at a time with {threads} thread(s) each')

@@ -47,6 +47,11 @@ def test_failed_run_is_resumed_and_finished_runs_are_kept(tmp_path, monkeypatch)
     assert [p['epoch'] for p in results[3]['curve']] == [1, 2, 3]
     assert results[3]['config_hash'] == results[1]['config_hash']  # seeds share the config
 
+    # another budget in the same work dir: refused, not silently mixed
+    longer = plan_study(specs, [0, 1], str(tmp_path), cfg_options=['train_cfg.max_epochs=4'])
+    with pytest.raises(StudyFailed, match='another config.*use a new --work-dir'):
+        execute_local(longer, FAKE, log=lines.append)
+
     study = write_report(str(tmp_path), results, ['mobilenetv2', 'mobilenext'],
                          'coco/bbox_mAP', 'python tools/study.py ...')
     diff = study['paired_differences']['mobilenext']['coco/bbox_mAP']
