@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation data summary benchmark benchmark-detectors benchmark-pretrain check-data clean
+.PHONY: install test test-slow demo study study-ablation study-lr data summary benchmark benchmark-detectors benchmark-pretrain check-data clean
 
 install:
 	@bash tools/install.sh
@@ -18,8 +18,9 @@ demo: install
 	$(PYTHON) tools/demo.py
 
 # `make study`: seeded from-scratch and crop-pretrained comparisons on the demo
-# data (README, "Is MobileNeXt better? The seeded study"); `make study-ablation`
-# adds the init/tap/BN ablation of docs/detection.md, reusing the scratch runs.
+# data (README, "Is MobileNeXt better?"); `make study-ablation`: the MobileNeXt
+# init/tap/BN ablation of docs/detection.md. All runs live in one work dir, so
+# the reports share them; each report has its own folder.
 STUDY_DIR ?= work_dirs/study
 STUDY_SEEDS ?= 0 1 2
 STUDY_EPOCHS = 4
@@ -27,8 +28,14 @@ STUDY_BUDGET = train_cfg.max_epochs=$(STUDY_EPOCHS) param_scheduler.1.T_max=$(ST
 	param_scheduler.1.end=$(STUDY_EPOCHS) default_hooks.checkpoint.interval=$(STUDY_EPOCHS) \
 	train_cfg.val_interval=1
 DEMO = configs/demo
-STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --cfg-options $(STUDY_BUDGET)
+STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --cfg-options $(STUDY_BUDGET) \
+	--work-dir $(STUDY_DIR)/runs
 PRETRAIN_DIR = work_dirs/study/pretrain
+V2 = mobilenetv2-050=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-shapes-160.py
+NEXT = mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-shapes-160.py
+V2_PRE = mobilenetv2-050-cropspre=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb8-shapes-160.py
+NEXT_PRE = mobilenext-050-cropspre=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb8-shapes-160.py
+NEXT_TRUNC = mobilenext-050-truncnormal=$(DEMO)/ssdlite_mobilenext-050-truncnormal_1xb8-shapes-160.py
 
 data: install
 	$(PYTHON) tools/generate_demo_data.py
@@ -40,29 +47,35 @@ $(PRETRAIN_DIR)/%/epoch_4.pth:
 
 study: data
 	@echo "make study: 18 detector trainings of $(STUDY_EPOCHS) epochs (2 backbones x 3 seeds from"
-	@echo "crop pretraining, 4 scratch variants x 3 seeds), two at a time: about 45 minutes on a"
+	@echo "crop pretraining, 4 scratch variants x 3 seeds), two at a time: about 60 minutes on a"
 	@echo "2-core CPU (README). Rerun to resume; progress and ETA follow."
 	mkdir -p $(PRETRAIN_DIR)
 	$(MAKE) -j2 $(PRETRAIN_DIR)/mobilenetv2-050/epoch_4.pth $(PRETRAIN_DIR)/mobilenext-050/epoch_4.pth
-	$(STUDY) --work-dir $(STUDY_DIR)/scratch --title "SSDLite on the demo data, from scratch" \
-		mobilenetv2-050=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-shapes-160.py \
-		mobilenetv2-050-zeroinit=$(DEMO)/ssdlite_mobilenetv2-050-zeroinit_1xb8-shapes-160.py \
-		mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-shapes-160.py \
-		mobilenext-050-zeroinit=$(DEMO)/ssdlite_mobilenext-050-zeroinit_1xb8-shapes-160.py
-	$(STUDY) --work-dir $(STUDY_DIR)/pretrained \
-		--title "SSDLite on the demo data, backbones from crop pretraining" \
-		mobilenetv2-050-cropspre=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb8-shapes-160.py \
-		mobilenext-050-cropspre=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb8-shapes-160.py
+	$(STUDY) --report-dir $(STUDY_DIR)/scratch --title "SSDLite on the demo data, from scratch" \
+		$(V2) mobilenetv2-050-truncnormal=$(DEMO)/ssdlite_mobilenetv2-050-truncnormal_1xb8-shapes-160.py \
+		$(NEXT) $(NEXT_TRUNC)
+	$(STUDY) --report-dir $(STUDY_DIR)/pretrained \
+		--title "SSDLite on the demo data, backbones from crop pretraining" $(V2_PRE) $(NEXT_PRE)
+	$(STUDY) --report-dir $(STUDY_DIR)/pretraining-mobilenetv2 \
+		--title "MobileNetV2-0.5: zero-init from scratch vs crop pretraining" $(V2) $(V2_PRE)
+	$(STUDY) --report-dir $(STUDY_DIR)/pretraining-mobilenext \
+		--title "MobileNeXt-0.5: zero-init from scratch vs crop pretraining" $(NEXT) $(NEXT_PRE)
 
 study-ablation: data
-	@echo "make study-ablation: 9 new trainings (the scratch study's are reused), about 25 min"
-	$(STUDY) --work-dir $(STUDY_DIR)/scratch --report-dir $(STUDY_DIR)/ablation \
-		--title "MobileNeXt-0.5 from scratch: init, tap and BN ablation" \
-		mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-shapes-160.py \
-		mobilenext-050-kaiming=$(DEMO)/ssdlite_mobilenext-050-kaiming_1xb8-shapes-160.py \
-		mobilenext-050-zeroinit=$(DEMO)/ssdlite_mobilenext-050-zeroinit_1xb8-shapes-160.py \
-		mobilenext-050-zeroinit-tap12=$(DEMO)/ssdlite_mobilenext-050-zeroinit-tap12_1xb8-shapes-160.py \
-		mobilenext-050-zeroinit-bn-torch=$(DEMO)/ssdlite_mobilenext-050-zeroinit-bn-torch_1xb8-shapes-160.py
+	@echo "make study-ablation: 9 trainings more than make study (its runs are reused), about 30 min"
+	$(STUDY) --report-dir $(STUDY_DIR)/ablation \
+		--title "MobileNeXt-0.5 from scratch: init, tap and BN ablation" $(NEXT_TRUNC) \
+		mobilenext-050-kaiming=$(DEMO)/ssdlite_mobilenext-050-kaiming_1xb8-shapes-160.py $(NEXT) \
+		mobilenext-050-tap12=$(DEMO)/ssdlite_mobilenext-050-tap12_1xb8-shapes-160.py \
+		mobilenext-050-bn-torch=$(DEMO)/ssdlite_mobilenext-050-bn-torch_1xb8-shapes-160.py
+
+# the scratch comparison at another lr (both backbones, zero-init): does the ranking hold?
+study-lr: data
+	@echo "make study-lr: 6 trainings at lr 4e-3, about 20 min"
+	$(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --cfg-options $(STUDY_BUDGET) \
+		optim_wrapper.optimizer.lr=4e-3 --work-dir $(STUDY_DIR)/runs-lr4e-3 \
+		--report-dir $(STUDY_DIR)/lr4e-3 --title "SSDLite from scratch at AdamW lr 4e-3" \
+		$(V2) $(NEXT)
 
 summary: install
 	$(PYTHON) tools/analysis/model_summary.py

@@ -202,4 +202,5 @@ def execute_local(runs: Sequence[Run], scripts: StudyScripts,
     if failures:
         raise StudyFailed(f'{len(failures)} of {len(runs)} runs failed (rerun the same command '
                           'to retry them; finished runs are kept):\n  ' + '\n  '.join(failures))
-    return [run_result(r) for r in runs]
+    # a run is identified by its config hash, seed and lr; label and path are this plan's
+    return [dict(run_result(r), label=r.label, config=r.config) for r in runs]

@@ -103,6 +103,7 @@ def _plots(study: Dict, out_dir: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     agg, metric = study, study['metric']
     labels = list(agg['summary'])
     picked = [r for r in study['runs'] if r['lr'] == agg['chosen_lr'][r['label']]]
@@ -139,6 +140,7 @@ def _plots(study: Dict, out_dir: str) -> None:
         ax.fill_between(epochs, [min(y) for y in ys], [max(y) for y in ys], alpha=0.2)
         values += [v for y in ys for v in y]
     ax.set_xlabel('epoch')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f'val {metric}')
     _scale_to(ax, values)
     ax.grid(alpha=0.3)

@@ -2,6 +2,8 @@
 # loss as MobileNeXt: its checkpoint feeds mmdet's SSDLite-MobileNetV2
 # through init_cfg=dict(type='Pretrained', prefix='backbone.'). Needs mmdet
 # (see configs/imagenet/mobilenetv2-100_8xb64-210e_in1k.py's custom_imports).
+# Init: mmdet's MobileNetV2 default (Kaiming convs, BN weight 1), no
+# ZeroInitResidual, as for MobileNeXt's classifier.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='mmdet.MobileNetV2', widen_factor=1.0, out_indices=(7, )),

@@ -17,7 +17,9 @@ model = dict(
         type='MobileNetV2',
         out_indices=(4, 7),
         norm_cfg=norm_cfg,
-        init_cfg=dict(type='TruncNormal', layer='Conv2d', std=0.03)),
+        init_cfg=[
+            dict(type='TruncNormal', layer='Conv2d', std=0.03),
+            dict(type='ZeroInitResidual')]),
     neck=dict(
         type='SSDLiteNeck',
         in_channels=(96, 1280),

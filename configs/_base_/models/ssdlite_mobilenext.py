@@ -14,7 +14,9 @@ model = dict(
         tap_indices=(13, 20),
         out_indices=(20, ),
         norm_cfg={{_base_.norm_cfg}},
-        init_cfg=dict(type='TruncNormal', layer='Conv2d', std=0.03)),
+        init_cfg=[
+            dict(type='TruncNormal', layer='Conv2d', std=0.03),
+            dict(type='ZeroInitResidual')]),
     neck=dict(
         in_channels=(576, 1280),
         out_channels=(576, 1280, 512, 256, 256, 128)),
