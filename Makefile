@@ -68,6 +68,11 @@ study-ablation: data
 		mobilenext-050-kaiming=$(DEMO)/ssdlite_mobilenext-050-kaiming_1xb8-shapes-160.py $(NEXT) \
 		mobilenext-050-tap12=$(DEMO)/ssdlite_mobilenext-050-tap12_1xb8-shapes-160.py \
 		mobilenext-050-bn-torch=$(DEMO)/ssdlite_mobilenext-050-bn-torch_1xb8-shapes-160.py
+	$(STUDY) --report-dir $(STUDY_DIR)/ablation-vs-zeroinit \
+		--title "MobileNeXt-0.5 ablation, paired to the zero-init default" $(NEXT) $(NEXT_TRUNC) \
+		mobilenext-050-kaiming=$(DEMO)/ssdlite_mobilenext-050-kaiming_1xb8-shapes-160.py \
+		mobilenext-050-tap12=$(DEMO)/ssdlite_mobilenext-050-tap12_1xb8-shapes-160.py \
+		mobilenext-050-bn-torch=$(DEMO)/ssdlite_mobilenext-050-bn-torch_1xb8-shapes-160.py
 
 # the scratch comparison at another lr (both backbones, zero-init): does the ranking hold?
 study-lr: data

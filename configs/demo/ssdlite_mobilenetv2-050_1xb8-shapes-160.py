@@ -27,7 +27,8 @@
 #   loss stalls at 4e-3). Validation every 2 epochs to save time.
 # - channels-last tensors (ChannelsLastHook): a CPU step takes 0.72-0.78x the time.
 # - backbone initialised from the demo's own pretraining on object crops
-#   (tools/demo.py writes it and sets init_cfg); from scratch otherwise.
+#   (tools/demo.py writes it and sets init_cfg); from scratch otherwise, with
+#   the COCO configs' TruncNormal + ZeroInitResidual (docs/detection.md).
 _base_ = '../ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py'
 
 data_root = 'data/shapes/'

@@ -1,7 +1,10 @@
 # SSDLite-MobileNetV2 at 320, as mmdet 3.3.0's
 # configs/ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py, except that the
 # head is SSDLiteHead (SSDHead without the 3.3.0 predict crash) and the neck is
-# SSDLiteNeck (SSDNeck plus options; identical with these arguments).
+# SSDLiteNeck (SSDNeck plus options; identical with these arguments), and that
+# the backbone init adds ZeroInitResidual after mmdet's TruncNormal: every
+# inverted residual block with a shortcut starts as the identity, the rule the
+# MobileNeXt configs use too (docs/detection.md, "From scratch").
 # Taps: MobileNetV2 out_indices (4, 7) -> 96 ch at stride 16, 1280 ch at stride 32.
 norm_cfg = dict(type='BN', eps=0.001, momentum=0.03)
 data_preprocessor = dict(

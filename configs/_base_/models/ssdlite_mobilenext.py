@@ -4,6 +4,8 @@
 #   1280 ch at stride 32 (inside layer 20, before its last depthwise conv),
 #   and the complete layer-20 output (1280 ch) feeding the extra layers only.
 # The authors' sandglass extra layers: neck=dict(extra_type='sandglass').
+# Backbone init as the baseline's: TruncNormal then ZeroInitResidual (without
+# the latter MobileNeXt barely learns from scratch; docs/detection.md).
 _base_ = './ssdlite_mobilenetv2.py'
 
 model = dict(
