@@ -2,7 +2,8 @@
 second-less step, writing what mmengine writes (epoch_N.pth, last_checkpoint,
 vis_data/scalars.json with a val record per epoch), resuming from the work
 dir's last checkpoint with --resume, and dying after epoch FAKE_DIE_EPOCH of the
-run whose work dir contains FAKE_DIE_IN (once: it leaves a marker)."""
+run whose work dir contains FAKE_DIE_IN (once: it leaves a marker). Each epoch
+takes FAKE_EPOCH_SECONDS (default 0)."""
 import json
 import os
 import os.path as osp
@@ -31,6 +32,7 @@ def main() -> None:
     die_in, die_epoch = os.environ.get('FAKE_DIE_IN'), int(os.environ.get('FAKE_DIE_EPOCH', 0))
     marker = osp.join(work_dir, 'died_once')
     for epoch in range(start + 1, max_epochs + 1):
+        time.sleep(float(os.environ.get('FAKE_EPOCH_SECONDS', 0)))
         ckpt = osp.join(work_dir, f'epoch_{epoch}.pth')
         open(ckpt, 'w').close()
         with open(last, 'w') as f:

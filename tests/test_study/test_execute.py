@@ -2,7 +2,12 @@
 runs, resuming them from their last checkpoint; the report aggregates them."""
 import dataclasses
 import json
+import os
 import os.path as osp
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -96,3 +101,46 @@ def test_unfinished_training_without_final_validation_is_an_error(tmp_path):
     runs = [dataclasses.replace(r, max_epochs=5) for r in runs]
     with pytest.raises(StudyFailed, match='no validation of epoch 5'):
         execute_local(runs, FAKE, log=lambda m: None)
+
+
+def test_study_killed_mid_run_finishes_only_the_missing_runs(tmp_path):
+    pytest.importorskip('mmdet')
+    specs = [ConfigSpec('mobilenetv2', BASE), ConfigSpec('mobilenext', NEXT)]
+    runs = plan_study(specs, [0, 1], str(tmp_path), cfg_options=['train_cfg.max_epochs=3'])
+    script = (f'import sys; sys.path.insert(0, {ROOT!r}); '
+              'from mnext_det.study import ConfigSpec, StudyScripts, execute_local, plan_study; '
+              f'specs = [ConfigSpec("mobilenetv2", {BASE!r}), ConfigSpec("mobilenext", {NEXT!r})]; '
+              f'runs = plan_study(specs, [0, 1], {str(tmp_path)!r}, '
+              'cfg_options=["train_cfg.max_epochs=3"]); '
+              f'execute_local(runs, StudyScripts(train={FAKE.train!r}, test="unused"))')
+    env = dict(os.environ, FAKE_EPOCH_SECONDS='0.4')
+    study = subprocess.Popen([sys.executable, '-c', script], env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not osp.exists(osp.join(runs[0].work_dir, 'result.json')):
+        assert time.time() < deadline and study.poll() is None, 'first run never finished'
+        time.sleep(0.05)
+    os.killpg(study.pid, signal.SIGKILL)  # the study and its trainers, mid-run
+    study.wait()
+    finished = [r for r in runs if osp.exists(osp.join(r.work_dir, 'result.json'))]
+    assert 1 <= len(finished) < len(runs)
+    before = {r.index: _invocations(r) for r in runs if osp.exists(
+        osp.join(r.work_dir, 'invocations.txt'))}
+    resume_at = {}
+    for run in runs:
+        last = osp.join(run.work_dir, 'last_checkpoint')
+        resume_at[run.index] = int(open(last).read().strip()[-len('N.pth'):-len('.pth')]) \
+            if osp.exists(last) else 0
+    results = execute_local(runs, FAKE, parallel=1, log=lambda m: None)
+    assert len(results) == 4
+    for run in runs:
+        calls = _invocations(run)
+        if run in finished:
+            assert calls == before[run.index]  # not trained again
+        elif resume_at[run.index] == run.max_epochs:  # killed between training and result
+            assert calls == before[run.index]
+        else:
+            # one more call, resuming from the checkpoint the kill left
+            assert len(calls) == len(before.get(run.index, [])) + 1
+            assert calls[-1] == f'start_epoch={resume_at[run.index]}'
+            assert results[run.index]['metrics']['val']['coco/bbox_mAP'] > 0
