@@ -97,22 +97,19 @@ def load_checkpoint_file(filename: str,
         with torch.serialization.safe_globals(safe_globals()):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError) as e:
-        # torch's reader errors ("PytorchStreamReader failed reading zip archive")
-        # name no file
-        raise CorruptCheckpointError(
-            f'{filename}: not a readable checkpoint, truncated or corrupt '
-            f'({str(e).splitlines()[0] or type(e).__name__})') from None
+        reason = str(e).splitlines()[0] or type(e).__name__
     except pickle.UnpicklingError as e:
         reason = _unpickling_reason(e)
-        if not any(w in reason.lower() for w in ('global', 'not allowed')):
-            # bad opcodes, truncated data: not a pickle, not an attack
-            raise CorruptCheckpointError(
-                f'{filename}: not a readable checkpoint, truncated or corrupt ({reason})') from None
-        raise UnsafeCheckpointError(
-            f'refused to load {filename}: it references objects outside the '
-            f'allow-list of mnext_det.checkpoint and could run code on load '
-            f'({reason}). If you trust this file, load it with '
-            f'trusted=True or set {TRUST_ENV}=1.') from None
+        if any(w in reason.lower() for w in ('global', 'not allowed')):
+            raise UnsafeCheckpointError(
+                f'refused to load {filename}: it references objects outside the '
+                f'allow-list of mnext_det.checkpoint and could run code on load '
+                f'({reason}). If you trust this file, load it with '
+                f'trusted=True or set {TRUST_ENV}=1.') from None
+    # torch's reader errors ("PytorchStreamReader failed reading zip archive") name no
+    # file; bad opcodes and truncated pickles are corruption, not an attack
+    raise CorruptCheckpointError(
+        f'{filename}: not a readable checkpoint, truncated or corrupt ({reason})')
 
 
 def _unpickling_reason(error: Exception) -> str:

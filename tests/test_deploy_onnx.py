@@ -159,6 +159,15 @@ def build_detector(key: str, images):
     return model, cfg
 
 
+def score_bound(model, x: np.ndarray, depth: int, fan_in: int) -> float:
+    """Bound for the detector's softmax scores on ``x``: half the float32 bound
+    of its class logits (sum_j |dp_i/dz_j| = 2 p_i (1 - p_i) <= 1/2)."""
+    with torch.no_grad():
+        cls_scores = model.bbox_head(model.extract_feat(torch.from_numpy(x)))[0]
+    logits = torch.cat([c.flatten() for c in cls_scores]).numpy()
+    return 0.5 * float32_bound(logits, depth, fan_in)
+
+
 def untied(dets_a, dets_b, atol, score_tol):
     """Detections of ``a`` with no twin in ``b`` (same label, boxes within
     ``atol`` px, score within ``score_tol``), leaving out those whose score equals
@@ -192,6 +201,7 @@ def test_detector_matches_pytorch(key, images, tmp_path):
                        output_names=outputs, metadata=meta)
     runner = OnnxRuntimeModel(file)
     assert runner.meta['postprocess']['level_sizes'] == [2400, 600, 150, 54, 24, 6]
+    depth, fan_in = depth_and_fan_in(model)
     for image in images:
         x, scale = preprocess(image, runner.meta)
         with torch.no_grad():
@@ -205,14 +215,8 @@ def test_detector_matches_pytorch(key, images, tmp_path):
         assert len(torch_dets['scores']) >= 20, 'too few detections to compare'
         # raw graph outputs
         ort_boxes, ort_scores = runner(x)
-        depth, fan_in = depth_and_fan_in(model)
         assert_float32_close(ort_boxes, boxes.numpy(), depth, fan_in, what=f'{key} boxes')
-        # softmax scores move by at most half the largest class-logit error
-        # (sum_j |dp_i/dz_j| = 2 p_i (1 - p_i) <= 1/2)
-        with torch.no_grad():
-            logits = torch.cat([c.flatten() for c in
-                                model.bbox_head(model.extract_feat(torch.from_numpy(x)))[0]])
-        score_tol = 0.5 * float32_bound(logits.numpy(), depth, fan_in)
+        score_tol = score_bound(model, x, depth, fan_in)
         assert_max_error(ort_scores, scores.numpy(), score_tol, what=f'{key} scores')
         # numpy post-processing of PyTorch's raw outputs == mmdet predict
         ours = ssd_postprocess(boxes[0].numpy(), scores[0].numpy(), scale_factor=scale,

@@ -13,9 +13,8 @@ pytest.importorskip('ai_edge_litert')
 
 from mnext_det.deploy.tflite import TFLiteModel, export_tflite  # noqa: E402
 
-from .test_deploy_onnx import build_detector, calibrate, real_images  # noqa: E402
-from .tolerances import (assert_float32_close, assert_max_error, depth_and_fan_in,  # noqa: E402
-                         float32_bound)
+from .test_deploy_onnx import build_detector, calibrate, real_images, score_bound  # noqa: E402
+from .tolerances import assert_float32_close, assert_max_error, depth_and_fan_in  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -52,8 +51,5 @@ def test_tflite_detector_matches_pytorch(images, tmp_path):
     out_boxes, out_scores = runner(x)
     depth, fan_in = depth_and_fan_in(model)
     assert_float32_close(out_boxes, boxes.numpy(), depth, fan_in, what='tflite boxes')
-    with torch.no_grad():
-        logits = torch.cat([c.flatten() for c in
-                            model.bbox_head(model.extract_feat(torch.from_numpy(x)))[0]])
-    assert_max_error(out_scores, scores.numpy(), 0.5 * float32_bound(logits.numpy(), depth, fan_in),
-                     what='tflite scores')  # softmax: half the logits' bound
+    assert_max_error(out_scores, scores.numpy(), score_bound(model, x, depth, fan_in),
+                     what='tflite scores')

@@ -15,7 +15,6 @@ Stages (each prints its progress and wall time):
 ``--quick`` runs every stage on a tiny dataset for a smoke test (minutes).
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -35,6 +34,7 @@ sys.path.insert(0, REPO)
 import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
 from mnext_det.datasets.synthetic import (SHAPE_CLASSES, SyntheticConfig,  # noqa: E402
                                           dataset_exists, generate_shapes_dataset)
+from mnext_det.study.execute import val_records  # noqa: E402
 
 DETECTORS = (  # baseline first
     ('SSDLite-MobileNetV2-0.5', 'configs/demo/ssdlite_mobilenetv2-050_1xb8-shapes-160.py',
@@ -157,14 +157,7 @@ def last_checkpoint(work_dir: str) -> str:
 
 def learning_curve(work_dir: str, key: str) -> List[Tuple[int, float]]:
     """``(epoch, value)`` of a validation metric from mmengine's scalars.json."""
-    points = []
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if key in rec:
-                    points.append((int(rec.get('step', len(points) + 1)), float(rec[key])))
-    return points
+    return [(int(rec['step']), float(rec[key])) for rec in val_records(work_dir) if key in rec]
 
 
 def plot_curves(curves: Dict[str, List[Tuple[int, float]]], path: str) -> None:

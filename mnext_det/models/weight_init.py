@@ -44,14 +44,15 @@ class ZeroInitResidual(BaseInit):
 
     def __call__(self, module: nn.Module) -> None:
         count = 0
-        for name, block in module.named_modules():
+        for block in module.modules():
             norm = last_norm(block) if has_identity_shortcut(block) else None
             if norm is not None and norm.weight is not None:
                 nn.init.zeros_(norm.weight)
                 count += 1
         if count == 0:
             raise ValueError(f'ZeroInitResidual: {type(module).__name__} has no block with an '
-                             'identity shortcut (use_shortcut, with_res_shortcut, use_res_connect) and a BN layer')
+                             'identity shortcut (use_shortcut, with_res_shortcut, '
+                             'use_res_connect) and a BN layer')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 

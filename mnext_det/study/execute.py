@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..engine.atomic_io import atomic_write_text
+from ..engine.checkpoint_hook import read_last_checkpoint
 from .plan import Run
 
 __all__ = ['StudyScripts', 'train_command', 'test_command', 'run_result', 'val_records',
@@ -49,20 +50,10 @@ def train_command(run: Run, scripts: StudyScripts) -> List[str]:
             '--cfg-options', *run.options]
 
 
-def last_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint named in ``work_dir/last_checkpoint``, or None."""
-    path = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        ckpt = f.read().strip()
-    return ckpt if osp.isfile(ckpt) else None
-
-
 def training_finished(run: Run) -> bool:
-    """Whether the run's last checkpoint is its final epoch's."""
-    ckpt = last_checkpoint(run.work_dir)
-    return ckpt is not None and osp.basename(ckpt) == f'epoch_{run.max_epochs}.pth'
+    """Whether the run's last checkpoint exists and is its final epoch's."""
+    ckpt = read_last_checkpoint(run.work_dir)
+    return osp.isfile(ckpt) and osp.basename(ckpt) == f'epoch_{run.max_epochs}.pth'
 
 
 def test_command(run: Run, scripts: StudyScripts, test_options: Sequence[str]) -> List[str]:
@@ -154,14 +145,14 @@ def execute_local(runs: Sequence[Run], scripts: StudyScripts,
 
     Raises :class:`StudyFailed` naming the failed runs and their logs once
     all others are done; a rerun retries only those."""
-    for run in runs:
-        done_before = run_result(run)
+    previous = [run_result(r) for r in runs]
+    for run, done_before in zip(runs, previous):
         if done_before is not None and done_before['config_hash'] != run.config_hash:
             raise StudyFailed(
                 f'{run.name}: {run.work_dir} holds a finished run of another config (hash '
                 f'{done_before["config_hash"]}, planned {run.config_hash}): the config or '
                 '--cfg-options changed since; use a new --work-dir')
-    todo = [r for r in runs if run_result(r) is None]
+    todo = [r for r, done_before in zip(runs, previous) if done_before is None]
     log(f'{len(runs)} runs, {len(runs) - len(todo)} already finished, {len(todo)} to run, '
         f'{parallel} at a time with {threads} thread(s) each')
     lock = threading.Lock()

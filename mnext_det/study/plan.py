@@ -139,20 +139,21 @@ def plan_study(specs: Sequence[ConfigSpec], seeds: Sequence[int], work_dir: str,
                 f'{spec.path} differs from the baseline {base.path} outside the backbone and '
                 f'its channels, in: {", ".join(sorted(keys))}. A backbone comparison needs the '
                 'same data, schedule, neck and head; pass --allow-config-diff to run it anyway.')
+    # per (config, lr): its lr option, sub-folder and merged config, built once
+    variants = []
+    for spec in specs:
+        for lr in lr_grid.get(spec.label, [None]):
+            if lr is None:
+                variants.append((spec, lr, (), spec.label, merged[spec.label]))
+            else:
+                lr_option = (f'{LR_KEY}={lr!r}', )
+                variants.append((spec, lr, lr_option, osp.join(spec.label, f'lr{lr:g}'),
+                                 _merged(spec, [*cfg_options, *lr_option])))
     runs: List[Run] = []
     for seed in seeds:
-        for spec in specs:
-            for lr in lr_grid.get(spec.label, [None]):
-                options = list(cfg_options) + [f'{SEED_KEY}={seed}']
-                sub = spec.label
-                if lr is not None:
-                    options.append(f'{LR_KEY}={lr!r}')
-                    sub = osp.join(sub, f'lr{lr:g}')
-                cfg = merged[spec.label]
-                if lr is not None:
-                    cfg = _merged(spec, list(cfg_options) + [f'{LR_KEY}={lr!r}'])
-                runs.append(Run(index=len(runs), label=spec.label, config=spec.path, seed=seed,
-                                lr=lr, work_dir=osp.join(work_dir, sub, f'seed{seed}'),
-                                options=tuple(options), config_hash=_hash(cfg),
-                                max_epochs=int(cfg.train_cfg.max_epochs)))
+        for spec, lr, lr_option, sub, cfg in variants:
+            runs.append(Run(index=len(runs), label=spec.label, config=spec.path, seed=seed,
+                            lr=lr, work_dir=osp.join(work_dir, sub, f'seed{seed}'),
+                            options=(*cfg_options, f'{SEED_KEY}={seed}', *lr_option),
+                            config_hash=_hash(cfg), max_epochs=int(cfg.train_cfg.max_epochs)))
     return runs
