@@ -83,16 +83,16 @@ study-lr: data
 		$(V2) $(NEXT)
 
 summary: install
-	$(PYTHON) tools/analysis/model_summary.py
+	$(PYTHON) tools/analysis_tools/model_summary.py
 
 benchmark: install
-	$(PYTHON) tools/analysis/benchmark.py --timer cpu --rounds 6 --iters 5 --no-memory
+	$(PYTHON) tools/analysis_tools/benchmark.py --timer cpu --rounds 6 --iters 5 --no-memory
 
 benchmark-detectors: install
-	OMP_NUM_THREADS=1 $(PYTHON) tools/analysis/benchmark_detectors.py --threads 1
+	OMP_NUM_THREADS=1 $(PYTHON) tools/analysis_tools/benchmark_detectors.py --threads 1
 
 benchmark-pretrain: install
-	OMP_NUM_THREADS=1 $(PYTHON) tools/analysis/benchmark_pretrain.py --batch-size 32 --iters 3 --rounds 5
+	OMP_NUM_THREADS=1 $(PYTHON) tools/analysis_tools/benchmark_pretrain.py --batch-size 32 --iters 3 --rounds 5
 
 check-data: install
 	@test -n "$(CONFIG)" || { echo "usage: make check-data CONFIG=path/to/config.py" >&2; exit 2; }

@@ -25,6 +25,8 @@ setup(
         'export': ['onnx>=1.17', 'onnxruntime>=1.20', 'onnxscript'],
         # pinned: converters change often; installs transformers/jax as well
         'tflite': ['litert-torch==0.10.0', 'ai-edge-litert>=2.3,<2.4'],
+        # what mmdet's shipped analysis tools import (analyze_logs, benchmark)
+        'analysis': ['seaborn', 'psutil'],
         'dev': ['pytest', 'hypothesis'],
     },
     entry_points={'console_scripts': ['mnext-det=mnext_det.cli:main']},

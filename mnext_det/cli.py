@@ -1,5 +1,6 @@
 """The ``mnext-det`` console command: ``env``, ``models``, ``summary``."""
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -10,7 +11,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub = parser.add_subparsers(dest='command', required=True)
     sub.add_parser('env', help='print versions and say what is wrong with the environment')
     sub.add_parser('models', help='list the names create_model accepts')
-    summary = sub.add_parser('summary', help='params and MAdds of every width vs the paper')
+    summary = sub.add_parser('summary', help='params and MAdds of every width vs the paper, '
+                             'or of the model a config builds')
+    summary.add_argument('--config', help='a classifier or detector config file')
     summary.add_argument('--input-size', type=int, default=224)
     summary.add_argument('--num-classes', type=int, default=1000)
     args = parser.parse_args(argv)
@@ -21,7 +24,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .models import list_models
         print('\n'.join(list_models()))
         return 0
-    from .analysis import summary_table
+    from .analysis import config_summary, summary_table
+    if args.config is not None:
+        if not os.path.isfile(args.config):
+            print(f'error: config file not found: {args.config}', file=sys.stderr)
+            return 2
+        print('\n'.join(config_summary(args.config)))
+        return 0
     print('\n'.join(summary_table(args.input_size, args.num_classes)))
     return 0
 

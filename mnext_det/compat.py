@@ -3,11 +3,23 @@
 Each function names the upstream problem it works around; tests in
 ``tests/test_compat.py`` fail when a patch stops being needed or working.
 """
+import contextlib
+import functools
+import sys
+from typing import Any, Callable, Iterator
+from unittest import mock
+
+import torch
+from mmengine.fileio.handlers import PickleHandler
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .checkpoint import load_checkpoint_file
+from .results_io import load_pickle
 
-__all__ = ['register_safe_checkpoint_loader']
+__all__ = [
+    'register_safe_checkpoint_loader', 'register_safe_pickle_loader',
+    'register_cpu_inference_benchmark'
+]
 
 
 def _load_from_local(filename: str, map_location=None):
@@ -24,3 +36,68 @@ def register_safe_checkpoint_loader() -> None:
     (mmengine#1655), and turning the check off would run any pickled code.
     """
     CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+
+_UPSTREAM_PICKLE_LOAD = PickleHandler.load_from_fileobj
+
+
+def _load_pickle_from_fileobj(self, file, **kwargs):
+    return load_pickle(file, **kwargs)
+
+
+def register_safe_pickle_loader() -> None:
+    """Route ``mmengine.fileio.load('*.pkl')`` through
+    :func:`mnext_det.results_io.load_pickle`.
+
+    mmengine 0.10.7's ``PickleHandler.load_from_fileobj`` is a bare
+    ``pickle.load`` (no upstream issue or option to restrict it), and mmdet's
+    ``confusion_matrix.py``, ``analyze_results.py`` and ``eval_metric.py`` read
+    ``tools/test.py --out`` files with it, so a crafted ``results.pkl`` would
+    run code. Their configs import ``mnext_det`` before the file is read.
+    """
+    PickleHandler.load_from_fileobj = _load_pickle_from_fileobj
+
+
+@contextlib.contextmanager
+def _cuda_calls_on_cpu() -> Iterator[None]:
+    import mmdet.utils.benchmark as benchmark
+    from mmengine.model import BaseModel
+    stay = lambda self, *a, **k: self  # noqa: E731
+    with mock.patch.object(torch.nn.Module, 'cuda', stay), \
+            mock.patch.object(BaseModel, 'cuda', stay), \
+            mock.patch.object(torch.cuda, 'synchronize', lambda *a, **k: None), \
+            mock.patch.object(benchmark, 'get_max_cuda_memory', lambda *a, **k: 0):
+        yield
+
+
+def _on_cpu(method: Callable) -> Callable:
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if torch.cuda.is_available():
+            return method(*args, **kwargs)
+        with _cuda_calls_on_cpu():
+            return method(*args, **kwargs)
+
+    wrapper.__wrapped_for_cpu__ = True
+    return wrapper
+
+
+def register_cpu_inference_benchmark() -> None:
+    """Let mmdet's ``tools/analysis_tools/benchmark.py --task inference`` run
+    on a machine without CUDA.
+
+    mmdet 3.3.0's ``InferenceBenchmark`` calls ``model.cuda()``,
+    ``torch.cuda.synchronize()`` and ``get_max_cuda_memory()`` unconditionally
+    (``RuntimeError: Found no NVIDIA driver``; mmdetection#11903, "How to use
+    CPU to test FPS", open). Without CUDA, and only inside its own methods, those become
+    no-ops (memory reads 0 MB); with CUDA nothing changes. Applied once mmdet
+    is imported (the tool imports it before its config imports ``mnext_det``),
+    so ``import mnext_det`` stays free of mmdet.
+    """
+    if 'mmdet' not in sys.modules:
+        return
+    from mmdet.utils.benchmark import InferenceBenchmark
+    for name in ('_init_model', 'run_once', 'average_multiple_runs'):
+        method = getattr(InferenceBenchmark, name)
+        if not getattr(method, '__wrapped_for_cpu__', False):
+            setattr(InferenceBenchmark, name, _on_cpu(method))

@@ -12,13 +12,11 @@ compare.json and compare.png into --out-dir. Evaluation progress is logged.
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
-from mnext_det.evaluation.comparison import (evaluate_detector, format_markdown,  # noqa: E402
+from mnext_det.evaluation.comparison import (evaluate_detector, format_markdown,
                                              plot_chart, resolve_work_dir, write_json)
 
 

@@ -29,12 +29,11 @@ import numpy as np
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
-from mnext_det.datasets.synthetic import (SHAPE_CLASSES, SyntheticConfig,  # noqa: E402
+from mnext_det.datasets.synthetic import (SHAPE_CLASSES, SyntheticConfig,
                                           dataset_exists, generate_shapes_dataset)
-from mnext_det.study.execute import val_records  # noqa: E402
+from mnext_det.study.execute import val_records
 
 DETECTORS = (  # baseline first
     ('SSDLite-MobileNetV2-0.5', 'configs/demo/ssdlite_mobilenetv2-050_1xb8-shapes-160.py',

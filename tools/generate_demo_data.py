@@ -8,12 +8,9 @@ mnext_det/datasets/synthetic.py for the layout.
 """
 import argparse
 import os
-import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mnext_det.datasets.synthetic import (SyntheticConfig, dataset_exists,  # noqa: E402
+from mnext_det.datasets.synthetic import (SyntheticConfig, dataset_exists,
                                           generate_shapes_dataset)
 
 

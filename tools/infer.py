@@ -10,11 +10,9 @@ names and scores; the detections are also printed.
 import argparse
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')

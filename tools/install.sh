@@ -90,11 +90,12 @@ else
     || fail "3/5 pip install mmengine mmdet==3.3.0 pycocotools"
 fi
 
-step "4/5 test and export tools (pytest, hypothesis, onnx, onnxruntime)"
-if has "import pytest, hypothesis, onnx, onnxruntime, onnxscript"; then
+step "4/5 test, export and analysis tools (pytest, hypothesis, onnx, onnxruntime, seaborn, psutil)"
+if has "import pytest, hypothesis, onnx, onnxruntime, onnxscript, seaborn, psutil"; then
   echo "already installed"
 else
-  pip_install pytest hypothesis onnx onnxruntime onnxscript || fail "4/5 pip install test and export tools"
+  pip_install pytest hypothesis onnx onnxruntime onnxscript seaborn psutil \
+    || fail "4/5 pip install test, export and analysis tools"
 fi
 
 step "5/5 mnext-det (editable)"

@@ -2,7 +2,7 @@
 from typing import List
 
 from ..models import create_model, list_models
-from .complexity import count_madds, count_params
+from .complexity import count_madds, count_norm_flops, count_params
 
 # The authors' README (params M, MAdds M, top-1 %) and their code's exact params.
 PUBLISHED = {
@@ -29,3 +29,23 @@ def summary_table(input_size: int = 224, num_classes: int = 1000) -> List[str]:
         rows.append(f'| {name} | {params:,} | {official:,} | {match} | {madds / 1e6:.1f}M | '
                     f'{p_m}M | {madds_m}M | {top1} |')
     return rows
+
+
+def config_summary(config: str) -> List[str]:
+    """Markdown rows: params, MAdds and BN flops of the model a config
+    builds, at its test input size (detectors) or 224. mmdet's
+    ``get_flops.py`` reports MAdds + BN flops as its "Flops"."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+
+    from ..evaluation.comparison import input_size_of
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model = MODELS.build(cfg.model)
+    width, height = input_size_of(cfg) if 'bbox_head' in cfg.model else (224, 224)
+    shape = (1, 3, height, width)
+    madds, norm = count_madds(model, shape), count_norm_flops(model, shape)
+    return ['| config | input (h, w) | params | MAdds (conv+FC) | BN flops | '
+            'get_flops.py "Flops" (sum) |', '|---|---|---|---|---|---|',
+            f'| {config} | ({height}, {width}) | {count_params(model) / 1e6:.3f}M | '
+            f'{madds / 1e6:.3f}M | {norm / 1e6:.3f}M | {(madds + norm) / 1e6:.3f}M |']

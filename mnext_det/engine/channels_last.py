@@ -4,7 +4,7 @@ On CPU, PyTorch's oneDNN convolutions and batch norms are much faster on NHWC
 tensors: on one core of this project's CPU a training step (batch 64) of
 MobileNeXt-0.5 on 64x64 crops took 0.17 s instead of 0.26 s in mmengine's
 runner, one of SSDLite-MobileNeXt-0.5 at 160 (batch 8) 0.14 s instead of
-0.18 s (``tools/analysis/benchmark_detectors.py --memory-format both``).
+0.18 s (``tools/analysis_tools/benchmark_detectors.py --memory-format both``).
 The results are the same up to float rounding.
 """
 from typing import Any, Tuple

@@ -21,9 +21,8 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
-from mnext_det.deploy import build_model, export_onnx, prepare_export  # noqa: E402
+from mnext_det.deploy import build_model, export_onnx, prepare_export
 
 
 def parse_args() -> argparse.Namespace:

@@ -17,8 +17,7 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mnext_det.deploy import OnnxRuntimeModel, read_image  # noqa: E402
+from mnext_det.deploy import OnnxRuntimeModel, read_image
 
 
 def parse_args() -> argparse.Namespace:

@@ -1,6 +1,6 @@
 """Training throughput and inference latency of detectors, in one run.
 
-    python tools/analysis/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
+    python tools/analysis_tools/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
         [--memory-format nchw|channels_last|both]
 
@@ -18,15 +18,13 @@ benchmark, not a test: figures depend on the machine and its load.
 """
 import argparse
 import os.path as osp
-import sys
 import time
 from typing import Dict, List
 
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import mnext_det  # noqa: E402,F401
+import mnext_det  # noqa: F401
 
 DEFAULT_CONFIGS = ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
                    'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')

@@ -1,6 +1,6 @@
 """Print params and MAdds of every MobileNeXt width next to the paper's.
 
-    python tools/analysis/model_summary.py [--input-size 224] [--num-classes 1000]
+    python tools/analysis_tools/model_summary.py [--input-size 224] [--num-classes 1000]
 """
 import argparse
 

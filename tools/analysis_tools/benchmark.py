@@ -1,7 +1,7 @@
 """Side-by-side CPU latency of MobileNeXt vs MobileNetV2 classifiers and
 SSDLite detectors, over PyTorch eager, ONNX Runtime and (when installed) TFLite.
 
-    python tools/analysis/benchmark.py [--threads 2] [--rounds 15] [--iters 10]
+    python tools/analysis_tools/benchmark.py [--threads 2] [--rounds 15] [--iters 10]
         [--out-dir work_dirs/benchmark] [--quick] [--no-memory] [--timer wall|cpu]
 
 Every (model, backend) pair runs ``--iters`` batch-1 calls per round, and the
@@ -37,10 +37,9 @@ import torch
 import torch.nn as nn
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-from mnext_det import ImageClassifier, create_model  # noqa: E402
-from mnext_det.analysis import count_madds, count_params  # noqa: E402
-from mnext_det.deploy import (OnnxRuntimeModel, SSDExportWrapper, build_model,  # noqa: E402
+from mnext_det import ImageClassifier, create_model
+from mnext_det.analysis import count_madds, count_params
+from mnext_det.deploy import (OnnxRuntimeModel, SSDExportWrapper, build_model,
                               export_onnx, fuse_conv_bn)
 
 DET_CONFIGS = {
