@@ -11,6 +11,7 @@ variable ``MNEXT_TRUSTED_CHECKPOINTS=1``.
 """
 import argparse
 import collections
+import io
 import os
 import pickle
 from typing import Any, Callable, Dict, List, Mapping, Optional
@@ -20,6 +21,7 @@ import torch
 
 __all__ = [
     'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_globals', 'load_checkpoint_file',
+    'load_storage_bytes',
     'extract_state_dict', 'load_state_dict_strict'
 ]
 
@@ -110,6 +112,13 @@ def load_checkpoint_file(filename: str,
     # file; bad opcodes and truncated pickles are corruption, not an attack
     raise CorruptCheckpointError(
         f'{filename}: not a readable checkpoint, truncated or corrupt ({reason})')
+
+
+def load_storage_bytes(data: bytes) -> Any:
+    """A tensor storage that plain pickle stored as ``torch.save`` bytes
+    (``torch.storage._load_from_bytes``), read weights-only instead of with
+    torch's unrestricted unpickler (used by :mod:`mnext_det.results_io`)."""
+    return torch.load(io.BytesIO(data), map_location='cpu', weights_only=True)
 
 
 def _unpickling_reason(error: Exception) -> str:

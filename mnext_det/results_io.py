@@ -7,26 +7,19 @@ mmdet's analysis tools (``confusion_matrix.py``, ``analyze_results.py``,
 them here. Only containers, numbers, strings, numpy arrays and torch tensors
 are rebuilt; any other global is refused.
 """
-import io
 import pickle
 from typing import IO, Any, Callable, Dict, Tuple
 
 import numpy as np
 import torch
 
-from .checkpoint import safe_globals
+from .checkpoint import load_storage_bytes, safe_globals
 
 __all__ = ['UnsafePickleError', 'SafeUnpickler', 'load_pickle']
 
 
 class UnsafePickleError(pickle.UnpicklingError):
     """A pickle references a global outside the allow-list."""
-
-
-def _load_storage_from_bytes(data: bytes) -> Any:
-    # torch pickles a tensor's storage as torch.save bytes; read them with
-    # torch's own weights-only unpickler instead of torch.storage's full one
-    return torch.load(io.BytesIO(data), weights_only=True)
 
 
 def _qualified(obj: Any) -> Tuple[str, str]:
@@ -40,7 +33,7 @@ def _allowed() -> Dict[Tuple[str, str], Callable]:
         key = tuple(name.rsplit('.', 1)) if name else _qualified(obj)
         allowed[key] = obj
     allowed[_qualified(torch._utils._rebuild_tensor_v2)] = torch._utils._rebuild_tensor_v2
-    allowed[('torch.storage', '_load_from_bytes')] = _load_storage_from_bytes
+    allowed[('torch.storage', '_load_from_bytes')] = load_storage_bytes
     allowed[('torch', 'Size')] = torch.Size
     allowed[('_codecs', 'encode')] = __import__('_codecs').encode
     allowed[('numpy', 'ndarray')] = np.ndarray

@@ -1,13 +1,15 @@
 """Compare detectors side by side on the same split (the first is the baseline).
 
     python tools/compare.py CONFIG CKPT [CONFIG CKPT ...] [--work-dirs DIR ...]
-        [--names A B ...] [--out-dir work_dirs/compare] [--cfg-options k=v ...]
+        [--names A B ...] [--out-dir work_dirs/compare] [--confusion] [--cfg-options k=v ...]
 
 Every detector is evaluated on the first detector's test dataset and metric
 (each keeps its own test pipeline and input size). Prints a Markdown table
-(COCO AP/AP50/AP75/APs/APm/APl or VOC mAP, per-class AP, params, MAdds at the
-input size, CPU latency, differences from the baseline) and writes
-compare.json and compare.png into --out-dir. Evaluation progress is logged.
+(COCO AP/AP50/AP75/APs/APm/APl, recall AR100/ARs/ARm/ARl, or VOC mAP; per-class
+AP, params, MAdds at the input size, CPU latency, differences from the
+baseline) and writes compare.json and compare.png into --out-dir; with
+--confusion also mmdet's confusion matrix of each detector, side by side in
+confusion_matrices.png. Evaluation progress is logged.
 """
 import argparse
 import os
@@ -15,9 +17,11 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
+import mnext_det  # noqa: F401  (safe checkpoint loader)
+from mnext_det.deploy.builder import class_names
 from mnext_det.evaluation.comparison import (evaluate_detector, format_markdown,
                                              plot_chart, resolve_work_dir, write_json)
+from mnext_det.evaluation.mmdet_tools import plot_confusion_matrices
 
 
 def parse_args() -> argparse.Namespace:
@@ -28,6 +32,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--names', nargs='+', help='labels, in order (default: file names)')
     parser.add_argument('--out-dir', default='work_dirs/compare')
     parser.add_argument('--latency-runs', type=int, default=20)
+    parser.add_argument('--confusion', action='store_true',
+                        help='also plot mmdet\'s confusion matrix of each detector')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides applied to every config')
     args = parser.parse_args()
@@ -58,12 +64,18 @@ def main() -> None:
         print(f'[compare] {i + 1}/{len(models)}: evaluating {name}', flush=True)
         results.append(evaluate_detector(config, ckpt, name=name, work_dir=args.out_dir,
                                          dataset_from=baseline, cfg_options=args.cfg_options,
-                                         latency_runs=args.latency_runs))
+                                         latency_runs=args.latency_runs,
+                                         confusion=args.confusion))
     os.makedirs(args.out_dir, exist_ok=True)
     table = format_markdown(results)
     write_json(results, osp.join(args.out_dir, 'compare.json'))
     plot_chart(results, osp.join(args.out_dir, 'compare.png'))
     print(table)
+    if args.confusion:
+        path = osp.join(args.out_dir, 'confusion_matrices.png')
+        plot_confusion_matrices([r.confusion for r in results], class_names(baseline), names,
+                                path)
+        print(f'[compare] wrote {path}')
     print(f'[compare] wrote {args.out_dir}/compare.json and compare.png')
 
 

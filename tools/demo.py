@@ -10,8 +10,9 @@ Stages (each prints its progress and wall time):
      stage 2 (configs/demo/ssdlite_*.py);
   4. evaluate both on the val split with mmdet's CocoMetric, measure params,
      multiply-adds and CPU latency;
-  5. write report.md, report.json, comparison.png, learning_curve.png and
-     detections.png into the work dir and print the table.
+  5. write report.md, report.json, comparison.png, learning_curve.png,
+     detections.png and confusion_matrices.png into the work dir and print
+     the table.
 ``--quick`` runs every stage on a tiny dataset for a smoke test (minutes).
 """
 import argparse
@@ -277,13 +278,15 @@ def main() -> None:
     timings['train_s'] = time.time() - start
 
     log('[4/5] evaluating both detectors on the val split (CocoMetric)')
+    from mnext_det.deploy.builder import class_names
     from mnext_det.evaluation.comparison import (evaluate_detector, format_markdown,
                                                  plot_chart, write_json)
+    from mnext_det.evaluation.mmdet_tools import plot_confusion_matrices
     start = time.time()
     baseline_cfg = Config.fromfile(pairs[0][1])
     results = [evaluate_detector(cfg, ckpt, name=name, work_dir=osp.join(work_dir, 'eval'),
                                  dataset_from=baseline_cfg,
-                                 latency_runs=3 if args.quick else 20)
+                                 latency_runs=3 if args.quick else 20, confusion=True)
                for name, cfg, ckpt in pairs]
     timings['eval_s'] = time.time() - start
 
@@ -295,6 +298,8 @@ def main() -> None:
     plot_chart(results, osp.join(work_dir, 'comparison.png'),
                'SSDLite on the built-in shapes val split')
     plot_curves(curves, osp.join(work_dir, 'learning_curve.png'))
+    plot_confusion_matrices([r.confusion for r in results], class_names(baseline_cfg), names,
+                            osp.join(work_dir, 'confusion_matrices.png'))
     timings['total_s'] = time.time() - t0
     curve_lines = [f'- {n}: ' + ', '.join(f'ep{e} {v:.3f}' for e, v in pts)
                    for n, pts in curves.items()]
@@ -303,14 +308,17 @@ def main() -> None:
               f'Wall time: {timings["total_s"] / 60:.1f} min in total (data '
               f'{timings["data_s"]:.0f} s, pretraining {timings["pretrain_s"]:.0f} s, '
               f'detector training {timings["train_s"]:.0f} s, evaluation '
-              f'{timings["eval_s"]:.0f} s) on {os.cpu_count()} CPU cores.\n')
+              f'{timings["eval_s"]:.0f} s) on {os.cpu_count()} CPU cores.\n\n'
+              'Confusion matrices side by side: confusion_matrices.png. To look closer '
+              '(browse the data, plot the logs, FLOPs, anchors, error analysis) with '
+              'mmdet\'s own tools on these work dirs: tools/analysis_tools/README.md.\n')
     with open(osp.join(work_dir, 'report.md'), 'w') as f:
         f.write(report)
     write_json(results, osp.join(work_dir, 'report.json'),
                extra=dict(timings=timings, learning_curves=curves, quick=args.quick))
     print('\n' + report)
     log(f'report: {work_dir}/report.md, report.json, comparison.png, learning_curve.png, '
-        'detections.png')
+        'detections.png, confusion_matrices.png')
 
 
 if __name__ == '__main__':

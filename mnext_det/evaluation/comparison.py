@@ -32,7 +32,13 @@ __all__ = ['DetectorResult', 'evaluate_detector', 'resolve_work_dir', 'input_siz
 
 # (column, metric key suffix) for COCO and VOC evaluators
 _COCO_KEYS = (('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'), ('AP75', 'bbox_mAP_75'),
-              ('APs', 'bbox_mAP_s'), ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l'))
+              ('APs', 'bbox_mAP_s'), ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l'),
+              ('AR100', 'bbox_AR@100'), ('ARs', 'bbox_AR_s@1000'), ('ARm', 'bbox_AR_m@1000'),
+              ('ARl', 'bbox_AR_l@1000'))
+# CocoMetric items behind _COCO_KEYS; AR by size is at up to 1000 detections
+# per image, so at the head's max_per_img (100 in our configs)
+_COCO_ITEMS = ['mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100', 'AR_s@1000',
+               'AR_m@1000', 'AR_l@1000']
 _VOC_KEYS = (('mAP', 'mAP'), ('AP50', 'AP50'))
 SUMMARY_KEYS = ('params_M', 'madds_G', 'latency_ms')
 
@@ -51,6 +57,7 @@ class DetectorResult:
     latency_ms: float = 0.
     input_size: Tuple[int, int] = (0, 0)
     eval_seconds: float = 0.
+    confusion: Optional[List[List[float]]] = None
 
 
 def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
@@ -141,7 +148,7 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
                       work_dir: str = 'work_dirs/compare',
                       dataset_from: Optional[Config] = None,
                       cfg_options: Optional[Dict] = None,
-                      latency_runs: int = 20) -> DetectorResult:
+                      latency_runs: int = 20, confusion: bool = False) -> DetectorResult:
     """Evaluate one detector and measure its size and speed.
 
     Args:
@@ -154,6 +161,8 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
             scored on the same split. Default: this config's own.
         cfg_options: Extra overrides merged into the config.
         latency_runs: Timed forward passes for the latency.
+        confusion: Also count mmdet's confusion matrix of the predictions
+            (``confusion_matrix.py``'s thresholds).
     """
     for path, what in ((config, 'config'), (checkpoint, 'checkpoint')):
         if not osp.isfile(path):
@@ -176,10 +185,25 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
                 'val_dataloader', 'val_cfg', 'val_evaluator'):
         cfg.pop(key, None)
+    evaluators = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) else \
+        list(cfg.test_evaluator)
+    for evaluator in evaluators:
+        if evaluator.get('type') == 'CocoMetric' and evaluator.get('metric_items') is None:
+            evaluator['metric_items'] = _COCO_ITEMS
+    results_file = osp.join(cfg.work_dir, 'results.pkl')
+    if confusion:
+        evaluators.append(dict(type='DumpResults', out_file_path=results_file))
+    cfg.test_evaluator = evaluators
     start = time.time()
     runner = Runner.from_cfg(cfg)
     raw = runner.test()
     seconds = time.time() - start
+    matrix = None
+    if confusion:
+        from mmengine.fileio import load
+
+        from .mmdet_tools import confusion_matrix
+        matrix = confusion_matrix(runner.test_dataloader.dataset, load(results_file)).tolist()
     prefix = _metric_prefix(raw)
     metrics = {k[len(prefix):]: float(v) for k, v in raw.items() if k.startswith(prefix)}
     per_class = {k[:-len('_precision')]: v for k, v in metrics.items()
@@ -193,7 +217,7 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
         params_M=count_params(model) / 1e6,
         madds_G=count_madds(_TensorForward(model), (1, 3, size[1], size[0])) / 1e9,
         latency_ms=measure_latency(model, size, runs=latency_runs),
-        input_size=size, eval_seconds=seconds)
+        input_size=size, eval_seconds=seconds, confusion=matrix)
 
 
 def _columns(results: Sequence[DetectorResult]) -> List[Tuple[str, str]]:

@@ -1,7 +1,6 @@
 """mmdet's shipped analysis tools (``mmdet/.mim/tools/analysis_tools``) on the
 demo config, a checkpoint trained here for two epochs and its results, run
 as a user runs them; each test checks what the tool produced."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -23,11 +22,11 @@ from mmengine.fileio import dump, load  # noqa: E402
 from mmengine.registry import DATASETS, init_default_scope  # noqa: E402
 
 from mnext_det.datasets.synthetic import SyntheticConfig, generate_shapes_dataset  # noqa: E402
+from mnext_det.evaluation.mmdet_tools import load_mmdet_tool, mmdet_tool_path  # noqa: E402
 from mnext_det.results_io import UnsafePickleError  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-shapes-160.py')
-MMDET_TOOLS = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'analysis_tools')
 NO_WORKERS = [f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
               for key in ('num_workers=0', 'persistent_workers=False')]
 ENV = dict(os.environ, MPLBACKEND='Agg', OMP_NUM_THREADS='1')
@@ -41,16 +40,8 @@ def run(script, *args, cwd, ok=True):
     return proc
 
 
-def tool(name):
-    return osp.join(MMDET_TOOLS, f'{name}.py')
-
-
-def load_tool(name):
-    """The shipped tool as a module, to run its ``main`` in this process."""
-    spec = importlib.util.spec_from_file_location(f'mmdet_tool_{name}', tool(name))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+tool = mmdet_tool_path
+load_tool = load_mmdet_tool  # the shipped tool as a module, to run its main in this process
 
 
 @pytest.fixture(scope='module')
@@ -341,3 +332,23 @@ def test_cpu_benchmark_patch_is_still_needed():
     register_cpu_inference_benchmark()  # getsource reads the wrapped method
     assert 'model.cuda()' in inspect.getsource(InferenceBenchmark._init_model)
     assert 'torch.cuda.synchronize()' in inspect.getsource(InferenceBenchmark.run_once)
+
+
+def test_compare_adds_confusion_matrices_and_recall_by_size(ws, val_set):
+    from PIL import Image
+
+    from mnext_det.evaluation.mmdet_tools import confusion_matrix
+    run(osp.join(ROOT, 'tools', 'compare.py'), DEMO, 'work/epoch_2.pth', DEMO, 'work/epoch_2.pth',
+        '--names', 'a', 'b', '--out-dir', 'cmp', '--latency-runs', 2, '--confusion',
+        '--cfg-options', *NO_WORKERS, cwd=ws)
+    report = json.loads((ws / 'cmp' / 'compare.json').read_text())
+    # the same matrix mmdet's tool counts on tools/test.py's predictions
+    expected = confusion_matrix(val_set, load(str(ws / 'work' / 'results.pkl')))
+    for result in report['results']:
+        np.testing.assert_array_equal(result['confusion'], expected)
+    assert expected[:6].sum() >= sum(len(_gt(val_set, i)[1]) for i in range(len(val_set)))
+    for row in report['summary']:
+        assert {'AR100', 'ARs', 'ARm', 'ARl'} <= set(row) and 0 <= row['AR100'] <= 1
+    parts = [Image.open(ws / 'cmp' / f'confusion_matrices_{n}' / 'confusion_matrix.png')
+             for n in 'ab']
+    assert Image.open(ws / 'cmp' / 'confusion_matrices.png').width == sum(p.width for p in parts)
