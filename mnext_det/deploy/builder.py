@@ -163,7 +163,8 @@ def prepare_export(module: nn.Module,
         meta['identity_tensor_multiplier'] = backbone.identity_tensor_multiplier
     if task == 'detector':
         wrapper = SSDExportWrapper(module, input_size)
-        meta.update(postprocess=wrapper.postprocess_config(), classes=class_names(cfg))
+        meta.update(postprocess=wrapper.postprocess_config(), classes=class_names(cfg),
+                    graph='raw')
         return wrapper, ('boxes', 'scores'), meta
     if task == 'backbone':
         if backbone is None:

@@ -78,6 +78,7 @@ class OnnxRuntimeModel:
         if profile_prefix is not None:
             options.enable_profiling = True
             options.profile_file_prefix = profile_prefix
+        self.file = file
         self.session = ort.InferenceSession(file, options, providers=['CPUExecutionProvider'])
         self.meta, _ = read_metadata(file)
         self.input_name = self.session.get_inputs()[0].name
@@ -99,12 +100,31 @@ class OnnxRuntimeModel:
     def detect(self, image: np.ndarray) -> Dict[str, np.ndarray]:
         """Detections (``bboxes`` in image pixels, ``scores``, ``labels``)
         for one RGB image, post-processed with the settings in the metadata."""
-        if self.meta.get('task') != 'detector':
-            raise ValueError(f"{self.meta.get('task')!r} model: detect() needs a detector export")
         x, scale = preprocess(image, self.meta)
-        boxes, scores = self(x)
-        return ssd_postprocess(boxes[0], scores[0], scale_factor=scale,
-                               **self.meta['postprocess'])
+        return self.detect_batch(x, [scale])[0]
+
+    def detect_batch(self, x: np.ndarray,
+                     scale_factors: Sequence[Tuple[float, float]]) -> List[Dict[str, np.ndarray]]:
+        """Detections in original-image pixels for a preprocessed batch, one
+        ``(w_scale, h_scale)`` per image. Raw graphs (boxes + scores) are
+        post-processed in numpy, end-to-end graphs (``export.py --nms``)
+        have NMS inside and drop their padding (label -1)."""
+        if self.meta.get('task') != 'detector':
+            raise ValueError(f"{self.file}: metadata task={self.meta.get('task')!r}; "
+                             'detection needs a detector export')
+        outputs = self(x)
+        if self.meta.get('graph', 'raw') == 'end2end':
+            dets, labels = outputs
+            results = []
+            for det, label, scale in zip(dets, labels, scale_factors):
+                keep = label >= 0
+                results.append(dict(
+                    bboxes=det[keep, :4] / np.asarray(tuple(scale) * 2, np.float32),
+                    scores=det[keep, 4], labels=label[keep].astype(np.int64)))
+            return results
+        boxes, scores = outputs
+        return [ssd_postprocess(b, s, scale_factor=scale, **self.meta['postprocess'])
+                for b, s, scale in zip(boxes, scores, scale_factors)]
 
     def class_names(self) -> Sequence[str]:
         """Class names stored at export (empty if none)."""

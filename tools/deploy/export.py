@@ -3,7 +3,7 @@
     python tools/deploy/export.py MODEL [--checkpoint CKPT] [--out FILE]
         [--task auto|classifier|detector|backbone] [--input-size H [W]]
         [--batch N] [--opset 18] [--no-fold-bn] [--format onnx|tflite]
-        [--identity-multiplier R] [--verify]
+        [--identity-multiplier R] [--nms] [--verify]
 
 MODEL is a ``create_model`` name (``mobilenext_100``) or a config file
 (``configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py``).
@@ -11,7 +11,9 @@ The checkpoint is loaded strictly: a checkpoint of another model is refused
 with the mismatched keys. BN is folded; the batch dimension is dynamic
 unless ``--batch N`` fixes it. Detectors export as boxes + scores with the
 anchors as constants; NMS runs in ``mnext_det.deploy.ssd_postprocess`` with
-the settings stored in the file's metadata (see docs/deploy.md).
+the settings stored in the file's metadata (see docs/deploy.md); with --nms
+the ONNX graph ends in NonMaxSuppression instead and outputs dets (N, K, 5)
+and labels (N, K), K = test_cfg.max_per_img, padded with label -1.
 """
 import argparse
 import os
@@ -39,6 +41,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--format', default='onnx', choices=['onnx', 'tflite'])
     parser.add_argument('--identity-multiplier', type=float,
                         help='identity_tensor_multiplier (model names only)')
+    parser.add_argument('--nms', action='store_true',
+                        help='detectors, ONNX: end-to-end graph with NonMaxSuppression')
     parser.add_argument('--verify', action='store_true',
                         help='compare the exported model with PyTorch on a random input')
     return parser.parse_args()
@@ -53,6 +57,8 @@ def main() -> None:
         kwargs['identity_tensor_multiplier'] = args.identity_multiplier
     if args.input_size is not None and len(args.input_size) not in (1, 2):
         sys.exit(f'--input-size takes H or H W, got {args.input_size}')
+    if args.nms and args.format != 'onnx':
+        sys.exit('error: --nms needs --format onnx (TFLite takes the raw graph)')
     try:
         module, cfg = build_model(args.model, args.checkpoint, **kwargs)
         input_size = None
@@ -62,6 +68,8 @@ def main() -> None:
                                                    name=args.model)
     except (ValueError, FileNotFoundError, TypeError) as e:
         sys.exit(f'error: {e}')
+    if args.nms and meta['task'] != 'detector':
+        sys.exit(f'error: --nms applies to detectors; {args.model} exports a {meta["task"]}')
     name = osp.splitext(osp.basename(args.model))[0]
     out = args.out or osp.join('work_dirs', 'deploy', f'{name}.{args.format}')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
@@ -73,8 +81,12 @@ def main() -> None:
         export_onnx(graph, out, shape, output_names=output_names,
                     dynamic_batch=args.batch is None, opset=args.opset,
                     fold_bn=not args.no_fold_bn, metadata=meta)
+    if args.nms:
+        from mnext_det.deploy.onnx_nms import add_nms_to_file
+        add_nms_to_file(out)
+        output_names = ('dets', 'labels')
     print(f'wrote {out} ({meta["task"]}, input {shape}, outputs {list(output_names)})')
-    if args.verify:
+    if args.verify and not args.nms:
         verify(graph, out, shape, args.format)
 
 

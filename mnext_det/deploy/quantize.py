@@ -1,0 +1,107 @@
+"""INT8 post-training quantization of exported ONNX detectors with ONNX
+Runtime's static quantization (QDQ, per-channel weights).
+
+Calibration images come from the config's *train* split through its *test*
+pipeline and the model's own normalisation (what the deployed model sees),
+never from the split it is evaluated on. The exported metadata travels with
+the quantized file. Needs mmdet and onnxruntime.
+"""
+import json
+import os.path as osp
+from typing import Dict, Iterator, List, Optional, Sequence
+
+import numpy as np
+
+__all__ = ['calibration_batches', 'float_by_design', 'quantize_detector']
+
+
+def calibration_batches(config: str, meta: Dict, num_calib: int, seed: int = 0,
+                        cfg_options: Optional[Dict] = None) -> Iterator[np.ndarray]:
+    """``num_calib`` train images (a seeded random sample) as normalised
+    ``(1, 3, H, W)`` float32 inputs."""
+    from mmengine.config import Config
+    from mmengine.registry import DATASETS, init_default_scope
+    if num_calib <= 0:
+        raise ValueError(f'--num-calib must be a positive number of images, got {num_calib}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    dataset_cfg = cfg.train_dataloader.dataset
+    while 'dataset' in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset']
+    dataset_cfg = dict(dataset_cfg, pipeline=cfg.test_dataloader.dataset.pipeline,
+                       test_mode=True)
+    dataset = DATASETS.build(dataset_cfg)
+    if num_calib > len(dataset):
+        raise ValueError(f'--num-calib {num_calib} exceeds the {len(dataset)} images of the '
+                         f'train split of {config}')
+    order = np.random.default_rng(seed).permutation(len(dataset))[:num_calib]
+    mean = np.float32(meta['mean']).reshape(3, 1, 1)
+    std = np.float32(meta['std']).reshape(3, 1, 1)
+    for idx in order:
+        image = dataset[int(idx)]['inputs'].numpy().astype(np.float32)
+        if meta['color'] == 'RGB':  # mmdet loads BGR
+            image = image[::-1]
+        yield np.ascontiguousarray(((image - mean) / std)[None])
+
+
+def float_by_design(proto) -> List[str]:
+    """Nodes that stay float whatever is quantized: box decoding and score
+    activation (run by ``SSDExportWrapper`` itself, per the exporter's node
+    ``namespace``) and the NMS of end-to-end graphs (``nms/*``)."""
+    names = []
+    for node in proto.graph.node:
+        namespace = {p.key: p.value for p in node.metadata_props}.get('namespace', '')
+        scope = namespace.split('/')[-2] if '/' in namespace else ''
+        if node.name.startswith('nms/') or scope.endswith('SSDExportWrapper'):
+            names.append(node.name)
+    return names
+
+
+def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 200,
+                      exclude_nodes: Sequence[str] = (),
+                      op_types: Sequence[str] = ('Conv', 'Clip', 'Add'),
+                      seed: int = 0) -> List[str]:
+    """Write an INT8 QDQ copy of ``model_file`` to ``out``; returns the
+    quantized node names. Convolutions, ReLU6 and residual adds are
+    quantized (weights per output channel, int8; activations uint8), so
+    activations stay int8 between convs; :func:`float_by_design` nodes and
+    ``exclude_nodes`` stay float."""
+    import onnx
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    from .onnx_export import METADATA_KEY, read_metadata
+    if not osp.isfile(model_file):
+        raise FileNotFoundError(f'model file not found: {model_file}')
+    meta, _ = read_metadata(model_file)
+    if meta.get('task') != 'detector':
+        raise ValueError(f'{model_file}: metadata task={meta.get("task")!r}, expected '
+                         "'detector'")
+    batches = calibration_batches(config, meta, num_calib, seed)
+    source = onnx.load(model_file, load_external_data=False)
+    input_name = source.graph.input[0].name
+    keep_float = float_by_design(source) + list(exclude_nodes)
+
+    class Reader(CalibrationDataReader):
+
+        def get_next(self):
+            x = next(batches, None)
+            return None if x is None else {input_name: x}
+
+    quantize_static(model_file, out, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    op_types_to_quantize=list(op_types), nodes_to_exclude=keep_float)
+    proto = onnx.load(out)
+    meta['quantization'] = dict(format='QDQ', weights='int8 per-channel',
+                                activations='uint8', num_calib=num_calib, seed=seed,
+                                op_types=list(op_types), float_nodes=list(exclude_nodes))
+    props = {p.key: p for p in proto.metadata_props}
+    entry = props.get(METADATA_KEY) or proto.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps(meta)
+    onnx.save(proto, out)
+    dequantized = {n.output[0] for n in proto.graph.node if n.op_type == 'DequantizeLinear'}
+    return [n.name for n in proto.graph.node
+            if n.op_type in op_types and n.name not in keep_float and
+            any(i in dequantized for i in n.input)]

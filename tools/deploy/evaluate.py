@@ -1,0 +1,44 @@
+"""Evaluate an exported ONNX detector on a config's test split (mmdet's metric).
+
+    python tools/deploy/evaluate.py CONFIG MODEL.onnx [--threads N] [--cfg-options k=v ...]
+
+MODEL is a raw or end-to-end (``export.py --nms``) export, float or INT8
+(``quantize.py``). Prints the metrics as tools/test.py logs them and the
+model's latency per image (ONNX Runtime, batch of the test dataloader).
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+import mnext_det  # noqa: F401  (safe checkpoint loader)
+from mnext_det.deploy.evaluate import evaluate_exported
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='detection config whose test split is scored')
+    parser.add_argument('model', help='exported .onnx file')
+    parser.add_argument('--threads', type=int, help='ONNX Runtime intra-op threads')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args()
+    for path, what in ((args.config, 'config'), (args.model, 'model')):
+        if not osp.isfile(path):
+            print(f'error: {what} file not found: {path}', file=sys.stderr)
+            return 2
+    try:
+        result = evaluate_exported(args.config, args.model, args.cfg_options, args.threads)
+    except (ValueError, KeyError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    print()
+    for key, value in result.metrics.items():
+        print(f'{key}: {value:.4f}')
+    print(f'{result.num_images} images, {result.latency_ms:.2f} ms/image (model only, '
+          f'{args.threads or "default"} threads)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
