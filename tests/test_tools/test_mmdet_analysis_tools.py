@@ -1,12 +1,11 @@
 """mmdet's shipped analysis tools (``mmdet/.mim/tools/analysis_tools``) on the
-demo config, a checkpoint trained here for two epochs and its results, run
-as a user runs them; each test checks what the tool produced."""
+demo config, the ``demo_ws`` checkpoint and its results (tests/conftest.py),
+run as a user runs them; each test checks what the tool produced."""
 import json
 import os
 import os.path as osp
 import pickle
 import re
-import subprocess
 import sys
 from multiprocessing.pool import ThreadPool
 
@@ -21,46 +20,19 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.fileio import dump, load  # noqa: E402
 from mmengine.registry import DATASETS, init_default_scope  # noqa: E402
 
-from mnext_det.datasets.synthetic import SyntheticConfig, generate_shapes_dataset  # noqa: E402
 from mnext_det.evaluation.mmdet_tools import load_mmdet_tool, mmdet_tool_path  # noqa: E402
 from mnext_det.results_io import UnsafePickleError  # noqa: E402
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-shapes-160.py')
-NO_WORKERS = [f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
-              for key in ('num_workers=0', 'persistent_workers=False')]
-ENV = dict(os.environ, MPLBACKEND='Agg', OMP_NUM_THREADS='1')
-
-
-def run(script, *args, cwd, ok=True):
-    proc = subprocess.run([sys.executable, script, *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=ENV, timeout=300)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
+from ..conftest import DEMO_DET as DEMO, NO_WORKERS, ROOT, run  # noqa: E402
 
 
 tool = mmdet_tool_path
 load_tool = load_mmdet_tool  # the shipped tool as a module, to run its main in this process
 
 
-@pytest.fixture(scope='module')
-def ws(tmp_path_factory):
-    """A user's folder: ``data/shapes`` (8 train, 4 val scenes), a demo
-    detector trained 2 epochs (4 iterations each, validated after each) and
-    its test results as ``results.pkl`` and COCO json."""
-    root = tmp_path_factory.mktemp('ws')
-    generate_shapes_dataset(str(root / 'data' / 'shapes'),
-                            SyntheticConfig(num_train=8, num_val=4, num_test=0, image_size=160,
-                                            max_objects=4), progress=False)
-    run(osp.join(ROOT, 'tools', 'train.py'), DEMO, '--work-dir', 'work', '--cfg-options',
-        'train_cfg.max_epochs=2', 'train_cfg.val_interval=1', 'train_dataloader.batch_size=2',
-        'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=2', *NO_WORKERS,
-        cwd=root)
-    run(osp.join(ROOT, 'tools', 'test.py'), DEMO, 'work/epoch_2.pth', '--work-dir', 'work',
-        '--out', 'work/results.pkl', '--cfg-options', 'test_evaluator.outfile_prefix=work/res',
-        *NO_WORKERS, cwd=root)
-    return root
+@pytest.fixture
+def ws(demo_ws):
+    return demo_ws
 
 
 @pytest.fixture
@@ -115,7 +87,7 @@ def test_analyze_logs_plots_our_scalars(ws, monkeypatch, capsys):
     records = [json.loads(line) for line in scalars.read_text().splitlines()]
     train = [r for r in records if 'loss' in r]
     val = [r for r in records if 'coco/bbox_mAP' in r]
-    assert len(train) == 8 and len(val) == 2
+    assert len(train) == 40 and len(val) == 2
     module = load_tool('analyze_logs')
     matplotlib.use('Agg')
     plotted = {}
@@ -129,19 +101,24 @@ def test_analyze_logs_plots_our_scalars(ws, monkeypatch, capsys):
     monkeypatch.setattr(module.plt, 'savefig', savefig)
     for key in ('loss', 'bbox_mAP'):
         monkeypatch.setattr(sys, 'argv', ['analyze_logs.py', 'plot_curve', str(scalars), '--keys',
-                                          key, '--out', str(ws / f'{key}.png')])
+                                          key, '--eval-interval', '5',
+                                          '--out', str(ws / f'{key}.png')])
         module.main()
     assert plotted[str(ws / 'loss.png')] == [([r['step'] for r in train],
                                               [r['loss'] for r in train])]
-    assert plotted[str(ws / 'bbox_mAP.png')] == [([1, 2], [r['coco/bbox_mAP'] for r in val])]
+    assert plotted[str(ws / 'bbox_mAP.png')] == [([5, 10], [r['coco/bbox_mAP'] for r in val])]
     assert (ws / 'loss.png').stat().st_size > 1000
 
     monkeypatch.setattr(sys, 'argv', ['analyze_logs.py', 'cal_train_time', str(scalars)])
     module.main()
     # the tool files each line under the epoch of the line before it, so the
     # first iteration of epoch 2 counts in epoch 1; then drops each epoch's first
-    per_epoch = [[r['time'] for r in train[:5]][1:], [r['time'] for r in train[5:]][1:]]
-    per_epoch = [np.mean(times) for times in per_epoch]
+    buckets, epoch = {}, 1
+    for record in records:
+        if 'loss' in record:
+            buckets.setdefault(epoch, []).append(record['time'])
+        epoch = record.get('epoch', epoch)
+    per_epoch = [np.mean(times[1:]) for _, times in sorted(buckets.items())]
     assert f'average iter time: {np.mean(per_epoch):.4f} s/iter' in capsys.readouterr().out
 
 
@@ -309,7 +286,7 @@ def test_analyze_results_sorts_images_by_their_ap(ws, val_set):
 def test_benchmark_runs_on_cpu_for_every_task(ws):
     common = ['--max-iter', 4, '--log-interval', 1, '--num-warmup', 1, '--cfg-options',
               'train_dataloader.batch_size=2', *NO_WORKERS]
-    out = run(tool('benchmark'), DEMO, '--checkpoint', 'work/epoch_2.pth', '--task',
+    out = run(tool('benchmark'), DEMO, '--checkpoint', 'work/epoch_10.pth', '--task',
               'inference', *common, cwd=ws).stdout
     overall = re.search(r'Overall fps: ([\d.]+) img/s, times per image: ([\d.]+) ms/img', out)
     fps, ms = float(overall.group(1)), float(overall.group(2))
@@ -338,7 +315,7 @@ def test_compare_adds_confusion_matrices_and_recall_by_size(ws, val_set):
     from PIL import Image
 
     from mnext_det.evaluation.mmdet_tools import confusion_matrix
-    run(osp.join(ROOT, 'tools', 'compare.py'), DEMO, 'work/epoch_2.pth', DEMO, 'work/epoch_2.pth',
+    run(osp.join(ROOT, 'tools', 'compare.py'), DEMO, 'work/epoch_10.pth', DEMO, 'work/epoch_10.pth',
         '--names', 'a', 'b', '--out-dir', 'cmp', '--latency-runs', 2, '--confusion',
         '--cfg-options', *NO_WORKERS, cwd=ws)
     report = json.loads((ws / 'cmp' / 'compare.json').read_text())

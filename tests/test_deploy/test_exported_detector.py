@@ -1,0 +1,117 @@
+"""Exported detectors as a mobile engineer uses them: the end-to-end ONNX graph
+with NonMaxSuppression, the exported model scored on a dataset
+(tools/deploy/evaluate.py) and its INT8 copy (tools/deploy/quantize.py), on
+the ``demo_ws`` checkpoint (tests/conftest.py)."""
+import glob
+import os.path as osp
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip('onnxruntime')
+from ..conftest import DEMO_DET, NO_WORKERS, ROOT, run  # noqa: E402
+
+# score the training images: the fixture's briefly trained detector has AP
+# above 0 there, so "same AP" is not "both 0"
+ON_TRAIN = ['test_dataloader.dataset.ann_file=annotations/instances_train.json',
+            'test_evaluator.ann_file=data/shapes/annotations/instances_train.json']
+METRIC = re.compile(r'coco/(bbox_mAP\w*): (-?[\d.]+)')
+
+
+@pytest.fixture(scope='module')
+def exported(demo_ws):
+    ckpt = 'work/epoch_10.pth'
+    for name, extra in (('raw', []), ('e2e', ['--nms'])):
+        run(osp.join(ROOT, 'tools', 'deploy', 'export.py'), DEMO_DET, '--checkpoint', ckpt,
+            '--out', f'{name}.onnx', *extra, cwd=demo_ws)
+    return demo_ws
+
+
+def _metrics(text):
+    return {k: float(v) for k, v in METRIC.findall(text)}
+
+
+def test_end_to_end_graph_has_nms_and_matches_raw_detections(exported):
+    import onnx
+
+    from mnext_det.deploy import OnnxRuntimeModel, preprocess, read_image
+    ops = {n.op_type for n in onnx.load(str(exported / 'e2e.onnx')).graph.node}
+    assert 'NonMaxSuppression' in ops
+    raw, e2e = (OnnxRuntimeModel(str(exported / f'{n}.onnx')) for n in ('raw', 'e2e'))
+    assert e2e.meta['graph'] == 'end2end' and raw.meta['graph'] == 'raw'
+    images = sorted(glob.glob(str(exported / 'data/shapes/VOC2007/JPEGImages/*.jpg')))
+    batch = [preprocess(read_image(p), e2e.meta) for p in images]
+    x = np.concatenate([b[0] for b in batch])
+    dets, labels = e2e(x)  # dynamic batch, fixed K = max_per_img, padded with -1
+    assert dets.shape == (len(images), 100, 5) and labels.shape == (len(images), 100)
+    assert ((labels == -1) == (dets[..., 4] == 0)).all()
+    total = 0
+    for a, b in zip(raw.detect_batch(x, [s for _, s in batch]),
+                    e2e.detect_batch(x, [s for _, s in batch])):
+        assert len(a['scores']) == len(b['scores'])
+        np.testing.assert_allclose(b['scores'], a['scores'], atol=1e-6)
+        assert (a['labels'] == b['labels']).all()  # scores are distinct: no ties to reorder
+        assert np.abs(a['bboxes'] - b['bboxes']).max(initial=0) <= 0.1
+        total += len(a['scores'])
+    assert total > 100
+
+
+def test_evaluate_reproduces_pytorch_ap(exported):
+    torch_out = run(osp.join(ROOT, 'tools', 'test.py'), DEMO_DET, 'work/epoch_10.pth',
+                    '--work-dir', 'work_eval', '--cfg-options', *ON_TRAIN, *NO_WORKERS,
+                    cwd=exported)
+    reference = _metrics(torch_out.stdout + torch_out.stderr)
+    assert max(reference.values()) > 0.01
+    for name in ('raw', 'e2e'):
+        out = run(osp.join(ROOT, 'tools', 'deploy', 'evaluate.py'), DEMO_DET, f'{name}.onnx',
+                  '--threads', 1, '--cfg-options', *ON_TRAIN, *NO_WORKERS, cwd=exported).stdout
+        got = _metrics(out)
+        assert set(got) == set(reference), name
+        for key, value in reference.items():
+            assert got[key] == pytest.approx(value, abs=0.002), (name, key)
+        assert re.search(r'8 images, [\d.]+ ms/image', out)
+
+
+def test_quantize_writes_qdq_int8_with_close_detections(exported):
+    import onnx
+
+    from mnext_det.deploy import OnnxRuntimeModel, read_image
+    from mnext_det.deploy.postprocess import box_iou
+    out = run(osp.join(ROOT, 'tools', 'deploy', 'quantize.py'), 'e2e.onnx', '--config',
+              DEMO_DET, '--num-calib', 8, '--out', 'int8.onnx', cwd=exported).stdout
+    assert 'wrote int8.onnx' in out
+    proto = onnx.load(str(exported / 'int8.onnx'))
+    ops = [n.op_type for n in proto.graph.node]
+    assert 'QuantizeLinear' in ops and 'DequantizeLinear' in ops and 'NonMaxSuppression' in ops
+    fp, q = (OnnxRuntimeModel(str(exported / f)) for f in ('e2e.onnx', 'int8.onnx'))
+    assert q.meta['quantization']['num_calib'] == 8 and q.meta['classes'] == fp.meta['classes']
+    matched = total = 0
+    for path in sorted(glob.glob(str(exported / 'data/shapes/VOC2007/JPEGImages/val_*.jpg'))):
+        a, b = fp.detect(read_image(path)), q.detect(read_image(path))
+        top = a['scores'] > 0.5 * a['scores'].max()  # the float model's confident boxes
+        for box, label in zip(a['bboxes'][top], a['labels'][top]):
+            same = b['labels'] == label
+            total += 1
+            matched += bool(same.any() and box_iou(box, b['bboxes'][same]).max() > 0.8)
+    assert total and matched / total >= 0.8
+
+
+def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
+    from mnext_det import create_model
+    from mnext_det.deploy import export_onnx, prepare_export
+    classifier = str(tmp_path / 'classifier.onnx')
+    graph, names, meta = prepare_export(create_model('mobilenext_035', num_classes=4).eval(),
+                                        input_size=(64, 64))
+    export_onnx(graph, classifier, (1, 3, 64, 64), output_names=names, metadata=meta)
+    evaluate = osp.join(ROOT, 'tools', 'deploy', 'evaluate.py')
+    proc = run(evaluate, DEMO_DET, classifier, cwd=exported, ok=False)
+    assert proc.returncode == 2 and proc.stderr.startswith('error: ')
+    assert 'classifier.onnx' in proc.stderr and "task='classifier'" in proc.stderr
+    proc = run(evaluate, DEMO_DET, 'raw.onnx', '--cfg-options',
+               "test_dataloader.dataset.metainfo.classes=['a','b','c','d','e','f']", *NO_WORKERS,
+               cwd=exported, ok=False)
+    assert proc.returncode == 2 and 'raw.onnx: metadata classes' in proc.stderr
+    proc = run(osp.join(ROOT, 'tools', 'deploy', 'quantize.py'), 'raw.onnx', '--config', DEMO_DET,
+               '--num-calib', 0, cwd=exported, ok=False)
+    assert proc.returncode == 2 and '--num-calib must be a positive' in proc.stderr
