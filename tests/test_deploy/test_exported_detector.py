@@ -115,3 +115,22 @@ def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
     proc = run(osp.join(ROOT, 'tools', 'deploy', 'quantize.py'), 'raw.onnx', '--config', DEMO_DET,
                '--num-calib', 0, cwd=exported, ok=False)
     assert proc.returncode == 2 and '--num-calib must be a positive' in proc.stderr
+
+
+def test_deploy_report_rows_for_every_format(exported, monkeypatch):
+    from mnext_det.deploy.report import (FORMATS, build_deploy_report, format_deploy_markdown,
+                                         plot_deploy_chart)
+    monkeypatch.chdir(exported)
+    rows = build_deploy_report([('a', DEMO_DET, 'work/epoch_10.pth')], 'report', num_calib=4,
+                               threads=(1, ), rounds=1, runs=1,
+                               cfg_options=dict(test_dataloader=dict(num_workers=0,
+                                                                     persistent_workers=False)))
+    assert [r.format for r in rows] == list(FORMATS)
+    pytorch, raw, e2e, int8 = rows
+    assert raw.AP == pytest.approx(pytorch.AP, abs=0.002) and e2e.AP == raw.AP
+    assert int8.size_MB < 0.5 * raw.size_MB  # int8 weights
+    assert all(r.latency_ms['1'] > 0 and r.latency_ratio['1'] == 1.0 for r in rows)
+    table = format_deploy_markdown(rows)
+    assert table.count('\n| a |') == 4 and 'latency 1 thr (ms)' in table
+    plot_deploy_chart(rows, 'report/chart.png')
+    assert (exported / 'report' / 'chart.png').stat().st_size > 1000

@@ -1,0 +1,69 @@
+"""Deployment report: detectors in PyTorch, ONNX float (raw, end-to-end) and ONNX INT8,
+scored on the same split and timed side by side in one interleaved run.
+
+    python tools/deploy/report.py CONFIG CKPT [CONFIG CKPT ...] [--names A B ...]
+        [--out-dir work_dirs/deploy_report] [--num-calib 200] [--threads 1 0]
+        [--rounds 5] [--runs 20] [--cfg-options k=v ...]
+
+The first detector is the latency baseline of each format. Writes
+deploy_report.md, deploy_report.json and deploy_report.png (AP vs latency).
+"""
+import argparse
+import os
+import os.path as osp
+import platform
+import sys
+
+from mmengine.config import DictAction
+
+import mnext_det  # noqa: F401  (safe checkpoint loader)
+from mnext_det.deploy.report import (build_deploy_report, format_deploy_markdown,
+                                     plot_deploy_chart, write_deploy_json)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('pairs', nargs='+', help='CONFIG CHECKPOINT pairs')
+    parser.add_argument('--names', nargs='+')
+    parser.add_argument('--out-dir', default='work_dirs/deploy_report')
+    parser.add_argument('--num-calib', type=int, default=200)
+    parser.add_argument('--threads', type=int, nargs='+', default=[1, 0], help='0: all cores')
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--runs', type=int, default=20)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args()
+    if len(args.pairs) % 2:
+        print(f'error: positional arguments must be CONFIG CHECKPOINT pairs, got {args.pairs}',
+              file=sys.stderr)
+        return 2
+    pairs = list(zip(args.pairs[::2], args.pairs[1::2]))
+    names = args.names or [osp.splitext(osp.basename(c))[0] for c, _ in pairs]
+    if len(names) != len(pairs):
+        print(f'error: --names has {len(names)} labels for {len(pairs)} detectors',
+              file=sys.stderr)
+        return 2
+    for path in args.pairs:
+        if not osp.isfile(path):
+            print(f'error: file not found: {path}', file=sys.stderr)
+            return 2
+    try:
+        rows = build_deploy_report([(n, c, k) for n, (c, k) in zip(names, pairs)], args.out_dir,
+                                   args.num_calib, args.threads, args.rounds, args.runs,
+                                   args.cfg_options)
+    except (ValueError, FileNotFoundError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    table = format_deploy_markdown(rows)
+    machine = f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores'
+    with open(osp.join(args.out_dir, 'deploy_report.md'), 'w') as f:
+        f.write(f'{table}\nCommand: python {" ".join(sys.argv)}\nMachine: {machine}\n')
+    write_deploy_json(rows, osp.join(args.out_dir, 'deploy_report.json'),
+                      dict(command=sys.argv, machine=machine))
+    plot_deploy_chart(rows, osp.join(args.out_dir, 'deploy_report.png'))
+    print(table)
+    print(f'wrote {args.out_dir}/deploy_report.md, .json, .png')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
