@@ -83,8 +83,8 @@ def test_detector_export_and_inference_draws_boxes(tmp_path):
 @pytest.mark.slow
 def test_benchmark_quick_writes_table_json_and_plot(tmp_path):
     import json
-    res = _run(osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick', '--rounds', '1',
-               '--iters', '1', '--out-dir', str(tmp_path))
+    res = _run(osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick',
+               '--rounds', '1', '--iters', '1', '--out-dir', str(tmp_path))
     assert res.returncode == 0, res.stderr
     data = json.load(open(tmp_path / 'benchmark.json'))
     pairs = {(r['model'], r['backend']) for r in data['results']}

@@ -94,14 +94,17 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                     op_types_to_quantize=list(op_types), nodes_to_exclude=keep_float)
     proto = onnx.load(out)
+    dequantized = {n.output[0] for n in proto.graph.node if n.op_type == 'DequantizeLinear'}
+    quantized = [n.name for n in proto.graph.node
+                 if n.op_type in op_types and n.name not in keep_float and
+                 any(i in dequantized for i in n.input)]
     meta['quantization'] = dict(format='QDQ', weights='int8 per-channel',
                                 activations='uint8', num_calib=num_calib, seed=seed,
-                                op_types=list(op_types), float_nodes=list(exclude_nodes))
+                                op_types=list(op_types), float_nodes=list(exclude_nodes),
+                                float_by_design=len(keep_float) - len(exclude_nodes),
+                                quantized=len(quantized))
     props = {p.key: p for p in proto.metadata_props}
     entry = props.get(METADATA_KEY) or proto.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(meta)
     onnx.save(proto, out)
-    dequantized = {n.output[0] for n in proto.graph.node if n.op_type == 'DequantizeLinear'}
-    return [n.name for n in proto.graph.node
-            if n.op_type in op_types and n.name not in keep_float and
-            any(i in dequantized for i in n.input)]
+    return quantized

@@ -13,6 +13,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from .onnx_export import read_metadata
+
 __all__ = ['DeployRow', 'export_raw_detector', 'build_deploy_report', 'format_deploy_markdown',
            'plot_deploy_chart', 'write_deploy_json']
 
@@ -133,7 +135,6 @@ def build_deploy_report(models: Sequence[Tuple[str, str, str]], out_dir: str,
                               osp.getsize(checkpoint) / 2**20))
         predict, image = _torch_predictor(config, checkpoint)
         runners[(name, 'pytorch')] = lambda t, p=predict: p
-        from .onnx_export import read_metadata
         inputs[name] = preprocess(read_image(image), read_metadata(files['onnx-raw'])[0])[0]
         for fmt, file in files.items():
             result = evaluate_exported(config, file, cfg_options, num_threads=1,
@@ -153,7 +154,8 @@ def build_deploy_report(models: Sequence[Tuple[str, str, str]], out_dir: str,
 
 
 def format_deploy_markdown(rows: Sequence[DeployRow]) -> str:
-    """The report table: one row per model and format."""
+    """The report table (one row per model and format) and, per INT8 model,
+    what its quantization kept in float."""
     threads = list(rows[0].latency_ms)
     head = ['model', 'format', 'COCO AP', 'AP50', 'AP drop vs PyTorch'] + \
         [f'latency {t} thr (ms)' for t in threads] + \
@@ -165,6 +167,14 @@ def format_deploy_markdown(rows: Sequence[DeployRow]) -> str:
         cells += [f'{r.latency_ratio[t]:.2f}' for t in threads]
         cells.append(f'{r.size_MB:.1f}')
         lines.append('| ' + ' | '.join(cells) + ' |')
+    lines.append('')
+    for r in (r for r in rows if r.format == 'onnx-int8'):
+        q = read_metadata(r.file)[0]['quantization']
+        chosen = ', and ' + ', '.join(q['float_nodes']) if q['float_nodes'] else ''
+        lines.append(f'- {r.model} INT8: {q["quantized"]} nodes int8 '
+                     f'({", ".join(q["op_types"])}); float: {q["float_by_design"]} nodes of '
+                     f'box decoding, softmax and NMS{chosen}; calibrated on {q["num_calib"]} '
+                     'train images')
     return '\n'.join(lines) + '\n'
 
 

@@ -22,7 +22,8 @@ def main() -> int:
     parser.add_argument('--config', required=True, help='config whose train split calibrates')
     parser.add_argument('--num-calib', type=int, default=200)
     parser.add_argument('--out', help='default: MODEL_int8.onnx')
-    parser.add_argument('--float-nodes', nargs='+', default=[], help='nodes (by ONNX name) kept in float')
+    parser.add_argument('--float-nodes', nargs='+', default=[],
+                        help='nodes (by ONNX name) kept in float')
     parser.add_argument('--seed', type=int, default=0, help='which calibration images')
     args = parser.parse_args()
     for path, what in ((args.model, 'model'), (args.config, 'config')):
