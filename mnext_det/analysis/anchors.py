@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS, TASK_UTILS, init_default_scope
 
-from ..evaluation.comparison import input_size_of
+from ..datasets.pipeline_info import input_size_of
 
 __all__ = ['AnchorReport', 'training_boxes', 'anchor_coverage', 'propose_ssd_sizes',
            'analyze_ssd_anchors']

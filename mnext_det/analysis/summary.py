@@ -38,7 +38,7 @@ def config_summary(config: str) -> List[str]:
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
 
-    from ..evaluation.comparison import input_size_of
+    from ..datasets.pipeline_info import input_size_of
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model = MODELS.build(cfg.model)

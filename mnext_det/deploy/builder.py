@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 
 from ..checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_strict
+from ..datasets.pipeline_info import input_size_of
 from ..models.factory import create_model, list_models
 from .detector import SSDExportWrapper
 
@@ -99,15 +100,21 @@ def detect_task(module: nn.Module) -> str:
 
 
 def default_input_size(cfg: Optional[Any], task: str) -> Tuple[int, int]:
-    """``(H, W)`` of the config's test ``Resize`` (detectors) or 224."""
-    if cfg is not None and task == 'detector':
-        pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline', [])
-        for step in pipeline:
-            if step.get('type') == 'Resize' and 'scale' in step:
-                w, h = step['scale']
-                return int(h), int(w)
-        return 320, 320
-    return 224, 224
+    """``(H, W)`` of the config's test ``Resize`` (detectors) or 224.
+
+    Raises:
+        ValueError: a detector without a config, or whose test pipeline has
+            no ``Resize`` (pass ``input_size``).
+    """
+    if task != 'detector':
+        return 224, 224
+    if cfg is None:
+        raise ValueError('a detector needs its config (or an explicit input size) to export')
+    try:
+        width, height = input_size_of(cfg)
+    except KeyError as e:
+        raise ValueError(f'{e.args[0]}; pass --input-size H W') from None
+    return height, width
 
 
 def class_names(cfg: Optional[Any]) -> List[str]:

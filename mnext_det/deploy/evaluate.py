@@ -54,7 +54,7 @@ def evaluate_exported(config: str, model_file: str, cfg_options: Optional[Dict] 
     from mmengine.structures import InstanceData
     from mmengine.utils import ProgressBar
 
-    from ..evaluation.comparison import input_size_of
+    from ..datasets.pipeline_info import input_size_of
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

@@ -60,7 +60,7 @@ def _torch_predictor(config: str, checkpoint: str) -> Tuple[Callable, str]:
     from mmdet.structures import DetDataSample
     from mmengine.registry import DATASETS
 
-    from ..evaluation.comparison import input_size_of
+    from ..datasets.pipeline_info import input_size_of
     from .builder import build_model
     model, cfg = build_model(config, checkpoint)
     model.eval()

@@ -25,8 +25,9 @@ from mmengine.runner import Runner
 
 from ..analysis.complexity import count_madds, count_params
 from ..checkpoint import load_checkpoint_file
+from ..datasets.pipeline_info import input_size_of
 
-__all__ = ['DetectorResult', 'evaluate_detector', 'resolve_work_dir', 'input_size_of',
+__all__ = ['DetectorResult', 'evaluate_detector', 'resolve_work_dir',
            'measure_latency', 'summary_rows', 'format_markdown', 'write_json', 'plot_chart',
            'draw_detections', 'SUMMARY_KEYS']
 
@@ -91,15 +92,6 @@ def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
         raise ValueError(f'{work_dir}: {len(configs)} dumped configs ({", ".join(configs)}) '
                          f'and {ckpt} names none of them (experiment {stem!r})')
     return config, ckpt
-
-
-def input_size_of(cfg: Config) -> Tuple[int, int]:
-    """``(width, height)`` of the first ``Resize`` in the test pipeline."""
-    for step in cfg.test_dataloader.dataset.get('pipeline', []):
-        if step.get('type') == 'Resize':
-            scale = step['scale']
-            return (scale, scale) if isinstance(scale, int) else (int(scale[0]), int(scale[1]))
-    raise KeyError('test_dataloader.dataset.pipeline has no Resize to read the input size from')
 
 
 class _TensorForward(nn.Module):

@@ -78,7 +78,7 @@ def benchmark(config: str, channels_last: bool, args: argparse.Namespace) -> Dic
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
 
-    from mnext_det.evaluation.comparison import input_size_of
+    from mnext_det.datasets.pipeline_info import input_size_of
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     from mmdet.registry import MODELS
