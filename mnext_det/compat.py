@@ -1,7 +1,11 @@
-"""Patches today's torch needs for mmengine/mmdet, in one place.
+"""Patches mmengine/mmdet need on today's torch and on CPU-only machines, in
+one place.
 
-Each function names the upstream problem it works around; tests in
-``tests/test_compat.py`` fail when a patch stops being needed or working.
+Each function names the upstream problem it works around; tests fail when a
+patch stops being needed or working (``tests/test_reliability_pickle.py``
+for checkpoints, ``tests/test_results_io.py`` and
+``tests/test_tools/test_mmdet_analysis_tools.py`` for results pickles and the
+CPU benchmark).
 """
 import contextlib
 import functools
@@ -89,8 +93,8 @@ def register_cpu_inference_benchmark() -> None:
     mmdet 3.3.0's ``InferenceBenchmark`` calls ``model.cuda()``,
     ``torch.cuda.synchronize()`` and ``get_max_cuda_memory()`` unconditionally
     (``RuntimeError: Found no NVIDIA driver``; mmdetection#11903, "How to use
-    CPU to test FPS", open). Without CUDA, and only inside its own methods, those become
-    no-ops (memory reads 0 MB); with CUDA nothing changes. Applied once mmdet
+    CPU to test FPS", open). Without CUDA, and only inside its own methods,
+    those become no-ops (memory reads 0 MB); with CUDA nothing changes. Applied once mmdet
     is imported (the tool imports it before its config imports ``mnext_det``),
     so ``import mnext_det`` stays free of mmdet.
     """
