@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS, TASK_UTILS, init_default_scope
 
-from ..datasets.pipeline_info import input_size_of
+from ..datasets.pipeline_info import innermost_dataset, input_size_of
 
 __all__ = ['AnchorReport', 'training_boxes', 'anchor_coverage', 'propose_ssd_sizes',
            'analyze_ssd_anchors']
@@ -36,10 +36,7 @@ class AnchorReport:
 def training_boxes(cfg: Config) -> List[np.ndarray]:
     """Per training image, its boxes ``(x1, y1, x2, y2)`` scaled to the test
     input size (the demo and COCO configs resize without keeping the ratio)."""
-    dataset_cfg = cfg.train_dataloader.dataset
-    while 'dataset' in dataset_cfg:  # RepeatDataset and other wrappers
-        dataset_cfg = dataset_cfg['dataset']
-    dataset = DATASETS.build(dataset_cfg)
+    dataset = DATASETS.build(innermost_dataset(cfg.train_dataloader.dataset))
     width, height = input_size_of(cfg)
     boxes = []
     for idx in range(len(dataset)):

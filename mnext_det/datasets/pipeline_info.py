@@ -1,7 +1,7 @@
-"""Facts read from a config's data pipelines (the one place that reads them)."""
+"""Facts read from a config's data settings (the one place that reads them)."""
 from typing import Any, Tuple
 
-__all__ = ['input_size_of']
+__all__ = ['input_size_of', 'innermost_dataset']
 
 
 def input_size_of(cfg: Any) -> Tuple[int, int]:
@@ -17,3 +17,11 @@ def input_size_of(cfg: Any) -> Tuple[int, int]:
             return (scale, scale) if isinstance(scale, int) else (int(scale[0]), int(scale[1]))
     raise KeyError('test_dataloader.dataset.pipeline has no Resize with a scale to read the '
                    'input size from')
+
+
+def innermost_dataset(dataset_cfg: Any) -> Any:
+    """The dataset config inside wrappers such as ``RepeatDataset``
+    (``dataset=dict(...)`` nested any number of times)."""
+    while 'dataset' in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset']
+    return dataset_cfg

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 
 from ..checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_strict
-from ..datasets.pipeline_info import input_size_of
+from ..datasets.pipeline_info import innermost_dataset, input_size_of
 from ..models.factory import create_model, list_models
 from .detector import SSDExportWrapper
 
@@ -122,9 +122,7 @@ def class_names(cfg: Optional[Any]) -> List[str]:
     class's METAINFO); empty when unknown."""
     if cfg is None:
         return []
-    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
-    while 'dataset' in dataset:  # wrappers such as RepeatDataset
-        dataset = dataset['dataset']
+    dataset = innermost_dataset(cfg.get('test_dataloader', {}).get('dataset', {}))
     classes = dataset.get('metainfo', {}).get('classes')
     if classes is None and 'type' in dataset:
         from mmengine.registry import DATASETS, init_default_scope

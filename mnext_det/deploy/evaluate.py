@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-import numpy as np
 import torch
 
 __all__ = ['ExportEvaluation', 'check_model_matches_config', 'evaluate_exported']
@@ -30,9 +29,8 @@ def check_model_matches_config(model_file: str, meta: Dict[str, Any], config: st
                                classes: List[str], input_size: List[int]) -> None:
     """Refuse a model that is not a detector, or whose classes or input size
     differ from the config's (the message names both files and the field)."""
-    if meta.get('task') != 'detector':
-        raise ValueError(f'{model_file}: metadata task={meta.get("task")!r}, expected '
-                         "'detector' (export a detector config with tools/deploy/export.py)")
+    from .onnx_export import require_detector
+    require_detector(model_file, meta)
     if meta.get('classes') and list(meta['classes']) != list(classes):
         raise ValueError(f'{model_file}: metadata classes {meta["classes"]} differ from the '
                          f'classes of {config} ({list(classes)})')
@@ -59,7 +57,7 @@ def evaluate_exported(config: str, model_file: str, cfg_options: Optional[Dict] 
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    from .runtime import OnnxRuntimeModel
+    from .runtime import OnnxRuntimeModel, normalize_loaded
     model = OnnxRuntimeModel(model_file, num_threads=num_threads)
     meta = model.meta
     loader = Runner.build_dataloader(cfg.test_dataloader)
@@ -68,15 +66,10 @@ def evaluate_exported(config: str, model_file: str, cfg_options: Optional[Dict] 
                                [height, width])
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = loader.dataset.metainfo
-    mean = np.float32(meta['mean']).reshape(1, 3, 1, 1)
-    std = np.float32(meta['std']).reshape(1, 3, 1, 1)
     seconds, count = 0.0, 0
     bar = ProgressBar(len(loader.dataset)) if progress else None
     for batch in loader:
-        images = torch.stack(batch['inputs']).numpy().astype(np.float32)
-        if meta['color'] == 'RGB':  # mmdet loads BGR
-            images = images[:, ::-1]
-        x = np.ascontiguousarray((images - mean) / std)
+        x = normalize_loaded(torch.stack(batch['inputs']).numpy(), meta)
         samples = batch['data_samples']
         start = time.perf_counter()
         detections = model.detect_batch(x, [s.scale_factor for s in samples])

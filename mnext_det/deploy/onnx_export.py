@@ -8,7 +8,8 @@ import torch.nn as nn
 
 from .fuse import fuse_conv_bn
 
-__all__ = ['METADATA_KEY', 'export_onnx', 'read_metadata']
+__all__ = ['METADATA_KEY', 'export_onnx', 'metadata_of', 'set_metadata', 'read_metadata',
+           'require_detector']
 
 #: Key of the JSON metadata entry in ``ModelProto.metadata_props``.
 METADATA_KEY = 'mnext_det'
@@ -64,17 +65,36 @@ def export_onnx(model: nn.Module,
                                         verbose=False)
     proto = program.model_proto
     if metadata is not None:
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
+        set_metadata(proto, metadata)
     onnx.checker.check_model(proto)
     onnx.save(proto, file)
     return file
+
+
+def metadata_of(proto: Any) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """``(metadata, other_props)`` of a loaded ``onnx.ModelProto``;
+    ``metadata`` is ``{}`` if the key is absent."""
+    props = {p.key: p.value for p in proto.metadata_props}
+    return json.loads(props.pop(METADATA_KEY, '{}')), props
+
+
+def set_metadata(proto: Any, metadata: Dict[str, Any]) -> None:
+    """Store ``metadata`` under :data:`METADATA_KEY`, replacing an earlier entry."""
+    entry = next((p for p in proto.metadata_props if p.key == METADATA_KEY), None)
+    if entry is None:
+        entry = proto.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
 
 
 def read_metadata(file: str) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """Return ``(metadata, other_props)`` of an ONNX file written by
     :func:`export_onnx`; ``metadata`` is ``{}`` if the key is absent."""
     import onnx
-    proto = onnx.load(file, load_external_data=False)
-    props = {p.key: p.value for p in proto.metadata_props}
-    return json.loads(props.pop(METADATA_KEY, '{}')), props
+    return metadata_of(onnx.load(file, load_external_data=False))
+
+
+def require_detector(file: str, metadata: Dict[str, Any]) -> None:
+    """Refuse a model whose metadata does not describe a detector export."""
+    if metadata.get('task') != 'detector':
+        raise ValueError(f'{file}: metadata task={metadata.get("task")!r}, expected '
+                         "'detector' (export a detector config with tools/deploy/export.py)")

@@ -152,22 +152,18 @@ def add_nms_to_file(file: str, out: Optional[str] = None) -> str:
     """Append the NMS nodes to a raw detector ONNX file written by
     ``tools/deploy/export.py`` (in place unless ``out``); its metadata gets
     ``graph='end2end'``."""
-    import json
-
     import onnx
 
-    from .onnx_export import METADATA_KEY, read_metadata
-    meta, _ = read_metadata(file)
-    if meta.get('task') != 'detector' or meta.get('graph', 'raw') != 'raw':
-        raise ValueError(f'{file}: metadata task={meta.get("task")!r}, '
-                         f'graph={meta.get("graph", "raw")!r}; NMS is appended to raw '
-                         'detector graphs only')
+    from .onnx_export import metadata_of, require_detector, set_metadata
     proto = onnx.load(file)
+    meta, _ = metadata_of(proto)
+    require_detector(file, meta)
+    if meta.get('graph', 'raw') != 'raw':
+        raise ValueError(f'{file}: metadata graph={meta["graph"]!r}; NMS is appended to raw '
+                         'detector graphs only')
     append_nms(proto, meta['postprocess'], len(meta['classes']) or _num_classes(proto))
     meta['graph'] = 'end2end'
-    for prop in proto.metadata_props:
-        if prop.key == METADATA_KEY:
-            prop.value = json.dumps(meta)
+    set_metadata(proto, meta)
     onnx.checker.check_model(proto)
     onnx.save(proto, out or file)
     return out or file

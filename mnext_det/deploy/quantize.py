@@ -6,7 +6,6 @@ pipeline and the model's own normalisation (what the deployed model sees),
 never from the split it is evaluated on. The exported metadata travels with
 the quantized file. Needs mmdet and onnxruntime.
 """
-import json
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence
 
@@ -21,29 +20,24 @@ def calibration_batches(config: str, meta: Dict, num_calib: int, seed: int = 0,
     ``(1, 3, H, W)`` float32 inputs."""
     from mmengine.config import Config
     from mmengine.registry import DATASETS, init_default_scope
+
+    from ..datasets.pipeline_info import innermost_dataset
+    from .runtime import normalize_loaded
     if num_calib <= 0:
         raise ValueError(f'--num-calib must be a positive number of images, got {num_calib}')
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    dataset_cfg = cfg.train_dataloader.dataset
-    while 'dataset' in dataset_cfg:
-        dataset_cfg = dataset_cfg['dataset']
-    dataset_cfg = dict(dataset_cfg, pipeline=cfg.test_dataloader.dataset.pipeline,
-                       test_mode=True)
+    dataset_cfg = dict(innermost_dataset(cfg.train_dataloader.dataset),
+                       pipeline=cfg.test_dataloader.dataset.pipeline, test_mode=True)
     dataset = DATASETS.build(dataset_cfg)
     if num_calib > len(dataset):
         raise ValueError(f'--num-calib {num_calib} exceeds the {len(dataset)} images of the '
                          f'train split of {config}')
     order = np.random.default_rng(seed).permutation(len(dataset))[:num_calib]
-    mean = np.float32(meta['mean']).reshape(3, 1, 1)
-    std = np.float32(meta['std']).reshape(3, 1, 1)
     for idx in order:
-        image = dataset[int(idx)]['inputs'].numpy().astype(np.float32)
-        if meta['color'] == 'RGB':  # mmdet loads BGR
-            image = image[::-1]
-        yield np.ascontiguousarray(((image - mean) / std)[None])
+        yield normalize_loaded(dataset[int(idx)]['inputs'].numpy()[None], meta)
 
 
 def float_by_design(proto) -> List[str]:
@@ -72,15 +66,13 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
 
-    from .onnx_export import METADATA_KEY, read_metadata
+    from .onnx_export import metadata_of, require_detector, set_metadata
     if not osp.isfile(model_file):
         raise FileNotFoundError(f'model file not found: {model_file}')
-    meta, _ = read_metadata(model_file)
-    if meta.get('task') != 'detector':
-        raise ValueError(f'{model_file}: metadata task={meta.get("task")!r}, expected '
-                         "'detector'")
-    batches = calibration_batches(config, meta, num_calib, seed)
     source = onnx.load(model_file, load_external_data=False)
+    meta, _ = metadata_of(source)
+    require_detector(model_file, meta)
+    batches = calibration_batches(config, meta, num_calib, seed)
     input_name = source.graph.input[0].name
     keep_float = float_by_design(source) + list(exclude_nodes)
 
@@ -103,8 +95,6 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
                                 op_types=list(op_types), float_nodes=list(exclude_nodes),
                                 float_by_design=len(keep_float) - len(exclude_nodes),
                                 quantized=len(quantized))
-    props = {p.key: p for p in proto.metadata_props}
-    entry = props.get(METADATA_KEY) or proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(meta)
+    set_metadata(proto, meta)
     onnx.save(proto, out)
     return quantized

@@ -5,10 +5,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .onnx_export import read_metadata
+from .onnx_export import read_metadata, require_detector
 from .postprocess import ssd_postprocess
 
-__all__ = ['read_image', 'preprocess', 'OnnxRuntimeModel']
+__all__ = ['read_image', 'preprocess', 'normalize_loaded', 'OnnxRuntimeModel']
 
 
 def read_image(path: str) -> np.ndarray:
@@ -55,6 +55,18 @@ def preprocess(image: np.ndarray, meta: Dict[str, Any]) -> Tuple[np.ndarray, Tup
         resized = resized[..., ::-1]
     x = (resized.astype(np.float32) - np.float32(meta['mean'])) / np.float32(meta['std'])
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None]), scale
+
+
+def normalize_loaded(images: np.ndarray, meta: Dict[str, Any]) -> np.ndarray:
+    """Images as mmdet's test pipeline packs them (``(N, 3, H, W)``, BGR,
+    0-255, already resized) -> the model's float32 input: channel order and
+    mean/std from ``meta``, as the detector's data preprocessor does."""
+    images = np.asarray(images, np.float32)
+    if meta['color'] == 'RGB':  # mmdet loads BGR
+        images = images[:, ::-1]
+    mean = np.float32(meta['mean']).reshape(1, 3, 1, 1)
+    std = np.float32(meta['std']).reshape(1, 3, 1, 1)
+    return np.ascontiguousarray((images - mean) / std)
 
 
 class OnnxRuntimeModel:
@@ -109,9 +121,7 @@ class OnnxRuntimeModel:
         ``(w_scale, h_scale)`` per image. Raw graphs (boxes + scores) are
         post-processed in numpy, end-to-end graphs (``export.py --nms``)
         have NMS inside and drop their padding (label -1)."""
-        if self.meta.get('task') != 'detector':
-            raise ValueError(f"{self.file}: metadata task={self.meta.get('task')!r}; "
-                             'detection needs a detector export')
+        require_detector(self.file, self.meta)
         outputs = self(x)
         if self.meta.get('graph', 'raw') == 'end2end':
             dets, labels = outputs
