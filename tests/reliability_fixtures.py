@@ -22,6 +22,16 @@ from PIL import Image
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+class CodeRunningPayload:
+    """Unpickling this runs ``touch <marker>`` (what a malicious file does)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
 def make_image_folder(root: str, per_class: int = 8, size: int = 64, seed: int = 0) -> str:
     """Two classes of noisy coloured squares as PNG files under ``root/train``."""
     rng = np.random.default_rng(seed)

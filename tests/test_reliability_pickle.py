@@ -15,17 +15,8 @@ from mmengine.runner.checkpoint import load_checkpoint as mmengine_load_checkpoi
 from mnext_det import ImageClassifier, create_model
 from mnext_det.checkpoint import UnsafeCheckpointError, load_checkpoint_file
 
-from .reliability_fixtures import ROOT, train_env, write_classification_run
-
-
-class _Payload:
-    """Unpickling this runs ``touch <marker>``."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.marker}', ))
+from .reliability_fixtures import (ROOT, CodeRunningPayload, train_env,
+                                   write_classification_run)
 
 
 class _Getattr:
@@ -44,7 +35,7 @@ def evil(tmp_path):
     model = create_model('mobilenext_035', num_classes=2)
     path = str(tmp_path / 'evil.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1, iter=4),
-                    payload=_Payload(marker)), path)
+                    payload=CodeRunningPayload(marker)), path)
     yield path, marker
     assert not osp.exists(marker) or os.environ.get('MNEXT_TRUSTED_CHECKPOINTS') == '1'
 

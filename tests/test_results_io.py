@@ -1,7 +1,6 @@
 """Results pickles are rebuilt as data only, including the tensor storages
 that plain pickle stores as ``torch.save`` bytes."""
 import io
-import os
 import pickle
 
 import numpy as np
@@ -12,14 +11,7 @@ from mmengine.fileio import dump, load
 import mnext_det  # noqa: F401  (routes mmengine's *.pkl loader)
 from mnext_det.results_io import UnsafePickleError, load_pickle
 
-
-class _Payload:
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.marker}', ))
+from .reliability_fixtures import CodeRunningPayload
 
 
 class _StorageBytes:
@@ -48,7 +40,7 @@ def test_results_round_trip_through_mmengine(tmp_path):
 def test_code_in_a_results_pickle_is_refused(tmp_path):
     marker = tmp_path / 'ran'
     path = tmp_path / 'evil.pkl'
-    path.write_bytes(pickle.dumps([dict(pred_instances=_Payload(str(marker)))], protocol=2))
+    path.write_bytes(pickle.dumps([dict(pred_instances=CodeRunningPayload(str(marker)))], protocol=2))
     with pytest.raises(UnsafePickleError, match='posix.system is not allowed'):
         load(str(path))
     assert not marker.exists()
@@ -57,7 +49,7 @@ def test_code_in_a_results_pickle_is_refused(tmp_path):
 def test_code_inside_tensor_storage_bytes_is_refused(tmp_path):
     marker = tmp_path / 'ran'
     inner = io.BytesIO()
-    torch.save(_Payload(str(marker)), inner, _use_new_zipfile_serialization=False)
+    torch.save(CodeRunningPayload(str(marker)), inner, _use_new_zipfile_serialization=False)
     data = pickle.dumps(_StorageBytes(inner.getvalue()), protocol=2)
     with pytest.raises(pickle.UnpicklingError):
         load_pickle(io.BytesIO(data))

@@ -24,6 +24,7 @@ from mnext_det.evaluation.mmdet_tools import load_mmdet_tool, mmdet_tool_path  #
 from mnext_det.results_io import UnsafePickleError  # noqa: E402
 
 from ..conftest import DEMO_DET as DEMO, NO_WORKERS, ROOT, run  # noqa: E402
+from ..reliability_fixtures import CodeRunningPayload  # noqa: E402
 
 
 tool = mmdet_tool_path
@@ -164,13 +165,8 @@ def test_confusion_matrix_counts_a_hand_checked_case(ws, val_set, monkeypatch):
 def test_confusion_matrix_refuses_a_results_pickle_that_runs_code(ws):
     marker = ws / 'pwned'
 
-    class Payload:
-
-        def __reduce__(self):
-            return (os.system, (f'touch {marker}', ))
-
     evil = ws / 'evil.pkl'
-    evil.write_bytes(pickle.dumps([Payload()]))
+    evil.write_bytes(pickle.dumps([CodeRunningPayload(str(marker))]))
     proc = run(tool('confusion_matrix'), DEMO, evil, 'cm_evil', cwd=ws, ok=False)
     assert proc.returncode != 0 and not marker.exists()
     assert 'UnsafePickleError' in proc.stderr and 'posix.system' in proc.stderr
