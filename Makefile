@@ -38,7 +38,7 @@ NEXT_PRE = mobilenext-050-cropspre=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb8-
 NEXT_TRUNC = mobilenext-050-truncnormal=$(DEMO)/ssdlite_mobilenext-050-truncnormal_1xb8-shapes-160.py
 
 data: install
-	$(PYTHON) tools/generate_demo_data.py
+	$(PYTHON) tools/misc/generate_demo_data.py
 
 $(PRETRAIN_DIR)/%/epoch_4.pth:
 	OMP_NUM_THREADS=1 $(PYTHON) tools/train.py $(DEMO)/$*_1xb64-shapes-crops.py \
@@ -96,7 +96,7 @@ benchmark-pretrain: install
 
 check-data: install
 	@test -n "$(CONFIG)" || { echo "usage: make check-data CONFIG=path/to/config.py" >&2; exit 2; }
-	$(PYTHON) tools/check_dataset.py config $(CONFIG)
+	$(PYTHON) tools/misc/check_dataset.py config $(CONFIG)
 
 clean:
 	rm -rf work_dirs build *.egg-info .pytest_cache

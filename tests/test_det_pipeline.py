@@ -18,7 +18,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mnext_det.datasets.det_validation import DataCheckError, check_detection_data  # noqa
+from mnext_det.datasets.checks.preflight import DataCheckError, check_detection_data  # noqa
 from mnext_det.datasets.synthetic import SHAPE_CLASSES, SyntheticConfig, generate_shapes_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -1,7 +1,7 @@
 """Hand-off: a checkpoint written by a pretraining run initialises the SSDLite
 detectors' backbones as it is (``init_cfg=dict(type='Pretrained',
 prefix='backbone.')``), for MobileNeXt and for mmdet's MobileNetV2, and
-after ``tools/extract_backbone.py`` without a prefix."""
+after ``tools/model_converters/extract_backbone.py`` without a prefix."""
 import os.path as osp
 import subprocess
 import sys
@@ -74,9 +74,9 @@ def test_pretraining_checkpoint_initialises_detector_backbone(arch, data_root, t
     detector.init_weights()
     _assert_backbone_equals(detector, expected)
 
-    if arch == 'mobilenext':  # the backbone-only file of tools/extract_backbone.py
+    if arch == 'mobilenext':  # the backbone-only file of tools/model_converters/extract_backbone.py
         out = str(tmp_path / 'backbone.pth')
-        proc = subprocess.run([sys.executable, 'tools/extract_backbone.py', ckpt, out],
+        proc = subprocess.run([sys.executable, 'tools/model_converters/extract_backbone.py', ckpt, out],
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert f'{len(expected)} of {len(state)} tensors' in proc.stdout

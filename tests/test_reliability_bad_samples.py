@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 
-from mnext_det.engine import BadSampleError, ValidatedDataset
+from mnext_det.datasets import BadSampleError, ValidatedDataset
 
 from .test_reliability_dataset import _exif_rotated, _rgb, _truncated
 from .reliability_fixtures import run_train, write_classification_run
@@ -17,7 +17,7 @@ def test_classification_training_names_bad_file_or_skips_it(tmp_path):
     _truncated(bad)
     proc = run_train([cfg, '--work-dir', str(tmp_path / 'raise')])
     assert proc.returncode == 1
-    assert f'mnext_det.engine.validated_dataset.BadSampleError: {bad}: truncated_image' in \
+    assert f'mnext_det.datasets.dataset_wrappers.BadSampleError: {bad}: truncated_image' in \
         proc.stderr.strip().splitlines()[-1]
 
     proc = run_train([cfg, '--work-dir', str(tmp_path / 'skip'),

@@ -1,4 +1,4 @@
-"""Bad data: tools/check_dataset.py and mnext_det.datasets.validation catch
+"""Bad data: tools/misc/check_dataset.py and mnext_det.datasets.validation catch
 each case with its file named, for COCO, VOC and ImageFolder layouts."""
 import json
 import os
@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnext_det.datasets.validation import (check_coco, check_image_folder, check_voc,
+from mnext_det.datasets.checks.scan import (check_coco, check_image_folder, check_voc,
                                            inspect_image)
 
 from .reliability_fixtures import ROOT
 
-TOOL = osp.join(ROOT, 'tools', 'check_dataset.py')
+TOOL = osp.join(ROOT, 'tools', 'misc', 'check_dataset.py')
 
 
 def _rgb(path, w=40, h=30, mode='RGB', **save):

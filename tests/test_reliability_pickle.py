@@ -84,8 +84,8 @@ def _cli_cases(cfg: str, evil: str, out: str):
         'train --resume': [train, cfg, '--resume', evil],
         'train load_from': [train, cfg, '--cfg-options', f'load_from={evil}'],
         'test': [osp.join(ROOT, 'tools', 'test.py'), cfg, evil],
-        'extract_backbone': [osp.join(ROOT, 'tools', 'extract_backbone.py'), evil, out],
-        'convert_official_ckpt': [osp.join(ROOT, 'tools', 'convert_official_ckpt.py'), evil,
+        'extract_backbone': [osp.join(ROOT, 'tools', 'model_converters', 'extract_backbone.py'), evil, out],
+        'convert_official_ckpt': [osp.join(ROOT, 'tools', 'model_converters', 'convert_official_ckpt.py'), evil,
                                   out, '--arch', 'mobilenext_035'],
         'deploy/export': [osp.join(ROOT, 'tools', 'deploy', 'export.py'), 'mobilenext_035',
                           '--checkpoint', evil, '--out', out],
@@ -126,7 +126,7 @@ def _run_tool(argv, marker, evil):
 
 @pytest.mark.slow
 def test_detection_tools_refuse(evil, tmp_path):
-    """tools/compare.py and tools/infer.py on a real SSDLite config and data."""
+    """tools/analysis_tools/compare.py and tools/misc/infer.py on a real SSDLite config and data."""
     pytest.importorskip('mmdet')
     from mnext_det.datasets.synthetic import SyntheticConfig, generate_shapes_dataset
     path, marker = evil
@@ -134,13 +134,13 @@ def test_detection_tools_refuse(evil, tmp_path):
     generate_shapes_dataset(data, SyntheticConfig(num_train=2, num_val=2, num_test=0, image_size=160,
                                                   max_objects=2), progress=False)
     config = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-shapes-160.py')
-    compare = osp.join(ROOT, 'tools', 'compare.py')
+    compare = osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py')
     _run_tool([compare, config, path, config, path, '--out-dir', str(tmp_path / 'cmp'),
                '--cfg-options', f'test_dataloader.dataset.data_root={data}',
                f'test_evaluator.ann_file={data}annotations/instances_val.json'], marker, path)
     image = osp.join(data, 'VOC2007', 'JPEGImages', sorted(os.listdir(
         osp.join(data, 'VOC2007', 'JPEGImages')))[0])
-    _run_tool([osp.join(ROOT, 'tools', 'infer.py'), config, path, image, '--out-dir',
+    _run_tool([osp.join(ROOT, 'tools', 'misc', 'infer.py'), config, path, image, '--out-dir',
                str(tmp_path / 'infer')], marker, path)
 
 

@@ -8,7 +8,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mnext_det.datasets.validation import ERROR_KINDS, parse_coco, parse_voc_xml
+from mnext_det.datasets.checks.scan import ERROR_KINDS, parse_coco, parse_voc_xml
 from mnext_det.models.backbones.mobilenext import NUM_LAYERS, MobileNeXt
 
 SETTINGS = settings(max_examples=60, deadline=None,

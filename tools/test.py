@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 
 import mnext_det  # noqa: F401  (safe checkpoint loader, registrations)
 from mnext_det.checkpoint import extract_state_dict, load_checkpoint_file
-from mnext_det.datasets.det_validation import check_detection_data
+from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (configure_cpu_distributed, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.launch import add_launch_args, load_config
@@ -42,7 +42,7 @@ def check_checkpoint_keys(model: torch.nn.Module, checkpoint: str) -> None:
             f'{checkpoint} does not fit the config\'s model: {len(missing)} missing keys '
             f'({", ".join(missing[:8])}{" ..." if len(missing) > 8 else ""}), '
             f'{len(shape)} shape mismatches ({", ".join(shape[:8])}). For the authors\' '
-            'checkpoints run tools/convert_official_ckpt.py first.')
+            'checkpoints run tools/model_converters/convert_official_ckpt.py first.')
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mnext_det  # noqa: F401  (safe checkpoint loader, registrations)
-from mnext_det.datasets.det_validation import check_detection_data
+from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.launch import add_launch_args, load_config

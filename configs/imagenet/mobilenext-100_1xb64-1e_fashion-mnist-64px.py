@@ -1,6 +1,6 @@
 # A CPU-sized run of the pretraining pipeline on a real public dataset:
 # Fashion-MNIST (Debian's dataset-fashion-mnist, written as an ImageFolder by
-# tools/datasets/fashion_mnist_to_imagefolder.py) upsampled to 64 px, one
+# tools/dataset_converters/fashion_mnist_to_imagefolder.py) upsampled to 64 px, one
 # epoch. Recipe of the ImageNet configs (SGD Nesterov, no decay on BN/bias,
 # label smoothing 0.1, dropout 0.2), with warm-up and cosine in iterations
 # for this short budget and a milder crop for 28-px images.

@@ -1,9 +1,10 @@
 """Datasets and transforms; importable with torch, torchvision and mmengine
 alone (no mmcv, no mmdet)."""
+from .dataset_wrappers import BadSampleError, ValidatedDataset
 from .image_folder import IMG_EXTENSIONS, ImageFolderDataset, find_classes, scan_class_folders
 from .transforms import (DecodeImage, ImageDecodeError, PackClsInputs, TorchvisionTransforms,
                          build_torchvision_transform)
 
 __all__ = ['IMG_EXTENSIONS', 'ImageFolderDataset', 'find_classes', 'scan_class_folders',
            'DecodeImage', 'ImageDecodeError', 'PackClsInputs', 'TorchvisionTransforms',
-           'build_torchvision_transform']
+           'build_torchvision_transform', 'ValidatedDataset', 'BadSampleError']

@@ -66,7 +66,7 @@ def _decode_with_pil(path: str, tv_error: Exception) -> torch.Tensor:
     except (OSError, UnidentifiedImageError, ValueError) as pil_error:
         raise ImageDecodeError(
             f'cannot decode image file {path}: torchvision: {tv_error}; PIL: {pil_error}. '
-            'Remove or replace the file (tools/check_dataset.py imagefolder lists '
+            'Remove or replace the file (tools/misc/check_dataset.py imagefolder lists '
             'every such file).') from None
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
 

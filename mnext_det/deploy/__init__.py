@@ -9,7 +9,7 @@ from .detector import SSDExportWrapper
 from .fuse import fuse_conv_bn
 from .onnx_export import METADATA_KEY, export_onnx, read_metadata
 from .postprocess import batched_nms, box_iou, nms, ssd_postprocess
-from .runtime import OnnxRuntimeModel, preprocess, read_image
+from .onnxruntime_model import OnnxRuntimeModel, preprocess, read_image
 
 __all__ = [
     'fuse_conv_bn', 'export_onnx', 'prepare_export', 'read_metadata', 'METADATA_KEY', 'build_model',

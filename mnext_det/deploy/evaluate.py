@@ -57,7 +57,7 @@ def evaluate_exported(config: str, model_file: str, cfg_options: Optional[Dict] 
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    from .runtime import OnnxRuntimeModel, normalize_loaded
+    from .onnxruntime_model import OnnxRuntimeModel, normalize_loaded
     model = OnnxRuntimeModel(model_file, num_threads=num_threads)
     meta = model.meta
     loader = Runner.build_dataloader(cfg.test_dataloader)

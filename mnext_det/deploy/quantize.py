@@ -22,7 +22,7 @@ def calibration_batches(config: str, meta: Dict, num_calib: int, seed: int = 0,
     from mmengine.registry import DATASETS, init_default_scope
 
     from ..datasets.pipeline_info import innermost_dataset
-    from .runtime import normalize_loaded
+    from .onnxruntime_model import normalize_loaded
     if num_calib <= 0:
         raise ValueError(f'--num-calib must be a positive number of images, got {num_calib}')
     cfg = Config.fromfile(config)

@@ -76,7 +76,7 @@ def _torch_predictor(config: str, checkpoint: str) -> Tuple[Callable, str]:
 
 
 def _onnx_runner(file: str) -> Callable[[int], Callable]:
-    from .runtime import OnnxRuntimeModel
+    from .onnxruntime_model import OnnxRuntimeModel
 
     def make(threads: int) -> Callable:
         model = OnnxRuntimeModel(file, num_threads=threads)
@@ -121,7 +121,7 @@ def build_deploy_report(models: Sequence[Tuple[str, str, str]], out_dir: str,
     ``threads`` 0 means all cores."""
     from ..evaluation.comparison import evaluate_detector
     from .evaluate import evaluate_exported
-    from .runtime import preprocess, read_image
+    from .onnxruntime_model import preprocess, read_image
     os.makedirs(out_dir, exist_ok=True)
     threads = [t or os.cpu_count() for t in threads]
     rows, runners, inputs = [], {}, {}

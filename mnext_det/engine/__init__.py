@@ -1,11 +1,10 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
-with random state, non-finite loss handling, validated datasets, channels-last
-training, and multi-process CPU training with a bounded exit when a rank dies.
+with random state, non-finite loss handling, channels-last training, and
+multi-process CPU training with a bounded exit when a rank dies.
 
 Importing this package registers its hooks, the ``local_atomic`` file
-backend, the ``CPUAwareDistributedDataParallel`` wrapper and the
-``ValidatedDataset`` wrapper with mmengine (configs: ``custom_imports=
-dict(imports=['mnext_det.engine'])``). Needs mmengine only.
+backend and the ``CPUAwareDistributedDataParallel`` wrapper with mmengine.
+Needs mmengine only.
 """
 from .atomic_io import AtomicLocalBackend, atomic_write_bytes, atomic_write_text
 from .channels_last import ChannelsLastHook, to_channels_last
@@ -15,8 +14,7 @@ from .distributed import (PEER_FAILURE_EXIT_CODE, CPUAwareDistributedDataParalle
                           init_cpu_process_group, is_peer_failure)
 from .nonfinite import NonFiniteLossError, NonFiniteLossHook
 from .random_state import RandomStateHook, get_random_state, set_random_state
-from .runtime import apply_fault_tolerance
-from .validated_dataset import BadSampleError, ValidatedDataset
+from .fault_tolerance import apply_fault_tolerance
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write_bytes', 'atomic_write_text', 'SafeCheckpointHook',
@@ -24,5 +22,5 @@ __all__ = [
     'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',
-    'apply_fault_tolerance', 'ValidatedDataset', 'BadSampleError'
+    'apply_fault_tolerance'
 ]

@@ -311,7 +311,7 @@ def test_compare_adds_confusion_matrices_and_recall_by_size(ws, val_set):
     from PIL import Image
 
     from mnext_det.evaluation.mmdet_tools import confusion_matrix
-    run(osp.join(ROOT, 'tools', 'compare.py'), DEMO, 'work/epoch_10.pth', DEMO, 'work/epoch_10.pth',
+    run(osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py'), DEMO, 'work/epoch_10.pth', DEMO, 'work/epoch_10.pth',
         '--names', 'a', 'b', '--out-dir', 'cmp', '--latency-runs', 2, '--confusion',
         '--cfg-options', *NO_WORKERS, cwd=ws)
     report = json.loads((ws / 'cmp' / 'compare.json').read_text())

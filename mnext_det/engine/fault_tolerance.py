@@ -3,6 +3,7 @@ from typing import List
 
 from mmengine.config import Config
 
+from ..datasets import dataset_wrappers  # noqa: F401 (registers ValidatedDataset)
 from .distributed import configure_cpu_distributed
 
 __all__ = ['apply_fault_tolerance']

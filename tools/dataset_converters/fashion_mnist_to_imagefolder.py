@@ -3,7 +3,7 @@ as an ImageFolder: ``OUT/train/<class>/<n>.png`` and ``OUT/val/<class>/<n>.png``
 or with ``--flat-val`` ``OUT/val/<n>.png`` plus ``OUT/meta/val.txt``.
 
     apt-get install dataset-fashion-mnist
-    python tools/datasets/fashion_mnist_to_imagefolder.py /tmp/fashion-mnist
+    python tools/dataset_converters/fashion_mnist_to_imagefolder.py /tmp/fashion-mnist
 """
 import argparse
 import gzip

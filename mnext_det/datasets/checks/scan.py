@@ -1,4 +1,4 @@
-"""Dataset checks shared by ``tools/check_dataset.py`` and training.
+"""Dataset checks shared by ``tools/misc/check_dataset.py`` and training.
 
 Three layouts are checked: COCO (one json + an image folder), VOC
 (``ImageSets/Main/<split>.txt``, ``Annotations/<id>.xml``,

@@ -1,6 +1,6 @@
 """Write the built-in shapes detection dataset (COCO json, VOC xml, crops).
 
-    python tools/generate_demo_data.py [--out data/shapes] [--num-train 3000]
+    python tools/misc/generate_demo_data.py [--out data/shapes] [--num-train 3000]
         [--num-val 200] [--num-test 200] [--image-size 320] [--seed 0] [--workers 2] [--force]
 
 Deterministic: the same arguments give the same files. See

@@ -1,6 +1,6 @@
 """Run a detector on an image or a folder and write pictures with boxes.
 
-    python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir work_dirs/infer]
+    python tools/misc/infer.py CONFIG CHECKPOINT INPUT [--out-dir work_dirs/infer]
         [--score-thr 0.3] [--device cpu]
 
 INPUT is an image file or a folder of images (jpg/jpeg/png/bmp). For every

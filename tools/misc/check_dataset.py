@@ -1,12 +1,12 @@
 """Check a COCO, VOC or ImageFolder dataset before training on it.
 
-    python tools/check_dataset.py coco data/coco/annotations/instances_val2017.json \
+    python tools/misc/check_dataset.py coco data/coco/annotations/instances_val2017.json \
         data/coco/val2017
-    python tools/check_dataset.py voc data/VOCdevkit/VOC2007 --split trainval
-    python tools/check_dataset.py imagefolder data/imagenet/train --workers 8
-    python tools/check_dataset.py imagefolder data/imagenet/val \
+    python tools/misc/check_dataset.py voc data/VOCdevkit/VOC2007 --split trainval
+    python tools/misc/check_dataset.py imagefolder data/imagenet/train --workers 8
+    python tools/misc/check_dataset.py imagefolder data/imagenet/val \
         --ann-file data/imagenet/meta/val.txt --classes data/imagenet/train
-    python tools/check_dataset.py config configs/ssdlite/CONFIG.py --split train
+    python tools/misc/check_dataset.py config configs/ssdlite/CONFIG.py --split train
 
 ImageFolder: ``<root>/<class>/<image>``, or with ``--ann-file`` a flat folder
 with a label file (``<file> <label>`` lines, labels indexing ``--classes``:
@@ -25,8 +25,8 @@ import os.path as osp
 import sys
 from typing import Any, Dict, List, Tuple
 
-from mnext_det.datasets.det_validation import leaf_datasets
-from mnext_det.datasets.validation import (VOC_CLASSES, DatasetReport, check_coco,
+from mnext_det.datasets.checks.preflight import leaf_datasets
+from mnext_det.datasets.checks.scan import (VOC_CLASSES, DatasetReport, check_coco,
                                            check_image_files, check_image_folder, check_voc)
 
 

@@ -1,6 +1,6 @@
 """Compare detectors side by side on the same split (the first is the baseline).
 
-    python tools/compare.py CONFIG CKPT [CONFIG CKPT ...] [--work-dirs DIR ...]
+    python tools/analysis_tools/compare.py CONFIG CKPT [CONFIG CKPT ...] [--work-dirs DIR ...]
         [--names A B ...] [--out-dir work_dirs/compare] [--confusion] [--cfg-options k=v ...]
 
 Every detector is evaluated on the first detector's test dataset and metric

@@ -1,6 +1,6 @@
 """Write the backbone weights of a classification checkpoint as their own file.
 
-    python tools/extract_backbone.py work_dirs/mobilenext-100/epoch_210.pth \
+    python tools/model_converters/extract_backbone.py work_dirs/mobilenext-100/epoch_210.pth \
         checkpoints/mobilenext-100_in1k_backbone.pth
 
 Reads this project's (mmengine) checkpoints, the authors' timm checkpoints

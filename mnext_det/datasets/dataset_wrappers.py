@@ -1,4 +1,4 @@
-"""``ValidatedDataset``: the checks of ``tools/check_dataset.py`` applied to
+"""``ValidatedDataset``: the checks of ``tools/misc/check_dataset.py`` applied to
 each sample training loads."""
 import copy
 import json
@@ -11,7 +11,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmengine.registry import DATASETS
 
-from ..datasets.validation import Issue, check_boxes, inspect_image, parse_coco
+from .checks.scan import Issue, check_boxes, inspect_image, parse_coco
 
 __all__ = ['ValidatedDataset', 'BadSampleError']
 
@@ -93,7 +93,7 @@ class ValidatedDataset:
             kinds = sorted({i.kind for i in errors})
             print_log(f'{ann_file}: {len(errors)} annotation problem(s) ({", ".join(kinds)}), '
                       f'first: {errors[0]}. mmdet ignores such boxes; run '
-                      'tools/check_dataset.py for the full list.',
+                      'tools/misc/check_dataset.py for the full list.',
                       logger='current', level=logging.WARNING)
 
     def __len__(self) -> int:
@@ -134,7 +134,7 @@ class ValidatedDataset:
                     if self.on_error == 'raise':
                         raise BadSampleError(f'{path}: {problem}') from e
             if self.on_error == 'raise':
-                raise BadSampleError(f'{path}: {problem}. Fix or remove it (tools/check_dataset.py '
+                raise BadSampleError(f'{path}: {problem}. Fix or remove it (tools/misc/check_dataset.py '
                                      'lists every bad file), or set '
                                      "sample_validation=dict(on_error='skip').")
             self._known_bad.add(i)
@@ -142,7 +142,7 @@ class ValidatedDataset:
             print_log(f'skipped bad sample {path}: {problem} ({count} skipped so far)',
                       logger='current', level=logging.WARNING)
         raise BadSampleError(f'{self.max_consecutive_bad + 1} bad samples in a row from index '
-                             f'{idx}; the dataset looks unusable (tools/check_dataset.py)')
+                             f'{idx}; the dataset looks unusable (tools/misc/check_dataset.py)')
 
     def _count_skip(self) -> int:
         if self._skipped is None:
