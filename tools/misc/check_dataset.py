@@ -23,11 +23,12 @@ import argparse
 import json
 import os.path as osp
 import sys
-from typing import Any, Dict, List, Tuple
+from typing import List
 
-from mnext_det.datasets.checks.preflight import leaf_datasets
+from mnext_det.datasets.checks.dataset_config import (DatasetLayoutError, check_config_dataset,
+                                                      check_image_folder_dataset, parse_classes)
 from mnext_det.datasets.checks.scan import (VOC_CLASSES, DatasetReport, check_coco,
-                                           check_image_files, check_image_folder, check_voc)
+                                           check_image_folder, check_voc)
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -65,82 +66,39 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _classes(value: str) -> Tuple[str, ...]:
-    if osp.isfile(value):
-        with open(value, encoding='utf-8') as f:
-            return tuple(ln.strip() for ln in f if ln.strip())
-    return tuple(c.strip() for c in value.split(',') if c.strip())
-
-
-def _prefix(dataset: Dict[str, Any], key: str) -> str:
-    prefix = dataset.get('data_prefix', '')
-    return prefix.get(key, '') if isinstance(prefix, dict) else prefix
-
-
-def check_image_folder_dataset(dataset: Dict[str, Any], decode: bool,
-                               workers: int) -> DatasetReport:
-    """List images as ``ImageFolderDataset(**dataset)`` does (its layout and
-    label errors exit with their message), then check every file."""
-    from mnext_det.datasets import ImageFolderDataset
-    keys = ('data_root', 'data_prefix', 'ann_file', 'classes', 'num_classes')
-    try:
-        ds = ImageFolderDataset(serialize_data=False, **{k: dataset[k] for k in keys
-                                                         if dataset.get(k) is not None})
-    except (ValueError, FileNotFoundError) as e:
-        raise SystemExit(f'{type(e).__name__}: {e}')
-    paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
-    return check_image_files(paths, ds.ann_file or ds.img_dir, decode=decode, workers=workers)
-
-
-def check_from_config(args: argparse.Namespace) -> DatasetReport:
-    """Check the dataset that ``args.config`` trains/validates/tests on."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.config)
-    loader = cfg.get(f'{args.split}_dataloader')
-    if not loader or 'dataset' not in loader:
-        raise SystemExit(f'{args.config}: no {args.split}_dataloader.dataset')
-    ds, _ = next(leaf_datasets(loader['dataset'], f'{args.split}_dataloader.dataset'))
-    kind = str(ds.get('type', '')).split('.')[-1]
-    root = ds.get('data_root', '') or ''
+def check(args: argparse.Namespace) -> DatasetReport:
+    """The report of the dataset the arguments name."""
     common = dict(decode=not args.no_decode, workers=args.workers)
-    if kind == 'CocoDataset' or str(ds.get('ann_file', '')).endswith('.json'):
-        return check_coco(osp.join(root, ds['ann_file']), osp.join(root, _prefix(ds, 'img')),
-                          check_images=not args.skip_images, tolerance=args.tolerance, **common)
-    if kind in ('VOCDataset', 'XMLDataset'):
-        ann_file = ds['ann_file']
-        voc_root = osp.join(root, _prefix(ds, 'sub_data_root'))
-        classes = (ds.get('metainfo') or {}).get('classes', VOC_CLASSES)
-        return check_voc(voc_root, osp.splitext(osp.basename(ann_file))[0], tuple(classes),
-                         check_images=not args.skip_images, tolerance=args.tolerance, **common)
-    if kind == 'ImageFolderDataset':
-        if ds.get('ann_file') or ds.get('classes') is not None:
-            return check_image_folder_dataset(ds, **common)
-        return check_image_folder(osp.join(root, _prefix(ds, 'img_path')), **common)
-    raise SystemExit(f'{args.config}: cannot check a dataset of type {kind!r} '
-                     '(CocoDataset, VOCDataset, ImageFolderDataset)')
+    if args.layout == 'config':
+        return check_config_dataset(args.config, args.split, check_images=not args.skip_images,
+                                    tolerance=args.tolerance, **common)
+    if args.layout == 'coco':
+        return check_coco(args.ann_file, args.img_dir, check_images=not args.skip_images,
+                          tolerance=args.tolerance, **common)
+    if args.layout == 'voc':
+        classes = parse_classes(args.classes) if args.classes else VOC_CLASSES
+        return check_voc(args.root, args.split, classes, check_images=not args.skip_images,
+                         tolerance=args.tolerance, **common)
+    if args.ann_file or args.classes or args.num_classes:
+        classes = args.classes
+        if classes and not osp.exists(classes):
+            classes = list(parse_classes(classes))
+        return check_image_folder_dataset(
+            dict(data_prefix=args.root, ann_file=args.ann_file, classes=classes,
+                 num_classes=args.num_classes), **common)
+    return check_image_folder(args.root, **common)
 
 
 def main(argv: List[str]) -> int:
     args = parse_args(argv)
-    common = dict(decode=not args.no_decode, workers=args.workers)
-    if args.layout == 'coco':
-        report = check_coco(args.ann_file, args.img_dir, check_images=not args.skip_images,
-                            tolerance=args.tolerance, **common)
-    elif args.layout == 'voc':
-        classes = _classes(args.classes) if args.classes else VOC_CLASSES
-        report = check_voc(args.root, args.split, classes, check_images=not args.skip_images,
-                           tolerance=args.tolerance, **common)
-    elif args.layout == 'imagefolder' and (args.ann_file or args.classes or args.num_classes):
-        classes = args.classes
-        if classes and not osp.exists(classes):
-            classes = list(_classes(classes))
-        report = check_image_folder_dataset(
-            dict(data_prefix=args.root, ann_file=args.ann_file, classes=classes,
-                 num_classes=args.num_classes), **common)
-    elif args.layout == 'imagefolder':
-        report = check_image_folder(args.root, **common)
-    else:
-        report = check_from_config(args)
+    try:
+        report = check(args)
+    except DatasetLayoutError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    except (FileNotFoundError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     print(report.format(args.max_offenders))
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as f:
