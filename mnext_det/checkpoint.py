@@ -14,15 +14,15 @@ import collections
 import io
 import os
 import pickle
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 __all__ = [
     'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_globals', 'load_checkpoint_file',
-    'load_storage_bytes',
-    'extract_state_dict', 'load_state_dict_strict'
+    'load_storage_bytes', 'extract_state_dict', 'CheckpointMismatchError', 'state_dict_mismatch',
+    'load_state_dict_strict', 'check_checkpoint_fits'
 ]
 
 TRUST_ENV = 'MNEXT_TRUSTED_CHECKPOINTS'
@@ -139,7 +139,7 @@ def extract_state_dict(checkpoint: Any, filename: str = '<checkpoint>',
     taken when ``use_ema``) and plain state dicts; strips ``module.``.
     """
     if not isinstance(checkpoint, Mapping):
-        raise TypeError(f'{filename}: expected a dict checkpoint, got {type(checkpoint).__name__}')
+        raise ValueError(f'{filename}: expected a dict checkpoint, got {type(checkpoint).__name__}')
     if use_ema:
         if 'state_dict_ema' not in checkpoint:
             raise KeyError(f'{filename}: use_ema=True but there is no state_dict_ema '
@@ -158,25 +158,70 @@ def extract_state_dict(checkpoint: Any, filename: str = '<checkpoint>',
             for k, v in tensors.items()}
 
 
+def _listed(count_title: str, keys: Sequence[str], limit: int = 8) -> str:
+    more = ' ...' if len(keys) > limit else ''
+    return f'{count_title} ({", ".join(keys[:limit])}{more})'
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint whose keys or shapes do not fit the model.
+
+    ``missing`` and ``unexpected`` hold key names, ``misshaped`` one
+    ``'key: checkpoint (..) vs model (..)'`` line per key; the message names
+    the file and the model and lists the first keys of each kind."""
+
+    def __init__(self, filename: str, model: str, missing: Sequence[str] = (),
+                 unexpected: Sequence[str] = (), misshaped: Sequence[str] = (),
+                 hint: str = '') -> None:
+        self.filename, self.model = filename, model
+        self.missing, self.unexpected = list(missing), list(unexpected)
+        self.misshaped = list(misshaped)
+        parts = [_listed(f'{len(keys)} {title}', keys)
+                 for title, keys in (('missing keys', self.missing),
+                                     ('unexpected keys', self.unexpected),
+                                     ('shape mismatches', self.misshaped)) if keys]
+        super().__init__(f'{filename} does not match {model}: {"; ".join(parts)}'
+                         + (f'. {hint}' if hint else ''))
+
+
+def state_dict_mismatch(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]
+                        ) -> Tuple[List[str], List[str], List[str]]:
+    """``(missing, unexpected, misshaped)`` keys of ``state`` against ``own``."""
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    misshaped = sorted(f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
+                       for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    return missing, unexpected, misshaped
+
+
 def load_state_dict_strict(model: torch.nn.Module,
                            state_dict: Mapping[str, torch.Tensor],
                            filename: str = '<checkpoint>',
-                           key_filter: Optional[Callable[[Dict], Dict]] = None) -> None:
-    """Load ``state_dict`` into ``model``; raise listing every missing,
+                           key_filter: Optional[Callable[[Dict], Dict]] = None,
+                           model_name: Optional[str] = None) -> None:
+    """Load ``state_dict`` into ``model``; raise :class:`CheckpointMismatchError`
+    naming ``model_name`` (default: the class) and listing every missing,
     unexpected or wrongly shaped key."""
     if key_filter is not None:
         state_dict = key_filter(dict(state_dict))
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(own))
-    shape = sorted(f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(own[k].shape)}'
-                   for k in set(own) & set(state_dict) if own[k].shape != state_dict[k].shape)
-    if missing or unexpected or shape:
-        lines = [f'{filename} does not match {type(model).__name__}:']
-        for title, keys in (('missing keys', missing), ('unexpected keys', unexpected),
-                            ('shape mismatches', shape)):
-            if keys:
-                lines.append(f'  {len(keys)} {title}: ' + ', '.join(keys[:20]) +
-                             (' ...' if len(keys) > 20 else ''))
-        raise KeyError('\n'.join(lines))
+    missing, unexpected, misshaped = state_dict_mismatch(model.state_dict(), state_dict)
+    if missing or unexpected or misshaped:
+        raise CheckpointMismatchError(filename, model_name or type(model).__name__, missing,
+                                      unexpected, misshaped)
     model.load_state_dict(state_dict, strict=True)
+
+
+def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str,
+                          hint: str = 'For the authors\' checkpoints run '
+                          'tools/model_converters/convert_official_ckpt.py first.') -> None:
+    """Refuse a checkpoint that would leave weights of ``model`` (EMA copies
+    aside) uninitialised or misshaped; extra keys are allowed.
+
+    mmengine loads ``load_from`` non-strictly and only warns, so a foreign
+    checkpoint would otherwise silently evaluate random weights."""
+    state = extract_state_dict(load_checkpoint_file(checkpoint), checkpoint)
+    own = {k: v for k, v in model.state_dict().items() if not k.startswith('ema_')}
+    missing, _, misshaped = state_dict_mismatch(own, state)
+    if missing or misshaped:
+        raise CheckpointMismatchError(checkpoint, 'the config\'s model', missing, (), misshaped,
+                                      hint)

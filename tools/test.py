@@ -6,16 +6,16 @@
 import argparse
 import os.path as osp
 
-import torch
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mnext_det  # noqa: F401  (safe checkpoint loader, registrations)
-from mnext_det.checkpoint import extract_state_dict, load_checkpoint_file
+from mnext_det.checkpoint import check_checkpoint_fits
 from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (configure_cpu_distributed, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.launch import add_launch_args, load_config
+from mnext_det.tool_errors import run_tool
 
 
 def parse_args() -> argparse.Namespace:
@@ -25,24 +25,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
     add_launch_args(parser)
     return parser.parse_args()
-
-
-def check_checkpoint_keys(model: torch.nn.Module, checkpoint: str) -> None:
-    """Refuse a checkpoint that leaves model weights uninitialised.
-
-    mmengine loads ``load_from`` non-strictly and only warns, so a foreign or
-    wrong checkpoint would silently evaluate random weights.
-    """
-    state = extract_state_dict(load_checkpoint_file(checkpoint), checkpoint)
-    own = {k: v for k, v in model.state_dict().items() if not k.startswith('ema_')}
-    missing = sorted(k for k in own if k not in state)
-    shape = sorted(k for k in own if k in state and state[k].shape != own[k].shape)
-    if missing or shape:
-        raise KeyError(
-            f'{checkpoint} does not fit the config\'s model: {len(missing)} missing keys '
-            f'({", ".join(missing[:8])}{" ..." if len(missing) > 8 else ""}), '
-            f'{len(shape)} shape mismatches ({", ".join(shape[:8])}). For the authors\' '
-            'checkpoints run tools/model_converters/convert_official_ckpt.py first.')
 
 
 def main() -> None:
@@ -64,10 +46,10 @@ def main() -> None:
     configure_cpu_distributed(cfg)
     init_cpu_process_group(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    check_checkpoint_keys(runner.model, args.checkpoint)
+    check_checkpoint_fits(runner.model, args.checkpoint)
     with exit_on_peer_failure(runner):
         runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -17,6 +17,7 @@ from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.launch import add_launch_args, load_config
+from mnext_det.tool_errors import run_tool
 
 
 def parse_args() -> argparse.Namespace:
@@ -41,7 +42,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise KeyError(f'{args.config}: --auto-scale-lr needs auto_scale_lr.base_batch_size '
+            raise ValueError(f'{args.config}: --auto-scale-lr needs auto_scale_lr.base_batch_size '
                            'in the config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
@@ -67,4 +68,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

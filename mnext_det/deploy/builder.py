@@ -27,17 +27,13 @@ def build_model(model: str,
     Raises:
         FileNotFoundError: the config or checkpoint does not exist.
         ValueError: ``model`` is neither a model name nor a ``.py`` config,
-            or the checkpoint does not match the model (the message names both
-            files and lists the mismatched keys).
+            or (``CheckpointMismatchError``) the checkpoint does not match the
+            model (the message names the file and lists the mismatched keys).
     """
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
     if model in list_models():
-        try:
-            return create_model(model, checkpoint=checkpoint, **kwargs), None
-        except KeyError as e:
-            raise ValueError(f'checkpoint {checkpoint} does not match model {model!r}: '
-                             f'{e.args[0]}') from None
+        return create_model(model, checkpoint=checkpoint, **kwargs), None
     if not model.endswith('.py'):
         raise ValueError(f'{model!r} is neither a model name ({list_models()}) '
                          'nor a .py config file')
@@ -50,11 +46,7 @@ def build_model(model: str,
     module = MODELS.build(cfg.model)
     if checkpoint is not None:
         state = extract_state_dict(load_checkpoint_file(checkpoint), checkpoint)
-        try:
-            load_state_dict_strict(module, state, checkpoint)
-        except KeyError as e:
-            raise ValueError(f'checkpoint {checkpoint} does not match config {model}: '
-                             f'{e.args[0]}') from None
+        load_state_dict_strict(module, state, checkpoint, model_name=f'config {model}')
     return module, cfg
 
 

@@ -30,11 +30,11 @@ class SSDExportWrapper(nn.Module):
         super().__init__()
         head = getattr(detector, 'bbox_head', None)
         if head is None or not hasattr(head, 'prior_generator'):
-            raise TypeError(f'{type(detector).__name__} is not an anchor-based '
+            raise ValueError(f'{type(detector).__name__} is not an anchor-based '
                             'single-stage detector (needs bbox_head.prior_generator)')
         coder = head.bbox_coder
         if type(coder).__name__ != 'DeltaXYWHBBoxCoder' or coder.add_ctr_clamp:
-            raise TypeError(f'only DeltaXYWHBBoxCoder without ctr clamp is supported, '
+            raise ValueError(f'only DeltaXYWHBBoxCoder without ctr clamp is supported, '
                             f'got {type(coder).__name__}')
         self.detector = detector
         self.input_size = tuple(input_size)

@@ -36,7 +36,7 @@ def create_model(name: str,
         num_classes: Classifier outputs. Default: 1000.
         checkpoint: Optional path of this project's checkpoint, an official
             one (timm dict or plain state dict, ``module.`` prefixes allowed).
-            Loaded strictly; raises ``KeyError`` listing mismatched keys.
+            Loaded strictly; raises ``CheckpointMismatchError`` listing mismatched keys.
         use_ema: Load ``state_dict_ema`` of a timm checkpoint.
         drop_rate: Dropout before the classifier. Default: 0.2.
         trusted: See :func:`mnext_det.checkpoint.load_checkpoint_file`.
@@ -59,5 +59,6 @@ def create_model(name: str,
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint, trusted=trusted)
         state = extract_state_dict(ckpt, checkpoint, use_ema=use_ema)
-        load_state_dict_strict(model, state, checkpoint, key_filter=checkpoint_filter_fn)
+        load_state_dict_strict(model, state, checkpoint, key_filter=checkpoint_filter_fn,
+                               model_name=f'model {name!r}')
     return model

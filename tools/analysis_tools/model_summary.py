@@ -5,6 +5,7 @@
 import argparse
 
 from mnext_det.analysis import summary_table
+from mnext_det.tool_errors import run_tool
 
 
 def main() -> None:
@@ -16,4 +17,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -18,13 +18,13 @@ and labels (N, K), K = test_cfg.max_per_img, padded with label -1.
 import argparse
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import torch
 
 import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
 from mnext_det.deploy import build_model, export_onnx, prepare_export
+from mnext_det.tool_errors import run_tool
 
 
 def parse_args() -> argparse.Namespace:
@@ -53,23 +53,20 @@ def main() -> None:
     kwargs = {}
     if args.identity_multiplier is not None:
         if args.model.endswith('.py'):
-            sys.exit('--identity-multiplier applies to model names; set it in the config')
+            raise ValueError('--identity-multiplier applies to model names; set it in the config')
         kwargs['identity_tensor_multiplier'] = args.identity_multiplier
     if args.input_size is not None and len(args.input_size) not in (1, 2):
-        sys.exit(f'--input-size takes H or H W, got {args.input_size}')
+        raise ValueError(f'--input-size takes H or H W, got {args.input_size}')
     if args.nms and args.format != 'onnx':
-        sys.exit('error: --nms needs --format onnx (TFLite takes the raw graph)')
-    try:
-        module, cfg = build_model(args.model, args.checkpoint, **kwargs)
-        input_size = None
-        if args.input_size:
-            input_size = (args.input_size[0], args.input_size[-1])
-        graph, output_names, meta = prepare_export(module, cfg, args.task, input_size,
-                                                   name=args.model)
-    except (ValueError, FileNotFoundError, TypeError) as e:
-        sys.exit(f'error: {e}')
+        raise ValueError('--nms needs --format onnx (TFLite takes the raw graph)')
+    module, cfg = build_model(args.model, args.checkpoint, **kwargs)
+    input_size = None
+    if args.input_size:
+        input_size = (args.input_size[0], args.input_size[-1])
+    graph, output_names, meta = prepare_export(module, cfg, args.task, input_size,
+                                               name=args.model)
     if args.nms and meta['task'] != 'detector':
-        sys.exit(f'error: --nms applies to detectors; {args.model} exports a {meta["task"]}')
+        raise ValueError(f'--nms applies to detectors; {args.model} exports a {meta["task"]}')
     name = osp.splitext(osp.basename(args.model))[0]
     out = args.out or osp.join('work_dirs', 'deploy', f'{name}.{args.format}')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
@@ -108,4 +105,4 @@ def verify(graph: torch.nn.Module, file: str, shape: tuple, fmt: str) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

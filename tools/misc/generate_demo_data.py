@@ -12,6 +12,7 @@ import time
 
 from mnext_det.datasets.synthetic import (SyntheticConfig, dataset_exists,
                                           generate_shapes_dataset)
+from mnext_det.tool_errors import run_tool
 
 
 def main() -> None:
@@ -41,4 +42,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

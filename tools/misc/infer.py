@@ -13,9 +13,9 @@ import os.path as osp
 
 import numpy as np
 
-import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
-
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
+import mnext_det  # noqa: F401  (safe checkpoint loader)
+from mnext_det.datasets import IMG_EXTENSIONS
+from mnext_det.tool_errors import run_tool
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,7 +46,7 @@ def main() -> None:
     args = parse_args()
     for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
-            raise SystemExit(f'{what} file not found: {path}')
+            raise FileNotFoundError(f'{what} file not found: {path}')
     files = list_images(args.input)
     from mmdet.apis import inference_detector, init_detector
     from PIL import Image
@@ -71,4 +71,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

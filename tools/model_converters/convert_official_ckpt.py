@@ -18,6 +18,7 @@ import torch
 
 from mnext_det import create_model, list_models
 from mnext_det.checkpoint import extract_state_dict, load_checkpoint_file
+from mnext_det.tool_errors import run_tool
 
 
 def _sha256(path: str) -> str:
@@ -53,4 +54,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

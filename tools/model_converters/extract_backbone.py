@@ -21,6 +21,7 @@ import torch
 
 from mnext_det.checkpoint import extract_state_dict, load_checkpoint_file
 from mnext_det.models import checkpoint_filter_fn
+from mnext_det.tool_errors import run_tool
 
 
 def main() -> None:
@@ -38,7 +39,7 @@ def main() -> None:
     backbone = {k[len(args.prefix):]: v for k, v in state.items() if k.startswith(args.prefix)}
     if not backbone:
         prefixes = sorted({k.split('.')[0] + '.' for k in state})
-        raise KeyError(f'{args.checkpoint}: no key starts with {args.prefix!r} '
+        raise ValueError(f'{args.checkpoint}: no key starts with {args.prefix!r} '
                        f'(prefixes found: {prefixes}); set --prefix')
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     meta = dict(source=osp.basename(args.checkpoint), prefix=args.prefix,
@@ -51,4 +52,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
