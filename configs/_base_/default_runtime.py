@@ -1,8 +1,6 @@
 # mmdet's default runtime plus this package's imports and SSD safety hooks.
 default_scope = 'mmdet'
-custom_imports = dict(
-    imports=['mnext_det', 'mnext_det.engine', 'mnext_det.models.necks', 'mnext_det.models.heads'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mnext_det.detection'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -63,10 +63,8 @@ auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
-custom_imports = dict(
-    imports=['mnext_det', 'mnext_det.datasets', 'mnext_det.evaluation', 'mnext_det.engine',
-             'mmdet.models.backbones'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mnext_det.classification', 'mmdet.models.backbones'],
+                      allow_failed_imports=False)
 # channels-last tensors: a training step takes half the time on CPU
 custom_hooks = [dict(type='ClassListCheckHook'), dict(type='ChannelsLastHook')]
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))

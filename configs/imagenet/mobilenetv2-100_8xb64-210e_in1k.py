@@ -7,7 +7,5 @@ _base_ = [
     '../_base_/schedules/imagenet_runtime.py',
 ]
 
-custom_imports = dict(
-    imports=['mnext_det', 'mnext_det.datasets', 'mnext_det.evaluation',
-             'mmdet.models.backbones'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mnext_det.classification', 'mmdet.models.backbones'],
+                      allow_failed_imports=False)

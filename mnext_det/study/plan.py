@@ -99,8 +99,11 @@ def _merged(spec: ConfigSpec, options: Sequence[str]) -> Config:
 
 
 def _hash(cfg: Config) -> str:
+    """Hash of what the run computes: the merged config without its work
+    dir, seed and ``custom_imports`` (which only names modules to import)."""
     tree = cfg.to_dict()
-    tree.pop('work_dir', None)
+    for key in ('work_dir', 'custom_imports'):
+        tree.pop(key, None)
     tree.get('randomness', {}).pop('seed', None)
     text = json.dumps(tree, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -34,6 +34,15 @@ def test_plan_is_seed_major_with_equal_budgets(tmp_path):
     assert runs[1].config_hash != runs[2].config_hash
 
 
+def test_hash_ignores_custom_imports_only(tmp_path):
+    # custom_imports only names modules to import: finished runs stay valid when it changes
+    def next_hash(*options):
+        return plan_study(SPECS, [0], str(tmp_path), cfg_options=list(options))[1].config_hash
+    plain = next_hash()
+    assert next_hash('custom_imports.imports=[mnext_det.detection,mnext_det.engine]') == plain
+    assert next_hash('model.bbox_head.anchor_generator.ratios=[[2],[2],[2],[2],[2],[3]]') != plain
+
+
 def test_unfair_configs_are_refused_with_the_key(tmp_path):
     other = tmp_path / 'longer_schedule.py'
     other.write_text(f"_base_ = '{NEXT}'\ntrain_cfg = dict(max_epochs=12)\n"

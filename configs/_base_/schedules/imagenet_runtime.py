@@ -1,9 +1,7 @@
 # Runtime of the classification (pretraining) configs: mmengine scope only,
 # so pretraining needs torch, torchvision and mmengine, not mmcv or mmdet.
 default_scope = 'mmengine'
-custom_imports = dict(
-    imports=['mnext_det', 'mnext_det.datasets', 'mnext_det.evaluation'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mnext_det.classification'], allow_failed_imports=False)
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
