@@ -2,7 +2,7 @@
 one place.
 
 Each function names the upstream problem it works around; tests fail when a
-patch stops being needed or working (``tests/test_reliability_pickle.py``
+patch stops being needed or working (``tests/test_checkpoint.py``
 for checkpoints, ``tests/test_results_io.py`` and
 ``tests/test_tools/test_mmdet_analysis_tools.py`` for results pickles and the
 CPU benchmark).

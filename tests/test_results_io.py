@@ -11,7 +11,7 @@ from mmengine.fileio import dump, load
 import mnext_det  # noqa: F401  (routes mmengine's *.pkl loader)
 from mnext_det.results_io import UnsafePickleError, load_pickle
 
-from .reliability_fixtures import CodeRunningPayload
+from .fault_injection import CodeRunningPayload
 
 
 class _StorageBytes:

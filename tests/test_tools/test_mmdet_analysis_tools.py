@@ -24,7 +24,7 @@ from mnext_det.evaluation.mmdet_tools import load_mmdet_tool, mmdet_tool_path  #
 from mnext_det.results_io import UnsafePickleError  # noqa: E402
 
 from ..conftest import DEMO_DET as DEMO, NO_WORKERS, ROOT, run  # noqa: E402
-from ..reliability_fixtures import CodeRunningPayload  # noqa: E402
+from ..fault_injection import CodeRunningPayload  # noqa: E402
 
 
 tool = mmdet_tool_path

@@ -1,0 +1,71 @@
+"""Every detection config: builds, runs, differs from its baseline only where
+it should."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+
+pytest.importorskip('mmdet')
+from mmdet.registry import MODELS  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+
+from mnext_det.study.config_diff import differing_keys, flatten, unfair_differences  # noqa: E402
+
+from ..conftest import ROOT  # noqa: E402
+
+
+DET_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'ssdlite', '*.py')) +
+                     glob.glob(osp.join(ROOT, 'configs', 'demo', 'ssdlite_*.py')))
+PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
+          'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py'),
+         ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-360e_voc0712.py',
+          'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-360e_voc0712.py'),
+         ('configs/demo/ssdlite_mobilenetv2-050_1xb8-shapes-160.py',
+          'configs/demo/ssdlite_mobilenext-050_1xb8-shapes-160.py')]
+
+
+@pytest.mark.parametrize('config', DET_CONFIGS, ids=osp.basename)
+def test_detection_config_builds_and_runs(config):
+    cfg = Config.fromfile(config)
+    assert cfg.default_scope == 'mmdet'
+    # engine: tools/train.py swaps in its hooks, so dumped work-dir configs need it
+    assert {'mnext_det.engine', 'mnext_det.models.necks',
+            'mnext_det.models.heads'} <= set(cfg.custom_imports['imports'])
+    assert cfg.auto_scale_lr.base_batch_size > 0
+    assert cfg.model.bbox_head.type == 'SSDLiteHead'
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model).eval()
+    size = cfg.test_dataloader.dataset.pipeline[1]['scale']
+    with torch.no_grad():
+        feats = model.extract_feat(torch.rand(1, 3, size[1], size[0]))
+    assert [f.shape[1] for f in feats] == list(cfg.model.bbox_head.in_channels)
+    assert len(feats) == model.bbox_head.prior_generator.num_levels
+    assert feats[-1].shape[-2:] == (1, 1)
+
+
+@pytest.mark.parametrize('config', DET_CONFIGS, ids=osp.basename)
+def test_backbone_init_cfg_entries_build(config):
+    # init_cfg runs only when training starts: a bad entry must fail here instead
+    from mmengine.model.weight_init import PretrainedInit
+    from mmengine.registry import WEIGHT_INITIALIZERS
+    init = Config.fromfile(config).model.backbone.get('init_cfg') or []
+    for entry in [init] if isinstance(init, dict) else init:
+        initializer = WEIGHT_INITIALIZERS.build(entry)
+        if isinstance(initializer, PretrainedInit):
+            assert set(entry) <= {'type', 'checkpoint', 'prefix', 'map_location'}, entry
+
+
+@pytest.mark.parametrize('baseline,mnext', PAIRS, ids=lambda p: osp.basename(p)[:30])
+def test_pairs_differ_only_in_backbone_and_taps(baseline, mnext):
+    cfg_a = Config.fromfile(osp.join(ROOT, baseline)).to_dict()
+    cfg_b = Config.fromfile(osp.join(ROOT, mnext)).to_dict()
+    assert unfair_differences(cfg_a, cfg_b) == set()
+    differ = {k for k in differing_keys(cfg_a, cfg_b) if not k.startswith('model.backbone.')}
+    assert differ == {'model.neck.in_channels', 'model.neck.out_channels',
+                      'model.bbox_head.in_channels'}
+    a, b = flatten(cfg_a), flatten(cfg_b)
+    for key in ('model.neck.out_channels', 'model.bbox_head.in_channels'):
+        assert a[key][1:] == b[key][1:]  # only the stride-16 tap's channels differ
+    assert a['model.neck.in_channels'][1:] == b['model.neck.in_channels'][1:]

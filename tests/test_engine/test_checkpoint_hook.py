@@ -1,0 +1,41 @@
+"""kill -9 during a checkpoint save: SafeCheckpointHook keeps the previous
+checkpoint, and ``--resume`` ends at the same iteration with the same weights,
+EMA weights, optimizer and scheduler state as an uninterrupted run."""
+import glob
+import os.path as osp
+import signal
+
+import pytest
+import torch
+
+from mnext_det.checkpoint import load_checkpoint_file
+
+from ..conftest import EPOCHS, _assert_same_run, _last
+from ..fault_injection import run_train, write_classification_run
+
+
+def test_sigkill_during_checkpoint_save_keeps_previous_then_resume(reference):
+    tmp, cfg, ref_last = reference
+    killer = write_classification_run(
+        tmp, name='kill_in_save.py', max_epochs=EPOCHS,
+        extra_hooks=[dict(type='KillDuringSaveHook', filename='epoch_3.pth')])
+    work = str(tmp / 'killed_in_save')
+    proc = run_train([killer, '--work-dir', work])
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    # max_keep_ckpts=1: mmengine's CheckpointHook deletes epoch_2.pth before
+    # writing epoch_3.pth; SafeCheckpointHook deletes it only afterwards.
+    assert _last(work) == osp.join(work, 'epoch_2.pth')
+    assert not osp.exists(osp.join(work, 'epoch_3.pth'))
+    partial = glob.glob(osp.join(work, '.epoch_3.pth.*.tmp'))
+    assert len(partial) == 1
+    with pytest.raises(Exception):
+        torch.load(partial[0], weights_only=True)
+    assert load_checkpoint_file(_last(work))['meta']['epoch'] == 2
+
+    proc = run_train([cfg, '--work-dir', work, '--resume'])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'left by an interrupted save' in proc.stdout + proc.stderr
+    assert not glob.glob(osp.join(work, '.*.tmp'))
+    assert sorted(osp.basename(p) for p in glob.glob(osp.join(work, '*.pth'))) == [
+        f'epoch_{EPOCHS}.pth']
+    _assert_same_run(_last(work), ref_last)

@@ -1,0 +1,57 @@
+"""NaN injection: training stops naming the iteration and the loss terms and
+keeps the last good checkpoint, or skips the step when configured."""
+import os.path as osp
+
+import pytest
+import torch
+
+from mnext_det.checkpoint import load_checkpoint_file
+from mnext_det.engine import NonFiniteLossHook
+
+from ..fault_injection import model_tensors, run_train, write_classification_run
+
+
+def _finite(ckpt_path: str) -> bool:
+    state = model_tensors(load_checkpoint_file(ckpt_path)['state_dict'])
+    return all(torch.isfinite(v).all() for v in state.values())
+
+
+@pytest.mark.parametrize('target, what', [('logits', 'non-finite loss'),
+                                          ('grad', 'non-finite gradient of classifier.1.weight')])
+def test_nan_stops_training_and_keeps_last_good_checkpoint(tmp_path, target, what):
+    cfg = write_classification_run(
+        tmp_path, max_epochs=3,
+        extra_hooks=[dict(type='InjectNaNHook', at_iter=7, target=target)])
+    work = str(tmp_path / 'work')
+    proc = run_train([cfg, '--work-dir', work])
+    assert proc.returncode == 1
+    err = proc.stderr.strip().splitlines()[-1]
+    assert err.startswith(f'mnext_det.engine.nonfinite.NonFiniteLossError: {what}')
+    assert 'at epoch 2, iteration 7: loss=' in err
+    if target == 'logits':
+        assert 'loss=nan' in err
+    good = osp.join(work, 'epoch_1.pth')
+    assert f'the last good checkpoint is {good}' in err
+    assert not osp.exists(osp.join(work, 'epoch_2.pth'))
+    assert _finite(good) and load_checkpoint_file(good)['meta']['iter'] == 4
+
+
+def test_nan_step_skipped_when_configured(tmp_path):
+    cfg = write_classification_run(
+        tmp_path, max_epochs=3,
+        extra_hooks=[dict(type='NonFiniteLossHook', action='skip'),
+                     dict(type='InjectNaNHook', at_iter=7)])
+    work = str(tmp_path / 'work')
+    proc = run_train([cfg, '--work-dir', work])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert 'non-finite loss at epoch 2, iteration 7 (loss=nan): update skipped (1 skipped' in log
+    assert 'custom_hooks: added NonFiniteLossHook' not in log
+    assert _finite(osp.join(work, 'epoch_3.pth'))
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="action must be 'stop' or 'skip', got 'ignore'"):
+        NonFiniteLossHook(action='ignore')
+    with pytest.raises(ValueError, match='max_consecutive_skips must be >= 1, got 0'):
+        NonFiniteLossHook(max_consecutive_skips=0)

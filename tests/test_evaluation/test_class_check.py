@@ -1,0 +1,13 @@
+"""ClassListCheckHook: test data whose classes come in another order than the
+checkpoint's is refused."""
+import pytest
+
+from ..conftest import _runner
+
+
+def test_test_data_with_other_class_order_is_refused(small_run):
+    tmp, config, _ = small_run
+    ckpt = str(tmp / 'first' / 'epoch_2.pth')
+    with pytest.raises(ValueError, match=r"first difference at index 0: 'red' vs 'blue'"):
+        _runner(config, tmp / 'eval_reordered', load_from=ckpt,
+                test_dataloader=dict(dataset=dict(classes=['red', 'green', 'blue']))).test()

@@ -1,0 +1,105 @@
+"""create_model and the official checkpoint formats."""
+import argparse
+
+import pytest
+import torch
+
+from mnext_det import create_model, list_models
+
+from ..conftest import MODEL_NAMES
+from ..official_mnext import OfficialMobileNeXt
+
+
+def test_list_models():
+    assert list_models() == sorted(MODEL_NAMES)
+
+
+@pytest.mark.parametrize('name', MODEL_NAMES)
+def test_every_model_forward_backward(name):
+    model = create_model(name, num_classes=10)
+    x = torch.randn(2, 3, 64, 64)
+    logits = model(x)
+    assert logits.shape == (2, 10)
+    assert torch.isfinite(logits).all()
+    logits.sum().backward()
+    assert model.backbone.features[0][0].weight.grad is not None
+    assert model.forward_head(model.forward_features(x), pre_logits=True).shape == (
+        2, model.num_features)
+
+
+def test_unknown_name_suggests_closest():
+    with pytest.raises(ValueError, match=r"unknown model name 'mobilenext_10'.*mobilenext_100"):
+        create_model('mobilenext_10')
+
+
+def test_reset_classifier():
+    model = create_model('mobilenext_050')
+    model.reset_classifier(7)
+    assert model(torch.randn(2, 3, 64, 64)).shape == (2, 7)
+
+
+def _official_timm_checkpoint(path, ema=False, prefix=''):
+    net = OfficialMobileNeXt().eval()
+    sd = {prefix + k: v for k, v in net.state_dict().items()}
+    ckpt = dict(epoch=209, arch='mobilenext', state_dict=sd,
+                optimizer={'state': {}, 'param_groups': []},
+                args=argparse.Namespace(model='mobilenext', lr=0.1), version=2,
+                metric=74.02)
+    if ema:
+        ema_net = OfficialMobileNeXt().eval()
+        ckpt['state_dict_ema'] = ema_net.state_dict()
+        torch.save(ckpt, path)
+        return ema_net
+    torch.save(ckpt, path)
+    return net
+
+
+def test_official_timm_checkpoint_loads_with_args_namespace(tmp_path):
+    path = str(tmp_path / 'mnext.pth.tar')
+    official = _official_timm_checkpoint(path, prefix='module.')
+    model = create_model('mobilenext_100', checkpoint=path).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), official(x))
+
+
+def test_official_ema_weights(tmp_path):
+    path = str(tmp_path / 'mnext_ema.pth.tar')
+    ema = _official_timm_checkpoint(path, ema=True)
+    model = create_model('mobilenext_100', checkpoint=path, use_ema=True).eval()
+    with torch.no_grad():
+        x = torch.randn(1, 3, 64, 64)
+        torch.testing.assert_close(model(x), ema(x))
+
+
+def test_plain_state_dict_and_roundtrip(tmp_path):
+    official = OfficialMobileNeXt(num_classes=5, width_mult=0.5).eval()
+    plain = str(tmp_path / 'plain.pth')
+    torch.save(official.state_dict(), plain)
+    model = create_model('mobilenext_050', num_classes=5, checkpoint=plain).eval()
+    ours = str(tmp_path / 'ours.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(arch='mobilenext_050')), ours)
+    again = create_model('mobilenext_050', num_classes=5, checkpoint=ours).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(again(x), official(x))
+
+
+def test_mismatched_checkpoint_lists_keys(tmp_path):
+    path = str(tmp_path / 'w050.pth')
+    torch.save(OfficialMobileNeXt(width_mult=0.5).state_dict(), path)
+    with pytest.raises(KeyError, match='shape mismatches') as e:
+        create_model('mobilenext_100', checkpoint=path)
+    assert 'w050.pth' in str(e.value) and 'backbone.features.0.0.weight' in str(e.value)
+    sd = OfficialMobileNeXt().state_dict()
+    sd.pop('classifier.1.bias')
+    sd['extra.weight'] = torch.zeros(1)
+    torch.save(sd, path)
+    with pytest.raises(KeyError, match=r'missing keys: classifier.1.bias') as e:
+        create_model('mobilenext_100', checkpoint=path)
+    assert 'unexpected keys: extra.weight' in str(e.value)
+
+
+def test_missing_file():
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        create_model('mobilenext_100', checkpoint='nope.pth')

@@ -1,0 +1,26 @@
+"""tools/analysis_tools/benchmark.py --quick from the command line."""
+import os.path as osp
+
+import pytest
+
+from ..conftest import ROOT
+
+pytest.importorskip('onnxruntime')
+from .test_export import _run  # noqa: E402
+
+
+@pytest.mark.slow
+def test_benchmark_quick_writes_table_json_and_plot(tmp_path):
+    import json
+    res = _run(osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick',
+               '--rounds', '1', '--iters', '1', '--out-dir', str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    data = json.load(open(tmp_path / 'benchmark.json'))
+    pairs = {(r['model'], r['backend']) for r in data['results']}
+    assert ('torchvision MobileNetV2', 'onnxruntime') in pairs
+    assert ('MobileNeXt-1.0 (identity 1/2)', 'eager+fold+cl') in pairs
+    for row in data['results']:
+        assert row['median_ms'] > 0 and row['ratio'] > 0 and row['madds'] > 2e8
+    assert data['meta']['matmul_peak_gflops'] > 0 and data['ort_profiles']
+    assert '| MobileNeXt-1.0 (identity 1) | onnxruntime |' in open(tmp_path / 'benchmark.md').read()
+    assert (tmp_path / 'benchmark.png').stat().st_size > 1000

@@ -1,0 +1,77 @@
+"""tools/misc/check_dataset.py: counts, offenders and exit status for COCO, VOC
+(from a config) and ImageFolder layouts."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+from ..fault_injection import ROOT
+from ..test_datasets.test_checks_scan import _coco, _rgb, _truncated, _voc
+
+
+TOOL = osp.join(ROOT, 'tools', 'misc', 'check_dataset.py')
+
+
+def _tool(*args):
+    return subprocess.run([sys.executable, TOOL, *args], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+
+
+def test_cli_reports_counts_offenders_and_exit_status(tmp_path):
+    ann_file, img_dir, _ = _coco(tmp_path)
+    out = str(tmp_path / 'report.json')
+    proc = _tool('coco', ann_file, img_dir, '--max-offenders', '1', '--json', out)
+    assert proc.returncode == 1, proc.stderr
+    assert 'truncated_image: 2' in proc.stdout and '... and 1 more' in proc.stdout
+    assert 'result: FAILED' in proc.stdout
+    report = json.load(open(out))
+    assert report['counts']['truncated_image'] == 2 and not report['ok']
+
+    clean = tmp_path / 'clean' / 'train'
+    for c in ('a', 'b'):
+        (clean / c).mkdir(parents=True)
+        _rgb(str(clean / c / 'x.png'))
+    proc = _tool('imagefolder', str(clean))
+    assert proc.returncode == 0 and 'result: OK' in proc.stdout
+    _rgb(str(clean / 'a' / 'grey.png'), mode='L')
+    assert _tool('imagefolder', str(clean)).returncode == 0
+    assert _tool('imagefolder', str(clean), '--strict').returncode == 1
+
+
+def test_cli_reads_dataset_from_config(tmp_path):
+    _voc(tmp_path)
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(f'''
+train_dataloader = dict(dataset=dict(type='RepeatDataset', times=2, dataset=dict(
+    type='VOCDataset', data_root={str(tmp_path)!r}, ann_file='VOC2007/ImageSets/Main/trainval.txt',
+    data_prefix=dict(sub_data_root='VOC2007/'))))
+''')
+    proc = _tool('config', str(cfg))
+    assert proc.returncode == 1
+    assert 'unicorn' in proc.stdout and 'badxml.xml' in proc.stdout
+
+
+def test_cli_flat_val_folder_with_label_file(tmp_path):
+    for name in ('a', 'b'):
+        (tmp_path / 'train' / name).mkdir(parents=True)
+        _rgb(str(tmp_path / 'train' / name / 'x.jpg'))
+    (tmp_path / 'val').mkdir()
+    _rgb(str(tmp_path / 'val' / 'v1.jpg'))
+    _truncated(str(tmp_path / 'val' / 'v2.jpg'))
+    _rgb(str(tmp_path / 'val' / 'unlisted.jpg'))
+    labels = tmp_path / 'val.txt'
+    labels.write_text('v1.jpg 0\nv2.jpg 1\n')
+    args = ['imagefolder', str(tmp_path / 'val'), '--ann-file', str(labels)]
+    proc = _tool(*args, '--classes', str(tmp_path / 'train'))
+    assert proc.returncode == 1, proc.stderr
+    assert 'truncated_image: 1' in proc.stdout and 'v2.jpg' in proc.stdout
+    assert 'images: 2 ' in proc.stdout, proc.stdout  # the label file's, not the folder's 3
+    labels.write_text('v1.jpg 0\n')
+    assert _tool(*args, '--classes', 'a,b').returncode == 0
+    labels.write_text('v1.jpg 0\nv1.jpg 7\n')
+    proc = _tool(*args, '--classes', 'a,b')
+    assert proc.returncode == 1 and 'val.txt:2' in proc.stderr + proc.stdout, proc.stderr
+    proc = _tool(*args, '--classes', 'a,b', '--num-classes', '3')
+    assert proc.returncode == 1 and 'num_classes' in proc.stderr + proc.stdout, proc.stderr

@@ -1,0 +1,72 @@
+"""tools/deploy/export.py and tools/deploy/onnx_infer.py from the command line,
+including their refusals of mismatched checkpoints and unreadable images."""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mnext_det import create_model
+
+from ..conftest import ROOT
+
+pytest.importorskip('onnxruntime')
+
+
+EXPORT = osp.join(ROOT, 'tools', 'deploy', 'export.py')
+INFER = osp.join(ROOT, 'tools', 'deploy', 'onnx_infer.py')
+DET_CONFIG = osp.join(ROOT, 'configs', 'ssdlite',
+                      'ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600,
+                          cwd=ROOT)
+
+
+def _photo():
+    import matplotlib
+    return osp.join(osp.dirname(matplotlib.__file__), 'mpl-data', 'sample_data',
+                    'grace_hopper.jpg')
+
+
+def test_export_refuses_checkpoint_of_another_model(tmp_path):
+    ckpt = str(tmp_path / 'mnext050.pth')
+    torch.save({'state_dict': create_model('mobilenext_050').state_dict()}, ckpt)
+    res = _run(EXPORT, 'mobilenext_100', '--checkpoint', ckpt, '--out', str(tmp_path / 'x.onnx'))
+    assert res.returncode != 0
+    assert 'does not match' in res.stderr and ckpt in res.stderr
+    assert 'mobilenext_100' in res.stderr and 'shape mismatches' in res.stderr
+    assert not osp.exists(tmp_path / 'x.onnx')
+
+
+def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
+    out = str(tmp_path / 'cls.onnx')
+    res = _run(EXPORT, 'mobilenext_050', '--identity-multiplier', '0.5', '--out', out,
+               '--verify')
+    assert res.returncode == 0, res.stderr
+    diff = float(res.stdout.split('max |PyTorch - onnx| = ')[1].split()[0])
+    assert diff < 1e-3
+    res = _run(INFER, out, _photo(), '--topk', '3')
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(_photo() + ': ') and res.stdout.count(': 0.') == 3
+    bad = tmp_path / 'broken.jpg'
+    bad.write_bytes(b'not an image at all')
+    res = _run(INFER, out, _photo(), str(bad))
+    assert res.returncode != 0 and f'cannot read image {bad}' in res.stderr
+    res = _run(INFER, out, str(tmp_path / 'missing.png'))
+    assert res.returncode != 0 and 'missing.png' in res.stderr
+
+
+@pytest.mark.slow
+def test_detector_export_and_inference_draws_boxes(tmp_path):
+    pytest.importorskip('mmdet')
+    out = str(tmp_path / 'det.onnx')
+    res = _run(EXPORT, DET_CONFIG, '--out', out, '--batch', '1')
+    assert res.returncode == 0, res.stderr
+    assert "outputs ['boxes', 'scores']" in res.stdout
+    res = _run(INFER, out, _photo(), '--score-thr', '0.0', '--out-dir', str(tmp_path / 'vis'))
+    assert res.returncode == 0, res.stderr
+    assert 'detections above 0.0' in res.stdout
+    assert osp.isfile(tmp_path / 'vis' / 'grace_hopper.png')

@@ -1,0 +1,26 @@
+"""tools/test.py from the command line refuses a checkpoint that does not fit
+the config's model."""
+import os
+import subprocess
+import sys
+
+import torch
+
+from mnext_det import create_model
+
+from ..conftest import ROOT
+
+
+def test_test_tool_refuses_checkpoint_that_does_not_fit(small_run):
+    """mmengine loads load_from non-strictly; tools/test.py must not evaluate
+    random weights when the checkpoint is for another model."""
+    tmp, config, _ = small_run
+    wrong = str(tmp / 'width050.pth')
+    torch.save(dict(state_dict=create_model('mobilenext_050', num_classes=3).state_dict()), wrong)
+    proc = subprocess.run([sys.executable, 'tools/test.py', config, wrong, '--work-dir',
+                           str(tmp / 'wrong')], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert proc.returncode != 0
+    tail = proc.stderr[-2000:]
+    assert 'width050.pth does not fit' in tail and 'shape mismatches' in tail, tail
+    assert 'accuracy/top1:' not in proc.stdout + proc.stderr

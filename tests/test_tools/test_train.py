@@ -1,0 +1,50 @@
+"""tools/train.py from the command line: it stops before training on missing
+data, and trains, resumes (and tools/test.py tests) without mmcv and mmdet."""
+import os
+import os.path as osp
+import subprocess
+import sys
+import textwrap
+
+from ..conftest import ROOT, _config
+from ..test_registry import BLOCK_MM
+
+
+def test_train_tool_fails_before_training_on_missing_data(shapes, tmp_path):
+    cfg = _config(shapes, 'coco', tmp_path / 'wd')
+    cfg.train_dataloader.dataset.data_root = str(tmp_path / 'nowhere')
+    cfg.dump(str(tmp_path / 'bad.py'))
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'train.py'),
+                           str(tmp_path / 'bad.py')], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode != 0
+    assert 'dataset folder not found' in proc.stderr and 'nowhere' in proc.stderr
+    assert not (tmp_path / 'wd').exists()  # no runner was built
+
+
+def test_train_resume_test_tools_without_mmcv_and_mmdet(small_run):
+    """tools/train.py, --resume and tools/test.py in one process that cannot
+    import mmcv or mmdet."""
+    tmp, config, _ = small_run
+    work = str(tmp / 'tools')
+    runs = [['tools/train.py', config, '--work-dir', work, '--cfg-options',
+             'train_cfg.max_epochs=1'],
+            ['tools/train.py', config, '--work-dir', work, '--resume', '--cfg-options',
+             'train_cfg.max_epochs=2'],
+            ['tools/test.py', config, osp.join(work, 'epoch_2.pth'), '--work-dir', work]]
+    code = BLOCK_MM + textwrap.dedent(f'''
+        import runpy
+        for argv in {runs!r}:
+            sys.argv = argv
+            runpy.run_path(argv[0], run_name='__main__')
+            print('TOOL DONE', argv[0], flush=True)
+        assert not any(k.split('.')[0] in ('mmcv', 'mmdet') for k in sys.modules)
+    ''')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert out.count('TOOL DONE') == 3
+    assert 'resumed epoch: 1, iter: 3' in out
+    assert 'Epoch(train) [2][3/3]' in out
+    assert 'accuracy/top1:' in out and 'accuracy/top5: 100.0000' in out
