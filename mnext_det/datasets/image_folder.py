@@ -12,7 +12,6 @@ The class list comes from the data: the sorted class folders, or another
 folder's (``classes='train'`` for val), or a text file with one name per
 line. It is checked against ``num_classes`` from the config.
 """
-import os
 import os.path as osp
 from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -21,14 +20,9 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmengine.registry import DATASETS
 
+from .folder_walk import IMG_EXTENSIONS, class_folders, walk_class_folder
+
 __all__ = ['IMG_EXTENSIONS', 'ImageFolderDataset', 'find_classes', 'scan_class_folders']
-
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
-
-
-def _is_image(name: str) -> bool:
-    return name.lower().endswith(IMG_EXTENSIONS)
-
 
 def find_classes(folder: str) -> List[str]:
     """Sorted names of the sub-folders of ``folder`` (hidden ones ignored).
@@ -39,8 +33,7 @@ def find_classes(folder: str) -> List[str]:
     """
     if not osp.isdir(folder):
         raise FileNotFoundError(f'image folder not found: {folder}')
-    classes = sorted(e.name for e in os.scandir(folder)
-                     if e.is_dir() and not e.name.startswith('.'))
+    classes = class_folders(folder)
     if not classes:
         raise ValueError(f'{folder} has no class sub-folders (expected <class>/<image> files)')
     return classes
@@ -70,19 +63,10 @@ def scan_class_folders(folder: str, classes: Sequence[str],
     skipped: List[str] = []
     for name in present:
         class_dir = osp.join(folder, name)
-        found = 0
-        for root, dirs, files in os.walk(class_dir, followlinks=True):
-            dirs.sort()
-            for f in sorted(files):
-                if f.startswith('.'):
-                    continue
-                path = osp.join(root, f)
-                if _is_image(f):
-                    samples.append((path, index[name]))
-                    found += 1
-                else:
-                    skipped.append(path)
-        if not found:
+        images, others = walk_class_folder(class_dir)
+        samples += [(path, index[name]) for path in images]
+        skipped += others
+        if not images:
             raise ValueError(
                 f'class folder {class_dir} holds no image file (extensions {IMG_EXTENSIONS}); '
                 'remove the empty class or add images to it')

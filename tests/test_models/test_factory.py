@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from mnext_det import create_model, list_models
+from mnext_det.checkpoint import CheckpointMismatchError
 
 from ..conftest import MODEL_NAMES
 from ..official_mnext import OfficialMobileNeXt
@@ -88,16 +89,21 @@ def test_plain_state_dict_and_roundtrip(tmp_path):
 def test_mismatched_checkpoint_lists_keys(tmp_path):
     path = str(tmp_path / 'w050.pth')
     torch.save(OfficialMobileNeXt(width_mult=0.5).state_dict(), path)
-    with pytest.raises(KeyError, match='shape mismatches') as e:
+    with pytest.raises(CheckpointMismatchError, match='shape mismatches') as e:
         create_model('mobilenext_100', checkpoint=path)
-    assert 'w050.pth' in str(e.value) and 'backbone.features.0.0.weight' in str(e.value)
+    assert isinstance(e.value, ValueError) and '\n' not in str(e.value)
+    assert 'w050.pth' in str(e.value) and "model 'mobilenext_100'" in str(e.value)
+    assert e.value.filename == path and not e.value.missing and not e.value.unexpected
+    assert e.value.misshaped[0].startswith('backbone.features.0.0.weight: checkpoint (16,')
     sd = OfficialMobileNeXt().state_dict()
     sd.pop('classifier.1.bias')
     sd['extra.weight'] = torch.zeros(1)
     torch.save(sd, path)
-    with pytest.raises(KeyError, match=r'missing keys: classifier.1.bias') as e:
+    with pytest.raises(CheckpointMismatchError, match=r'1 missing keys \(classifier.1.bias\)') as e:
         create_model('mobilenext_100', checkpoint=path)
-    assert 'unexpected keys: extra.weight' in str(e.value)
+    assert '1 unexpected keys (extra.weight)' in str(e.value)
+    assert (e.value.missing, e.value.unexpected, e.value.misshaped) == (
+        ['classifier.1.bias'], ['extra.weight'], [])
 
 
 def test_missing_file():

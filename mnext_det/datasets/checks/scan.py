@@ -26,6 +26,8 @@ from xml.etree import ElementTree as ET
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from ..folder_walk import IMG_EXTENSIONS, class_folders, walk_class_folder
+
 __all__ = [
     'Issue', 'DatasetReport', 'ERROR_KINDS', 'WARNING_KINDS', 'IMG_EXTENSIONS', 'VOC_CLASSES',
     'inspect_image', 'check_boxes', 'parse_coco', 'parse_voc_xml', 'check_coco', 'check_voc',
@@ -53,7 +55,6 @@ WARNING_KINDS = {
     'empty_image': 'image without objects (dropped by filter_empty_gt)',
     'not_an_image_file': 'file without an image extension (ignored)',
 }
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair',
                'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant',
                'sheep', 'sofa', 'train', 'tvmonitor')
@@ -460,24 +461,16 @@ def check_image_folder(root: str, decode: bool = True, workers: int = 1) -> Data
     if not osp.isdir(root):
         report.issues.append(Issue('missing_file', root, 'image folder'))
         return report
-    classes = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith('.'))
+    classes = class_folders(root)
     if not classes:
         report.issues.append(Issue('malformed_annotation', root, 'no class sub-folders'))
         return report
     paths = []
     for name in classes:
-        found = 0
-        for folder, dirs, files in os.walk(osp.join(root, name), followlinks=True):
-            dirs.sort()
-            for f in sorted(files):
-                if f.startswith('.'):
-                    continue
-                if f.lower().endswith(IMG_EXTENSIONS):
-                    paths.append(osp.join(folder, f))
-                    found += 1
-                else:
-                    report.issues.append(Issue('not_an_image_file', osp.join(folder, f)))
-        if not found:
+        images, others = walk_class_folder(osp.join(root, name))
+        paths += images
+        report.issues += [Issue('not_an_image_file', path) for path in others]
+        if not images:
             report.issues.append(Issue('empty_class', osp.join(root, name)))
     report.num_images = len(paths)
     for issues, _ in _inspect_many(paths, decode, workers):
