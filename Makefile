@@ -31,17 +31,17 @@ DEMO = configs/demo
 STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --cfg-options $(STUDY_BUDGET) \
 	--work-dir $(STUDY_DIR)/runs
 PRETRAIN_DIR = work_dirs/study/pretrain
-V2 = mobilenetv2-050=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-shapes-160.py
-NEXT = mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-shapes-160.py
-V2_PRE = mobilenetv2-050-cropspre=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb8-shapes-160.py
-NEXT_PRE = mobilenext-050-cropspre=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb8-shapes-160.py
-NEXT_TRUNC = mobilenext-050-truncnormal=$(DEMO)/ssdlite_mobilenext-050-truncnormal_1xb8-shapes-160.py
+V2 = mobilenetv2-050=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py
+NEXT = mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py
+V2_PRE = mobilenetv2-050-cropspre=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb8-10e_shapes-160.py
+NEXT_PRE = mobilenext-050-cropspre=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb8-10e_shapes-160.py
+NEXT_TRUNC = mobilenext-050-truncnormal=$(DEMO)/ssdlite_mobilenext-050-truncnormal_1xb8-10e_shapes-160.py
 
 data: install
 	$(PYTHON) tools/misc/generate_demo_data.py
 
 $(PRETRAIN_DIR)/%/epoch_4.pth:
-	OMP_NUM_THREADS=1 $(PYTHON) tools/train.py $(DEMO)/$*_1xb64-shapes-crops.py \
+	OMP_NUM_THREADS=1 $(PYTHON) tools/train.py $(DEMO)/$*_1xb64-4e_shapes-crops.py \
 		--work-dir $(PRETRAIN_DIR)/$* --resume > $(PRETRAIN_DIR)-$*.log 2>&1 \
 		|| { tail -20 $(PRETRAIN_DIR)-$*.log; exit 1; }
 
@@ -52,7 +52,7 @@ study: data
 	mkdir -p $(PRETRAIN_DIR)
 	$(MAKE) -j2 $(PRETRAIN_DIR)/mobilenetv2-050/epoch_4.pth $(PRETRAIN_DIR)/mobilenext-050/epoch_4.pth
 	$(STUDY) --report-dir $(STUDY_DIR)/scratch --title "SSDLite on the demo data, from scratch" \
-		$(V2) mobilenetv2-050-truncnormal=$(DEMO)/ssdlite_mobilenetv2-050-truncnormal_1xb8-shapes-160.py \
+		$(V2) mobilenetv2-050-truncnormal=$(DEMO)/ssdlite_mobilenetv2-050-truncnormal_1xb8-10e_shapes-160.py \
 		$(NEXT) $(NEXT_TRUNC)
 	$(STUDY) --report-dir $(STUDY_DIR)/pretrained \
 		--title "SSDLite on the demo data, backbones from crop pretraining" $(V2_PRE) $(NEXT_PRE)
@@ -65,14 +65,14 @@ study-ablation: data
 	@echo "make study-ablation: 9 trainings more than make study (its runs are reused), about 30 min"
 	$(STUDY) --report-dir $(STUDY_DIR)/ablation \
 		--title "MobileNeXt-0.5 from scratch: init, tap and BN ablation" $(NEXT_TRUNC) \
-		mobilenext-050-kaiming=$(DEMO)/ssdlite_mobilenext-050-kaiming_1xb8-shapes-160.py $(NEXT) \
-		mobilenext-050-tap12=$(DEMO)/ssdlite_mobilenext-050-tap12_1xb8-shapes-160.py \
-		mobilenext-050-bn-torch=$(DEMO)/ssdlite_mobilenext-050-bn-torch_1xb8-shapes-160.py
+		mobilenext-050-kaiming=$(DEMO)/ssdlite_mobilenext-050-kaiming_1xb8-10e_shapes-160.py $(NEXT) \
+		mobilenext-050-tap12=$(DEMO)/ssdlite_mobilenext-050-tap12_1xb8-10e_shapes-160.py \
+		mobilenext-050-bn-torch=$(DEMO)/ssdlite_mobilenext-050-bn-torch_1xb8-10e_shapes-160.py
 	$(STUDY) --report-dir $(STUDY_DIR)/ablation-vs-zeroinit \
 		--title "MobileNeXt-0.5 ablation, paired to the zero-init default" $(NEXT) $(NEXT_TRUNC) \
-		mobilenext-050-kaiming=$(DEMO)/ssdlite_mobilenext-050-kaiming_1xb8-shapes-160.py \
-		mobilenext-050-tap12=$(DEMO)/ssdlite_mobilenext-050-tap12_1xb8-shapes-160.py \
-		mobilenext-050-bn-torch=$(DEMO)/ssdlite_mobilenext-050-bn-torch_1xb8-shapes-160.py
+		mobilenext-050-kaiming=$(DEMO)/ssdlite_mobilenext-050-kaiming_1xb8-10e_shapes-160.py \
+		mobilenext-050-tap12=$(DEMO)/ssdlite_mobilenext-050-tap12_1xb8-10e_shapes-160.py \
+		mobilenext-050-bn-torch=$(DEMO)/ssdlite_mobilenext-050-bn-torch_1xb8-10e_shapes-160.py
 
 # the scratch comparison at another lr (both backbones, zero-init): does the ranking hold?
 study-lr: data

@@ -134,7 +134,7 @@ def test_detection_tools_refuse(evil, tmp_path):
     data = str(tmp_path / 'shapes') + '/'
     generate_shapes_dataset(data, SyntheticConfig(num_train=2, num_val=2, num_test=0, image_size=160,
                                                   max_objects=2), progress=False)
-    config = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-shapes-160.py')
+    config = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')
     compare = osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py')
     _run_tool([compare, config, path, config, path, '--out-dir', str(tmp_path / 'cmp'),
                '--cfg-options', f'test_dataloader.dataset.data_root={data}',

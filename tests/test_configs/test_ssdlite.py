@@ -22,8 +22,8 @@ PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
           'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py'),
          ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-360e_voc0712.py',
           'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-360e_voc0712.py'),
-         ('configs/demo/ssdlite_mobilenetv2-050_1xb8-shapes-160.py',
-          'configs/demo/ssdlite_mobilenext-050_1xb8-shapes-160.py')]
+         ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
+          'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')]
 
 
 @pytest.mark.parametrize('config', DET_CONFIGS, ids=osp.basename)

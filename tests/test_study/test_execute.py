@@ -15,8 +15,8 @@ from mnext_det.study import (ConfigSpec, StudyFailed, StudyScripts, execute_loca
                              write_report)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BASE = osp.join(ROOT, 'configs/demo/ssdlite_mobilenetv2-050_1xb8-shapes-160.py')
-NEXT = osp.join(ROOT, 'configs/demo/ssdlite_mobilenext-050_1xb8-shapes-160.py')
+BASE = osp.join(ROOT, 'configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py')
+NEXT = osp.join(ROOT, 'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')
 FAKE = StudyScripts(train=osp.join(osp.dirname(__file__), 'fake_train.py'), test='unused')
 
 

@@ -9,8 +9,8 @@ from mnext_det.study import ConfigSpec, parse_config_spec, parse_lr_grid, plan_s
 
 pytest.importorskip('mmdet')
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BASE = osp.join(ROOT, 'configs/demo/ssdlite_mobilenetv2-050_1xb8-shapes-160.py')
-NEXT = osp.join(ROOT, 'configs/demo/ssdlite_mobilenext-050_1xb8-shapes-160.py')
+BASE = osp.join(ROOT, 'configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py')
+NEXT = osp.join(ROOT, 'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')
 SPECS = [ConfigSpec('v2', BASE), ConfigSpec('next', NEXT)]
 
 
@@ -66,7 +66,7 @@ def test_bad_specs_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.py'):
         parse_config_spec('x=nope.py')
     assert parse_config_spec(f'base={BASE}') == ConfigSpec('base', BASE)
-    assert parse_config_spec(BASE).label == 'ssdlite_mobilenetv2-050_1xb8-shapes-160'
+    assert parse_config_spec(BASE).label == 'ssdlite_mobilenetv2-050_1xb8-10e_shapes-160'
     with pytest.raises(ValueError, match='two or more'):
         plan_study(SPECS[:1], [0], str(tmp_path))
     with pytest.raises(ValueError, match='duplicate config labels'):

@@ -28,8 +28,8 @@ def test_quick_study_runs_end_to_end(tmp_path):
     test_options = ['test_dataloader.dataset.ann_file=annotations/instances_test.json',
                     f'test_evaluator.ann_file={ann.format("test")}']
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'study.py'),
-           'v2=configs/demo/ssdlite_mobilenetv2-050_1xb8-shapes-160.py',
-           'next=configs/demo/ssdlite_mobilenext-050_1xb8-shapes-160.py',
+           'v2=configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
+           'next=configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py',
            '--seeds', '0', '1', '--work-dir', str(tmp_path / 'study'), '--parallel', '2',
            '--cfg-options', *options, '--test-cfg-options', *test_options]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)

@@ -1,7 +1,7 @@
 # Demo: SSDLite-MobileNeXt-0.5 on the built-in shapes dataset. Inherits the
 # demo baseline and changes the backbone and its taps only, exactly as
 # configs/_base_/models/ssdlite_mobilenext.py does for COCO.
-_base_ = './ssdlite_mobilenetv2-050_1xb8-shapes-160.py'
+_base_ = './ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py'
 
 model = dict(
     backbone=dict(
