@@ -119,7 +119,7 @@ def build_deploy_report(models: Sequence[Tuple[str, str, str]], out_dir: str,
     batch 1 on the first test image, detections included (mmdet ``predict``,
     numpy NMS for the raw graph), median over ``rounds`` of ``runs`` calls;
     ``threads`` 0 means all cores."""
-    from ..evaluation.comparison import evaluate_detector
+    from ..evaluation.detector_eval import evaluate_detector
     from .evaluate import evaluate_exported
     from .onnxruntime_model import preprocess, read_image
     os.makedirs(out_dir, exist_ok=True)

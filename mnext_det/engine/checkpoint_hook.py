@@ -11,16 +11,35 @@ from mmengine.registry import HOOKS
 
 from .atomic_io import TMP_SUFFIX, atomic_write_text
 
-__all__ = ['SafeCheckpointHook', 'read_last_checkpoint']
+__all__ = ['SafeCheckpointHook', 'read_last_checkpoint', 'NO_CHECKPOINT']
+
+NO_CHECKPOINT = 'none (no checkpoint saved yet)'
 
 
-def read_last_checkpoint(work_dir: str) -> str:
-    """The path ``work_dir/last_checkpoint`` names, or a note saying why none."""
+def read_last_checkpoint(work_dir: str, required: bool = False) -> Optional[str]:
+    """The checkpoint ``work_dir/last_checkpoint`` names (looked up in
+    ``work_dir`` by its file name when the work dir was moved since), or
+    None when that file is missing or empty.
+
+    Raises:
+        FileNotFoundError: with ``required``, instead of returning None, and
+            when the named checkpoint does not exist; it names the file.
+    """
     path = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(path):
-        return 'none (no checkpoint saved yet)'
-    with open(path) as f:
-        return f.read().strip() or 'none (empty last_checkpoint)'
+    ckpt = ''
+    if osp.isfile(path):
+        with open(path) as f:
+            ckpt = f.read().strip()
+    if not ckpt:
+        if required:
+            raise FileNotFoundError(f'{path}: missing or empty, the run saved no checkpoint')
+        return None
+    moved = osp.join(work_dir, osp.basename(ckpt))
+    if not osp.isfile(ckpt) and osp.isfile(moved):
+        ckpt = moved
+    if required and not osp.isfile(ckpt):
+        raise FileNotFoundError(f'{path} names {ckpt}, which does not exist')
+    return ckpt
 
 
 @HOOKS.register_module()

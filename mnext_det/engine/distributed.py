@@ -23,7 +23,7 @@ from mmengine.dist import get_rank, is_distributed
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
 
-from .checkpoint_hook import read_last_checkpoint
+from .checkpoint_hook import NO_CHECKPOINT, read_last_checkpoint
 
 __all__ = [
     'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',
@@ -111,7 +111,7 @@ def exit_on_peer_failure(runner) -> Iterator[None]:
         if not (is_distributed() and is_peer_failure(exc)):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ''
-        last = read_last_checkpoint(runner.work_dir)
+        last = read_last_checkpoint(runner.work_dir) or NO_CHECKPOINT
         msg = (f'[rank {get_rank()}] distributed training stopped at epoch {runner.epoch + 1}, '
                f'iteration {runner.iter + 1}: lost contact with another rank (it died, or '
                f'did not answer within env_cfg.dist_cfg.timeout). {type(exc).__name__}: '

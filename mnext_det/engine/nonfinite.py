@@ -9,7 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 from mmengine.registry import HOOKS
 
-from .checkpoint_hook import read_last_checkpoint
+from .checkpoint_hook import NO_CHECKPOINT, read_last_checkpoint
 
 __all__ = ['NonFiniteLossHook', 'NonFiniteLossError']
 
@@ -110,7 +110,7 @@ class NonFiniteLossHook(Hook):
             runner.logger.warning(f'non-finite {what} at {where} ({terms}): update skipped '
                                   f'({self.skipped} skipped so far)')
             return
-        last = read_last_checkpoint(runner.work_dir)
+        last = read_last_checkpoint(runner.work_dir) or NO_CHECKPOINT
         reason = (f'{self._consecutive} non-finite iterations in a row, the last: {what}'
                   if self.action == 'skip' else f'non-finite {what}')
         raise NonFiniteLossError(

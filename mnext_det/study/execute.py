@@ -53,7 +53,8 @@ def train_command(run: Run, scripts: StudyScripts) -> List[str]:
 def training_finished(run: Run) -> bool:
     """Whether the run's last checkpoint exists and is its final epoch's."""
     ckpt = read_last_checkpoint(run.work_dir)
-    return osp.isfile(ckpt) and osp.basename(ckpt) == f'epoch_{run.max_epochs}.pth'
+    return ckpt is not None and osp.isfile(ckpt) and \
+        osp.basename(ckpt) == f'epoch_{run.max_epochs}.pth'
 
 
 def test_command(run: Run, scripts: StudyScripts, test_options: Sequence[str]) -> List[str]:

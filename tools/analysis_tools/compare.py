@@ -14,14 +14,17 @@ confusion_matrices.png. Evaluation progress is logged.
 import argparse
 import os
 import os.path as osp
+from typing import List, Tuple
 
 from mmengine.config import Config, DictAction
 
-import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.deploy.builder import class_names
-from mnext_det.evaluation.comparison import (evaluate_detector, format_markdown,
-                                             plot_chart, resolve_work_dir, write_json)
+from mnext_det.evaluation.comparison_report import format_markdown, write_json
+from mnext_det.evaluation.detector_eval import evaluate_detector
 from mnext_det.evaluation.mmdet_tools import plot_confusion_matrices
+from mnext_det.evaluation.work_dirs import resolve_work_dir
+from mnext_det.tool_errors import run_tool
+from mnext_det.visualization.charts import plot_chart
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,20 +45,26 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def detectors(args: argparse.Namespace) -> Tuple[List[Tuple[str, str]], List[str]]:
+    """``[(config, checkpoint), ...]`` and their labels, every file checked."""
     models = [(args.pairs[i], args.pairs[i + 1]) for i in range(0, len(args.pairs), 2)]
     models += [resolve_work_dir(d) for d in args.work_dirs]
     if len(models) < 2:
-        raise SystemExit('compare.py needs at least two detectors '
+        raise ValueError('compare.py needs at least two detectors '
                          '(CONFIG CHECKPOINT pairs and/or --work-dirs)')
     names = args.names or [osp.splitext(osp.basename(c))[0] for c, _ in models]
     if len(names) != len(models):
-        raise SystemExit(f'--names has {len(names)} labels for {len(models)} detectors')
+        raise ValueError(f'--names has {len(names)} labels for {len(models)} detectors')
     for config, ckpt in models:
         for path, what in ((config, 'config'), (ckpt, 'checkpoint')):
             if not osp.isfile(path):
-                raise SystemExit(f'{what} file not found: {path}')
+                raise FileNotFoundError(f'{what} file not found: {path}')
+    return models, names
+
+
+def main() -> None:
+    args = parse_args()
+    models, names = detectors(args)
     baseline = Config.fromfile(models[0][0])
     if args.cfg_options:
         baseline.merge_from_dict(args.cfg_options)
@@ -80,4 +89,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

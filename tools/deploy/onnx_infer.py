@@ -15,9 +15,8 @@ import os
 import os.path as osp
 import sys
 
-import numpy as np
-
 from mnext_det.deploy import OnnxRuntimeModel, read_image
+from mnext_det.visualization.boxes import draw_detections
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,20 +28,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--topk', type=int, default=5)
     parser.add_argument('--threads', type=int)
     return parser.parse_args()
-
-
-def draw(image: np.ndarray, dets: dict, names: list, score_thr: float, file: str) -> None:
-    """Write ``image`` with the boxes scoring above ``score_thr``."""
-    from PIL import Image, ImageDraw
-    canvas = Image.fromarray(image)
-    pen = ImageDraw.Draw(canvas)
-    for box, score, label in zip(dets['bboxes'], dets['scores'], dets['labels']):
-        if score <= score_thr:
-            continue
-        text = f'{names[label] if label < len(names) else label} {score:.2f}'
-        pen.rectangle([float(v) for v in box], outline=(255, 0, 0), width=2)
-        pen.text((float(box[0]) + 2, float(box[1]) + 2), text, fill=(255, 0, 0))
-    canvas.save(file)
 
 
 def main() -> None:
@@ -66,7 +51,8 @@ def main() -> None:
                 name = names[label] if label < len(names) else str(label)
                 print(f'  {name:>16s} {score:.3f} [{", ".join(f"{v:.1f}" for v in box)}]')
             out = osp.join(args.out_dir, osp.splitext(osp.basename(path))[0] + '.png')
-            draw(image, dets, names, args.score_thr, out)
+            draw_detections(image, dets['bboxes'][keep], dets['labels'][keep],
+                            dets['scores'][keep], names, score_thr=0.).save(out)
             print(f'  wrote {out}')
         elif task == 'classifier':
             top = model.classify(image, args.topk)

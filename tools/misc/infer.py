@@ -51,7 +51,7 @@ def main() -> None:
     from mmdet.apis import inference_detector, init_detector
     from PIL import Image
 
-    from mnext_det.evaluation.comparison import draw_detections
+    from mnext_det.visualization.boxes import draw_detections
     model = init_detector(args.config, args.checkpoint, device=args.device)
     classes = model.dataset_meta['classes']
     os.makedirs(args.out_dir, exist_ok=True)

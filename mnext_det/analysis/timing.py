@@ -1,0 +1,72 @@
+"""The one timer of the benchmarks and reports: calls timed after a warm-up on
+a clock passed in (wall or CPU time), their median and spread."""
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+__all__ = ['Clock', 'CLOCKS', 'time_call', 'time_calls', 'median_time', 'Spread',
+           'measure_latency']
+
+Clock = Callable[[], float]
+# wall: elapsed time; cpu: CPU time of the calling thread (stable when other
+# processes load the machine, meaningful with one compute thread)
+CLOCKS: Dict[str, Clock] = {'wall': time.perf_counter, 'cpu': time.thread_time}
+
+
+def time_call(fn: Callable[[], object], clock: Clock = time.perf_counter) -> float:
+    """Seconds one call of ``fn`` takes on ``clock``."""
+    start = clock()
+    fn()
+    return clock() - start
+
+
+def time_calls(fn: Callable[[], object], runs: int, warmup: int = 0,
+               clock: Clock = time.perf_counter) -> List[float]:
+    """Seconds of each of ``runs`` calls of ``fn`` after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    return [time_call(fn, clock) for _ in range(runs)]
+
+
+def median_time(fn: Callable[[], object], runs: int, warmup: int = 0,
+                clock: Clock = time.perf_counter) -> float:
+    """Median seconds of ``runs`` calls of ``fn`` after ``warmup`` untimed ones."""
+    return float(np.median(time_calls(fn, runs, warmup, clock)))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median, 10th and 90th percentile and minimum of timings (their unit)."""
+
+    median: float
+    p10: float
+    p90: float
+    min: float
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> 'Spread':
+        """The spread of ``samples`` (at least one)."""
+        values = np.asarray(samples, dtype=float)
+        return cls(median=float(np.median(values)), p10=float(np.percentile(values, 10)),
+                   p90=float(np.percentile(values, 90)), min=float(values.min()))
+
+
+def measure_latency(module: nn.Module, input_size: Tuple[int, int], runs: int = 20,
+                    warmup: int = 3, threads: int = 1) -> float:
+    """Median wall latency (ms) of a batch-1 forward of ``module`` (set to
+    eval mode) on a random ``(width, height)`` image, on ``threads`` torch
+    threads (1 by default: the mobile convention, and stable on a busy machine)."""
+    module.eval()
+    x = torch.rand(1, 3, input_size[1], input_size[0])
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.no_grad():
+            seconds = median_time(lambda: module(x), runs, warmup)
+    finally:
+        torch.set_num_threads(old_threads)
+    return seconds * 1000

@@ -1,0 +1,87 @@
+"""The comparison of evaluated detectors as rows, Markdown and JSON; the first
+detector is the baseline and every other one's difference from it is given."""
+import json
+import os
+import os.path as osp
+from dataclasses import asdict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .detector_eval import DetectorResult
+
+__all__ = ['SUMMARY_KEYS', 'metric_columns', 'summary_rows', 'format_markdown', 'write_json']
+
+# (column, metric key suffix) for COCO and VOC evaluators
+_COCO_KEYS = (('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'), ('AP75', 'bbox_mAP_75'),
+              ('APs', 'bbox_mAP_s'), ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l'),
+              ('AR100', 'bbox_AR@100'), ('ARs', 'bbox_AR_s@1000'), ('ARm', 'bbox_AR_m@1000'),
+              ('ARl', 'bbox_AR_l@1000'))
+_VOC_KEYS = (('mAP', 'mAP'), ('AP50', 'AP50'))
+SUMMARY_KEYS = ('params_M', 'madds_G', 'latency_ms')
+
+
+def metric_columns(results: Sequence[DetectorResult]) -> List[Tuple[str, str]]:
+    """``(column, metric key)`` of the accuracy columns (COCO or VOC)."""
+    keys = results[0].metrics
+    return list(_COCO_KEYS) if 'bbox_mAP' in keys else list(_VOC_KEYS)
+
+
+def summary_rows(results: Sequence[DetectorResult]) -> List[Dict[str, float]]:
+    """One row per detector: metrics, size and speed, and the difference of
+    each from the first (baseline) detector as ``d_<column>``."""
+    if not results:
+        raise ValueError('no results to compare')
+    cols = metric_columns(results)
+    rows = []
+    for res in results:
+        row = dict(name=res.name, input=f'{res.input_size[0]}x{res.input_size[1]}')
+        for col, key in cols:
+            row[col] = res.metrics.get(key, float('nan'))
+        for key in SUMMARY_KEYS:
+            row[key] = getattr(res, key)
+        rows.append(row)
+    base = rows[0]
+    for row in rows:
+        for col, _ in cols:
+            row[f'd_{col}'] = row[col] - base[col]
+        row['latency_ratio'] = row['latency_ms'] / base['latency_ms']
+    return rows
+
+
+def format_markdown(results: Sequence[DetectorResult]) -> str:
+    """Markdown tables: summary (with differences from the baseline, the
+    first row) and per-class AP."""
+    rows = summary_rows(results)
+    cols = [c for c, _ in metric_columns(results)]
+    head = ['model', 'input'] + cols + ['params (M)', 'MAdds (G)', 'CPU latency (ms)']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for i, row in enumerate(rows):
+        cells = [row['name'], row['input']]
+        for col in cols:
+            cells.append(f'{row[col]:.3f}' if i == 0 else
+                         f'{row[col]:.3f} ({row[f"d_{col}"]:+.3f})')
+        cells += [f'{row["params_M"]:.2f}', f'{row["madds_G"]:.3f}',
+                  f'{row["latency_ms"]:.1f}' if i == 0 else
+                  f'{row["latency_ms"]:.1f} (x{row["latency_ratio"]:.2f})']
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    lines.append('')
+    lines.append(f'Differences in brackets are from the baseline `{rows[0]["name"]}`; '
+                 'latency: median batch-1 forward (no NMS), one CPU thread.')
+    classes = list(results[0].per_class)
+    if classes:
+        lines += ['', '| class | ' + ' | '.join(r.name for r in results) + ' |',
+                  '|' + '---|' * (len(results) + 1)]
+        for cls in classes:
+            vals = [r.per_class.get(cls, float('nan')) for r in results]
+            lines.append(f'| {cls} | ' + ' | '.join(f'{v:.3f}' for v in vals) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def write_json(results: Sequence[DetectorResult], path: str,
+               extra: Optional[Dict] = None) -> None:
+    """Results, summary rows and ``extra`` (e.g. timings) as JSON."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    data = dict(results=[asdict(r) for r in results], summary=summary_rows(results))
+    if extra:
+        data.update(extra)
+    with open(path, 'w') as f:
+        json.dump(data, f, indent=2)

@@ -1,0 +1,143 @@
+"""One detector evaluated with mmengine's ``Runner.test`` and measured for
+parameters, multiply-adds at its input size and CPU forward latency.
+
+Several detectors are scored on the *same* split by passing the baseline's
+config as ``dataset_from`` (its ``test_dataloader`` dataset and
+``test_evaluator``; each detector keeps its own test pipeline). Needs mmdet
+(import it through tools or configs, not from ``mnext_det``).
+"""
+import copy
+import os.path as osp
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from ..analysis.complexity import count_madds, count_params
+from ..analysis.timing import measure_latency
+from ..datasets.pipeline_info import input_size_of
+
+__all__ = ['DetectorResult', 'evaluate_detector']
+
+# CocoMetric items behind the report's COCO columns; AR by size is at up to
+# 1000 detections per image, so at the head's max_per_img (100 in our configs)
+_COCO_ITEMS = ['mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100', 'AR_s@1000',
+               'AR_m@1000', 'AR_l@1000']
+
+
+@dataclass
+class DetectorResult:
+    """What :func:`evaluate_detector` measured for one detector."""
+
+    name: str
+    config: str
+    checkpoint: str
+    metrics: Dict[str, float]
+    per_class: Dict[str, float] = field(default_factory=dict)
+    params_M: float = 0.
+    madds_G: float = 0.
+    latency_ms: float = 0.
+    input_size: Tuple[int, int] = (0, 0)
+    eval_seconds: float = 0.
+    confusion: Optional[List[List[float]]] = None
+
+
+class _TensorForward(nn.Module):
+    """Backbone + neck + head on a tensor (no post-processing)."""
+
+    def __init__(self, detector: nn.Module) -> None:
+        super().__init__()
+        self.detector = detector
+
+    def forward(self, x: torch.Tensor):
+        return self.detector._forward(x)
+
+
+def _metric_prefix(metrics: Dict[str, float]) -> str:
+    for key in metrics:
+        if key.endswith('bbox_mAP'):
+            return key[:-len('bbox_mAP')]
+        if key.endswith('/mAP'):
+            return key[:-len('mAP')]
+    raise KeyError(f'no bbox_mAP or mAP among the metrics {sorted(metrics)}')
+
+
+def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
+                      work_dir: str = 'work_dirs/compare',
+                      dataset_from: Optional[Config] = None,
+                      cfg_options: Optional[Dict] = None,
+                      latency_runs: int = 20, confusion: bool = False) -> DetectorResult:
+    """Evaluate one detector and measure its size and speed.
+
+    Args:
+        config: Config file.
+        checkpoint: Checkpoint file.
+        name: Label in reports. Default: the config's file name.
+        work_dir: Parent of the evaluation's work dir.
+        dataset_from: A config whose test dataset (all but the pipeline) and
+            test evaluator replace this config's, so several detectors are
+            scored on the same split. Default: this config's own.
+        cfg_options: Extra overrides merged into the config.
+        latency_runs: Timed forward passes for the latency.
+        confusion: Also count mmdet's confusion matrix of the predictions
+            (``confusion_matrix.py``'s thresholds).
+    """
+    for path, what in ((config, 'config'), (checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{what} file not found: {path}')
+    name = name or osp.splitext(osp.basename(config))[0]
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if dataset_from is not None:
+        pipeline = cfg.test_dataloader.dataset.pipeline
+        dataset = copy.deepcopy(dataset_from.test_dataloader.dataset)
+        dataset.pipeline = pipeline
+        cfg.test_dataloader.dataset = dataset
+        cfg.test_evaluator = copy.deepcopy(dataset_from.test_evaluator)
+    cfg.work_dir = osp.join(work_dir, name)
+    cfg.experiment_name = f'{name}_{time.strftime("%Y%m%d_%H%M%S")}'
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    cfg.default_hooks.logger.interval = 5
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
+                'val_dataloader', 'val_cfg', 'val_evaluator'):
+        cfg.pop(key, None)
+    evaluators = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) else \
+        list(cfg.test_evaluator)
+    for evaluator in evaluators:
+        if evaluator.get('type') == 'CocoMetric' and evaluator.get('metric_items') is None:
+            evaluator['metric_items'] = _COCO_ITEMS
+    results_file = osp.join(cfg.work_dir, 'results.pkl')
+    if confusion:
+        evaluators.append(dict(type='DumpResults', out_file_path=results_file))
+    cfg.test_evaluator = evaluators
+    start = time.time()
+    runner = Runner.from_cfg(cfg)
+    raw = runner.test()
+    seconds = time.time() - start
+    matrix = None
+    if confusion:
+        from mmengine.fileio import load
+
+        from .mmdet_tools import confusion_matrix
+        matrix = confusion_matrix(runner.test_dataloader.dataset, load(results_file)).tolist()
+    prefix = _metric_prefix(raw)
+    metrics = {k[len(prefix):]: float(v) for k, v in raw.items() if k.startswith(prefix)}
+    per_class = {k[:-len('_precision')]: v for k, v in metrics.items()
+                 if k.endswith('_precision')}
+    metrics = {k: v for k, v in metrics.items() if not k.endswith('_precision')}
+    model = runner.model
+    net = _TensorForward(model)
+    size = input_size_of(cfg)
+    return DetectorResult(
+        name=name, config=config, checkpoint=checkpoint, metrics=metrics,
+        per_class=per_class,
+        params_M=count_params(model) / 1e6,
+        madds_G=count_madds(net, (1, 3, size[1], size[0])) / 1e9,
+        latency_ms=measure_latency(net, size, runs=latency_runs),
+        input_size=size, eval_seconds=seconds, confusion=matrix)

@@ -1,0 +1,83 @@
+"""The config and checkpoint of a finished mmengine training work dir.
+
+mmengine 0.10 writes, per run, ``work_dir/<config name>.py`` (the dumped
+config; ``<timestamp>.py`` for a config without a file name) and
+``work_dir/<timestamp>/vis_data/config.py`` (the same text, by the
+visualizer's LocalVisBackend), and saves into every checkpoint's ``meta`` the
+config text (``cfg``) and ``experiment_name`` (``<name>_<timestamp>``). A work
+dir reused by several runs keeps the configs of all of them; the checkpoint's
+own ``meta`` says which one is its run's.
+"""
+import glob
+import os.path as osp
+import re
+from typing import Tuple
+
+from ..checkpoint import load_checkpoint_file
+from ..engine.checkpoint_hook import read_last_checkpoint
+
+__all__ = ['resolve_work_dir', 'run_config']
+
+_TIMESTAMP = re.compile(r'(?:^|_)(\d{8}_\d{6})$')
+
+
+def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
+    """``(config, checkpoint)`` of a finished work dir: the checkpoint
+    ``last_checkpoint`` names (or the newest ``*.pth``) and the config of the
+    run that saved it (:func:`run_config`)."""
+    if not osp.isdir(work_dir):
+        raise FileNotFoundError(f'work dir not found: {work_dir}')
+    ckpt = read_last_checkpoint(work_dir)
+    if ckpt is None:
+        ckpts = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime)
+        if not ckpts:
+            raise FileNotFoundError(f'{work_dir}: no last_checkpoint and no *.pth')
+        ckpt = ckpts[-1]
+    if not osp.isfile(ckpt):
+        raise FileNotFoundError(f'{work_dir}: checkpoint {ckpt} does not exist')
+    return run_config(work_dir, ckpt), ckpt
+
+
+def _text(path: str) -> str:
+    with open(path, encoding='utf-8') as f:
+        return f.read().strip()
+
+
+def run_config(work_dir: str, checkpoint: str) -> str:
+    """The config file in ``work_dir`` of the run that saved ``checkpoint``.
+
+    The one whose text is the config saved in the checkpoint's ``meta``; for
+    a checkpoint without it, the one its ``experiment_name`` names (dumped or
+    in that run's ``vis_data``); for a checkpoint without either, the only
+    dumped config. A dumped ``<config name>.py`` is preferred to the
+    ``vis_data/config.py`` of the same text.
+
+    Raises:
+        FileNotFoundError: ``work_dir`` has no config.
+        ValueError: none of its configs is the checkpoint's run's.
+    """
+    dumped = sorted(glob.glob(osp.join(work_dir, '*.py')))
+    logged = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'config.py')))
+    if not dumped + logged:
+        raise FileNotFoundError(f'{work_dir}: no dumped config (*.py or '
+                                '<timestamp>/vis_data/config.py)')
+    meta = load_checkpoint_file(checkpoint).get('meta', {})
+    experiment = str(meta.get('experiment_name', ''))
+    stamp = _TIMESTAMP.search(experiment)
+    stem = experiment[:stamp.start()] if stamp else experiment
+    run_dir = osp.join(work_dir, stamp.group(1)) if stamp else None
+    run_logged = [c for c in logged if osp.dirname(osp.dirname(c)) == run_dir]
+    saved = meta.get('cfg')
+    if saved:
+        fits = [c for c in dumped + run_logged + logged if _text(c) == saved.strip()]
+    elif experiment:
+        fits = [c for c in dumped if osp.basename(c) == f'{stem}.py'] + run_logged
+    else:
+        fits = dumped if len(dumped) == 1 else []
+    if fits:
+        return sorted(fits, key=lambda c: osp.basename(c) != f'{stem}.py')[0]
+    configs = dumped + logged
+    why = '; the config saved in it matches none' if saved else ''
+    raise ValueError(f'{work_dir}: {len(configs)} dumped configs ({", ".join(configs)}) and '
+                     f'{checkpoint} names none of them (experiment {stem!r}{why}); give '
+                     'CONFIG CHECKPOINT instead')
