@@ -35,7 +35,7 @@ def test_export_refuses_checkpoint_of_another_model(tmp_path):
     ckpt = str(tmp_path / 'mnext050.pth')
     torch.save({'state_dict': create_model('mobilenext_050').state_dict()}, ckpt)
     res = _run(EXPORT, 'mobilenext_100', '--checkpoint', ckpt, '--out', str(tmp_path / 'x.onnx'))
-    assert res.returncode != 0
+    assert res.returncode == 2 and res.stderr.startswith('error: ') and res.stderr.count('\n') == 1
     assert 'does not match' in res.stderr and ckpt in res.stderr
     assert 'mobilenext_100' in res.stderr and 'shape mismatches' in res.stderr
     assert not osp.exists(tmp_path / 'x.onnx')
@@ -54,9 +54,9 @@ def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
     bad = tmp_path / 'broken.jpg'
     bad.write_bytes(b'not an image at all')
     res = _run(INFER, out, _photo(), str(bad))
-    assert res.returncode != 0 and f'cannot read image {bad}' in res.stderr
+    assert res.returncode == 2 and f'cannot read image {bad}' in res.stderr
     res = _run(INFER, out, str(tmp_path / 'missing.png'))
-    assert res.returncode != 0 and 'missing.png' in res.stderr
+    assert res.returncode == 2 and res.stderr.startswith('error: ') and 'missing.png' in res.stderr
 
 
 @pytest.mark.slow

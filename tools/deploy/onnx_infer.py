@@ -13,9 +13,9 @@ run with a message naming it.
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mnext_det.deploy import OnnxRuntimeModel, read_image
+from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.boxes import draw_detections
 
 
@@ -32,11 +32,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    try:
-        model = OnnxRuntimeModel(args.model, num_threads=args.threads)
-        images = [(path, read_image(path)) for path in args.images]
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    model = OnnxRuntimeModel(args.model, num_threads=args.threads)
+    images = [(path, read_image(path)) for path in args.images]
     names = list(model.class_names())
     task = model.meta.get('task')
     if task == 'detector':
@@ -59,9 +56,9 @@ def main() -> None:
             print(f'{path}: ' + ', '.join(
                 f'{names[i] if i < len(names) else i}: {p:.3f}' for i, p in top))
         else:
-            sys.exit(f'error: {args.model} is a {task!r} export; onnx_infer runs '
-                     'classifiers and detectors')
+            raise ValueError(f'{args.model} is a {task!r} export; onnx_infer runs '
+                             'classifiers and detectors')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

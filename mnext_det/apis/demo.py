@@ -1,0 +1,175 @@
+"""``make demo``: SSDLite-MobileNeXt vs SSDLite-MobileNetV2 end to end on CPU.
+
+Stages: (1) the built-in shapes dataset, generated if missing; (2) both
+backbones pretrained on its object crops; (3) both detectors trained with
+identical settings from those backbones; (4) both evaluated on the val split
+(mmdet's CocoMetric, params, multiply-adds, CPU latency, confusion matrices);
+(5) ``report.md``, ``report.json`` and the pictures in the work dir.
+"""
+import os
+import os.path as osp
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Tuple
+
+from ..datasets.synthetic import SHAPE_CLASSES, SyntheticConfig, dataset_exists, \
+    generate_shapes_dataset
+from ..engine.checkpoint_hook import read_last_checkpoint
+from ..study.execute import val_records
+from .demo_configs import detector_config, pretrain_config
+from .training_process import run_trainings
+
+__all__ = ['DEMO_DETECTORS', 'DemoOptions', 'run_demo']
+
+# (name, detector config, backbone pretraining config), relative to the repo; baseline first
+DEMO_DETECTORS = (
+    ('SSDLite-MobileNetV2-0.5', 'configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
+     'configs/demo/mobilenetv2-050_1xb64-4e_shapes-crops.py'),
+    ('SSDLite-MobileNeXt-0.5', 'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py',
+     'configs/demo/mobilenext-050_1xb64-4e_shapes-crops.py'),
+)
+_METRIC = 'coco/bbox_mAP'
+_QUICK_DATA = SyntheticConfig(num_train=24, num_val=8, num_test=0)
+_PICTURES = ('comparison.png', 'learning_curve.png', 'detections.png', 'confusion_matrices.png')
+
+
+@dataclass
+class DemoOptions:
+    """What one ``make demo`` run does; ``None`` epochs keep the configs' own."""
+    repo: str
+    work_dir: str = 'work_dirs/demo'
+    data_root: str = 'data/shapes'
+    epochs: Optional[int] = None
+    pretrain_epochs: Optional[int] = None
+    pretrain: bool = True
+    quick: bool = False
+    parallel: int = 2
+
+
+def _stem(path: str) -> str:
+    return osp.splitext(osp.basename(path))[0]
+
+
+def _dataset(opts: DemoOptions, work_dir: str, log: Callable[[str], None]) -> str:
+    data_root, data_cfg = osp.abspath(opts.data_root), SyntheticConfig()
+    if opts.quick:
+        data_root, data_cfg = osp.join(work_dir, 'shapes_quick'), _QUICK_DATA
+    log(f'[1/5] dataset {data_root}')
+    if dataset_exists(data_root, data_cfg):
+        log('  found, not regenerated')
+    else:
+        counts = generate_shapes_dataset(data_root, data_cfg, workers=opts.parallel)
+        log(f'  generated: {data_cfg.num_train} train / {data_cfg.num_val} val / '
+            f'{data_cfg.num_test} test images, objects {counts}')
+    return data_root
+
+
+def _pretrain(opts: DemoOptions, work_dir: str, data_root: str, threads: int,
+              log: Callable[[str], None]) -> Dict[str, Optional[str]]:
+    """Stage 2: the backbone checkpoint of each detector (None from scratch)."""
+    if not opts.pretrain:
+        return {name: None for name, _, _ in DEMO_DETECTORS}
+    log('[2/5] pretraining both backbones on the object crops')
+    jobs = [(pretrain_config(osp.join(opts.repo, src), osp.join(data_root, 'crops'),
+                             osp.join(work_dir, 'configs', osp.basename(src)),
+                             opts.pretrain_epochs, opts.quick),
+             osp.join(work_dir, 'pretrain_' + _stem(src)), f'pretrain {name}')
+            for name, _, src in DEMO_DETECTORS]
+    run_trainings(opts.repo, jobs, opts.parallel, threads, log)
+    return {name: read_last_checkpoint(wd, required=True)
+            for (name, _, _), (_, wd, _) in zip(DEMO_DETECTORS, jobs)}
+
+
+def _train(opts: DemoOptions, work_dir: str, data_root: str, backbones: Dict[str, Optional[str]],
+           threads: int, timings: Dict[str, float],
+           log: Callable[[str], None]) -> List[Tuple[str, str, str, str]]:
+    """Stage 3: ``(name, config, checkpoint, work dir)`` of each trained detector."""
+    log('[3/5] training both detectors with identical settings')
+    jobs = [(detector_config(osp.join(opts.repo, src), data_root,
+                             osp.join(work_dir, 'configs', osp.basename(src)), opts.epochs,
+                             backbones[name], opts.quick),
+             osp.join(work_dir, _stem(src)), name)
+            for name, src, _ in DEMO_DETECTORS]
+    for (_, _, name), secs in zip(jobs, run_trainings(opts.repo, jobs, opts.parallel, threads,
+                                                      log)):
+        timings[f'train_{name}_s'] = secs
+    return [(name, cfg, read_last_checkpoint(wd, required=True), wd) for cfg, wd, name in jobs]
+
+
+def _report(table: str, curves: Dict[str, List[Tuple[int, float]]],
+            timings: Dict[str, float]) -> str:
+    curve_lines = [f'- {n}: ' + ', '.join(f'ep{e} {v:.3f}' for e, v in pts)
+                   for n, pts in curves.items()]
+    return (f'# make demo: SSDLite-MobileNeXt vs SSDLite-MobileNetV2\n\n{table}\n'
+            f'Val AP per epoch:\n' + '\n'.join(curve_lines) + '\n\n'
+            f'Wall time: {timings["total_s"] / 60:.1f} min in total (data '
+            f'{timings["data_s"]:.0f} s, pretraining {timings["pretrain_s"]:.0f} s, '
+            f'detector training {timings["train_s"]:.0f} s, evaluation '
+            f'{timings["eval_s"]:.0f} s) on {os.cpu_count()} CPU cores.\n\n'
+            'Confusion matrices side by side: confusion_matrices.png. To look closer '
+            '(browse the data, plot the logs, FLOPs, anchors, error analysis) with '
+            'mmdet\'s own tools on these work dirs: tools/analysis_tools/README.md.\n')
+
+
+def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
+    """Run every stage and return the Markdown report (also in ``report.md``).
+
+    Trainings run ``opts.parallel`` at a time with ``cpu_count // parallel``
+    torch threads each: on a small CPU one process per core is much faster
+    than one process with several threads, and both models get the same
+    budget at the same time."""
+    from mmengine.config import Config
+
+    from ..deploy.builder import class_names
+    from ..evaluation.comparison_report import format_markdown, write_json
+    from ..evaluation.detector_eval import evaluate_detector
+    from ..evaluation.mmdet_tools import plot_confusion_matrices
+    from ..visualization.charts import plot_chart
+    from ..visualization.detection_grid import detection_grid
+    from ..visualization.learning_curves import plot_learning_curves
+    t0 = time.time()
+    timings: Dict[str, float] = {}
+    work_dir = osp.abspath(opts.work_dir)
+    os.makedirs(osp.join(work_dir, 'configs'), exist_ok=True)
+    log(f'work dir {work_dir}; {os.cpu_count()} CPU cores, torch threads '
+        f'{os.environ.get("OMP_NUM_THREADS", "default")}')
+    data_root = _dataset(opts, work_dir, log)
+    timings['data_s'] = time.time() - t0
+
+    threads = max(1, (os.cpu_count() or 1) // opts.parallel)
+    log(f'trainings: {opts.parallel} at a time, {threads} torch thread(s) each')
+    start = time.time()
+    backbones = _pretrain(opts, work_dir, data_root, threads, log)
+    timings['pretrain_s'] = time.time() - start
+    start = time.time()
+    detectors = _train(opts, work_dir, data_root, backbones, threads, timings, log)
+    timings['train_s'] = time.time() - start
+    curves = {name: [(int(r['step']), float(r[_METRIC])) for r in val_records(wd) if _METRIC in r]
+              for name, _, _, wd in detectors}
+
+    log('[4/5] evaluating both detectors on the val split (CocoMetric)')
+    start = time.time()
+    baseline_cfg = Config.fromfile(detectors[0][1])
+    results = [evaluate_detector(cfg, ckpt, name=name, work_dir=osp.join(work_dir, 'eval'),
+                                 dataset_from=baseline_cfg, latency_runs=3 if opts.quick else 20,
+                                 confusion=True)
+               for name, cfg, ckpt, _ in detectors]
+    timings['eval_s'] = time.time() - start
+
+    log('[5/5] writing the report')
+    pictures = [osp.join(work_dir, p) for p in _PICTURES]
+    plot_chart(results, pictures[0], 'SSDLite on the built-in shapes val split')
+    plot_learning_curves(curves, pictures[1])
+    detection_grid([d[:3] for d in detectors],
+                   osp.join(data_root, 'annotations', 'instances_val.json'),
+                   osp.join(data_root, 'VOC2007', 'JPEGImages'), SHAPE_CLASSES, pictures[2])
+    plot_confusion_matrices([r.confusion for r in results], class_names(baseline_cfg),
+                            [d[0] for d in detectors], pictures[3])
+    timings['total_s'] = time.time() - t0
+    report = _report(format_markdown(results), curves, timings)
+    with open(osp.join(work_dir, 'report.md'), 'w') as f:
+        f.write(report)
+    write_json(results, osp.join(work_dir, 'report.json'),
+               extra=dict(timings=timings, learning_curves=curves, quick=opts.quick))
+    log(f'report: {work_dir}/report.md, report.json, ' + ', '.join(_PICTURES))
+    return report

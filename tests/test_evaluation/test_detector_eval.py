@@ -1,0 +1,34 @@
+"""Evaluating detectors side by side: metrics, params, latency, the Markdown and
+JSON report and the chart."""
+import dataclasses
+import json
+
+import pytest
+
+pytest.importorskip('mmdet')
+from mnext_det.datasets.synthetic import SHAPE_CLASSES  # noqa: E402
+
+
+def test_comparison_report(trained, tmp_path):
+    from mnext_det.evaluation.comparison_report import format_markdown, write_json
+    from mnext_det.evaluation.detector_eval import evaluate_detector
+    from mnext_det.visualization.charts import plot_chart
+    cfg, work_dir = trained['coco']
+    cfg_file = tmp_path / 'det.py'
+    cfg.dump(str(cfg_file))
+    ckpt = str(work_dir / 'epoch_5.pth')
+    base = evaluate_detector(str(cfg_file), ckpt, name='base', work_dir=str(tmp_path),
+                             dataset_from=cfg, latency_runs=2)
+    better = dict(base.metrics, bbox_mAP=base.metrics['bbox_mAP'] + 0.25)
+    other = dataclasses.replace(base, name='other', latency_ms=2 * base.latency_ms,
+                                metrics=better)
+    results = [base, other]
+    assert set(results[0].per_class) == set(SHAPE_CLASSES)
+    assert results[0].params_M > 0.5 and results[0].madds_G > 0.01
+    table = format_markdown(results)
+    assert '| base | 160x160 |' in table and '(+0.250)' in table and '(x2.00)' in table
+    assert '| star |' in table
+    write_json(results, str(tmp_path / 'r.json'))
+    plot_chart(results, str(tmp_path / 'r.png'))
+    assert json.load(open(tmp_path / 'r.json'))['summary'][1]['d_AP'] == pytest.approx(0.25)
+    assert (tmp_path / 'r.png').stat().st_size > 1000
