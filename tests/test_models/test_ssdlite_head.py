@@ -4,9 +4,19 @@ import torch
 
 pytest.importorskip('mmdet')
 from mmdet.models.dense_heads import SSDHead  # noqa: E402
+from mmdet.utils import register_all_modules  # noqa: E402
 from mmengine.config import ConfigDict  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
 
 from mnext_det.models.heads import SSDLiteHead  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    # the heads build their anchor generator and coder from mmdet's registries,
+    # whatever scope an earlier test left behind
+    register_all_modules(init_default_scope=False)
+    init_default_scope('mmdet')
 
 
 HEAD = dict(num_classes=3, in_channels=(8, 16), use_depthwise=True,

@@ -20,7 +20,8 @@ def test_test_tool_refuses_checkpoint_that_does_not_fit(small_run):
     proc = subprocess.run([sys.executable, 'tools/test.py', config, wrong, '--work-dir',
                            str(tmp / 'wrong')], capture_output=True, text=True, timeout=300,
                           cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS='1'))
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     tail = proc.stderr[-2000:]
-    assert 'width050.pth does not fit' in tail and 'shape mismatches' in tail, tail
+    assert tail.startswith('error: ') and "width050.pth does not match the config's model" in tail
+    assert 'shape mismatches' in tail and 'convert_official_ckpt.py' in tail, tail
     assert 'accuracy/top1:' not in proc.stdout + proc.stderr
