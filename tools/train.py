@@ -1,6 +1,6 @@
 """Train a detector or a classifier from an mmengine config (mmdet's CLI).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--compile]
         [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch]
 
 Works for the SSDLite configs (``default_scope='mmdet'``) and for the
@@ -24,6 +24,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument('--compile', action='store_true',
+                        help="torch.compile the train step (mmengine's cfg.compile=True); "
+                        'on the 2-core CPU of docs/deploy.md it is slower than eager')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by total batch / auto_scale_lr.base_batch_size')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
@@ -37,6 +40,8 @@ def build_cfg(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line overrides."""
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher,
                       args.local_rank)
+    if args.compile:
+        cfg.compile = True
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'

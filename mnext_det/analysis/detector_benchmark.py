@@ -7,14 +7,17 @@ full ``train_step`` (forward, loss, backward, SGD step) -> images per second;
 inference the median batch-1 latency of the raw forward (no NMS) and of the
 full ``predict`` (with NMS). Needs mmdet.
 """
+import functools
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 
-from .timing import median_time
+from .timing import Spread, median_time, time_interleaved
 
-__all__ = ['DEFAULT_CONFIGS', 'benchmark_detector', 'format_table']
+__all__ = ['DEFAULT_CONFIGS', 'build_detector', 'synthetic_batch', 'benchmark_detectors',
+           'format_table']
 
 DEFAULT_CONFIGS = ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
                    'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')
@@ -40,10 +43,10 @@ def _batch(n: int, size: Tuple[int, int], num_classes: int, seed: int = 0) -> Di
     return dict(inputs=inputs, data_samples=samples)
 
 
-def benchmark_detector(config: str, channels_last: bool = False, batch_size: int = 8,
-                       train_iters: int = 5, infer_runs: int = 20, warmup: int = 2) -> Dict:
-    """One table row of ``config``'s detector (default init: speed does not
-    depend on the weights), optionally in the channels-last layout."""
+def build_detector(config: str, channels_last: bool = False) -> Tuple[torch.nn.Module, Any,
+                                                                     Tuple[int, int]]:
+    """``(model, optim_wrapper, (w, h))`` of ``config``'s detector with its default
+    init (speed does not depend on the weights) and plain SGD."""
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
@@ -56,24 +59,70 @@ def benchmark_detector(config: str, channels_last: bool = False, batch_size: int
     if channels_last:
         from ..engine import to_channels_last
         to_channels_last(model)
-    size = input_size_of(cfg)
-    num_classes = cfg.model.bbox_head.num_classes
     optim = build_optim_wrapper(model, dict(type='OptimWrapper', optimizer=dict(
         type='SGD', lr=1e-4, momentum=0.9)))
-    data = _batch(batch_size, size, num_classes)
-    model.train()
-    step_s = median_time(lambda: model.train_step(data, optim), train_iters, warmup)
-    model.eval()
-    one = _batch(1, size, num_classes, seed=1)
-    x = model.data_preprocessor(one, False)
-    with torch.no_grad():
-        fwd_s = median_time(lambda: model._forward(x['inputs']), infer_runs, warmup)
-        pred_s = median_time(lambda: model.test_step(one), infer_runs, warmup)
-    name = osp.splitext(osp.basename(config))[0] + (' (channels_last)' if channels_last else '')
-    return dict(name=name, input=f'{size[0]}x{size[1]}',
-                params_M=sum(p.numel() for p in model.parameters()) / 1e6,
-                train_img_s=batch_size / step_s, forward_ms=fwd_s * 1000,
-                predict_ms=pred_s * 1000)
+    return model, optim, input_size_of(cfg)
+
+
+def synthetic_batch(model: torch.nn.Module, size: Tuple[int, int], n: int,
+                    seed: int = 0) -> Dict:
+    """``n`` random images of ``size`` with 3 random boxes each, for ``model``'s classes."""
+    return _batch(n, size, model.bbox_head.num_classes, seed)
+
+
+@dataclass
+class _Bench:
+    name: str
+    model: torch.nn.Module
+    optim: Any
+    size: Tuple[int, int]
+    batch_size: int
+    data: Dict
+
+
+def _prepare(config: str, channels_last: bool, compiled: bool, batch_size: int) -> _Bench:
+    model, optim, size = build_detector(config, channels_last)
+    if compiled:  # as mmengine's cfg.compile=True (tools/train.py --compile) does
+        model.train_step = torch.compile(model.train_step)
+    name = osp.splitext(osp.basename(config))[0]
+    name += ''.join(f' ({tag})' for tag, on in (('channels_last', channels_last),
+                                                 ('compiled', compiled)) if on)
+    return _Bench(name, model, optim, size, batch_size,
+                  synthetic_batch(model, size, batch_size))
+
+
+def benchmark_detectors(variants: Sequence[Tuple[str, bool, bool]], batch_size: int = 8,
+                        train_iters: int = 5, infer_runs: int = 20,
+                        warmup: int = 2) -> List[Dict]:
+    """One table row per ``(config, channels_last, compiled)`` variant.
+
+    Training steps are interleaved (one step of each variant per round, after
+    ``warmup`` rounds, which also absorb compilation), so a drift of the
+    machine's speed hits every variant alike; each row holds the median and
+    the 10th-90th percentile of its steps. Inference (eager, batch 1) is timed
+    variant after variant."""
+    benches = [_prepare(c, cl, comp, batch_size) for c, cl, comp in variants]
+    for bench in benches:
+        bench.model.train()
+    steps = time_interleaved(
+        {i: functools.partial(b.model.train_step, b.data, b.optim) for i, b in enumerate(benches)},
+        train_iters, warmup)
+    rows = []
+    for i, bench in enumerate(benches):
+        times = steps[i]
+        model = bench.model.eval()
+        one = synthetic_batch(model, bench.size, 1, seed=1)
+        x = model.data_preprocessor(one, False)
+        with torch.no_grad():
+            fwd_s = median_time(lambda: model._forward(x['inputs']), infer_runs, warmup)
+            pred_s = median_time(lambda: model.test_step(one), infer_runs, warmup)
+        spread = Spread.of([batch_size / t for t in times])
+        rows.append(dict(name=bench.name, input=f'{bench.size[0]}x{bench.size[1]}',
+                         params_M=sum(p.numel() for p in model.parameters()) / 1e6,
+                         train_img_s=spread.median, train_img_s_p10=spread.p10,
+                         train_img_s_p90=spread.p90, forward_ms=fwd_s * 1000,
+                         predict_ms=pred_s * 1000))
+    return rows
 
 
 def format_table(rows: Sequence[Dict], threads: int, batch_size: int) -> str:
@@ -83,12 +132,13 @@ def format_table(rows: Sequence[Dict], threads: int, batch_size: int) -> str:
     lines: List[str] = [
         f'CPU, {threads} torch threads, training batch {batch_size}; '
         f'ratios are to {base["name"]}', '',
-        '| model | input | params (M) | train img/s | forward ms (bs 1) | '
+        '| model | input | params (M) | train img/s (p10-p90) | forward ms (bs 1) | '
         'predict ms (bs 1, NMS) |', '|---|---|---|---|---|---|']
     for row in rows:
         lines.append(
             f'| {row["name"]} | {row["input"]} | {row["params_M"]:.2f} | '
-            f'{row["train_img_s"]:.1f} (x{row["train_img_s"] / base["train_img_s"]:.2f}) | '
+            f'{row["train_img_s"]:.1f} ({row["train_img_s_p10"]:.1f}-{row["train_img_s_p90"]:.1f}) '
+            f'(x{row["train_img_s"] / base["train_img_s"]:.2f}) | '
             f'{row["forward_ms"]:.1f} (x{row["forward_ms"] / base["forward_ms"]:.2f}) | '
             f'{row["predict_ms"]:.1f} (x{row["predict_ms"] / base["predict_ms"]:.2f}) |')
     return '\n'.join(lines)

@@ -2,16 +2,17 @@
 a clock passed in (wall or CPU time), their median and spread."""
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Sequence, Tuple, TypeVar
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-__all__ = ['Clock', 'CLOCKS', 'time_call', 'time_calls', 'median_time', 'Spread',
-           'measure_latency']
+__all__ = ['Clock', 'CLOCKS', 'time_call', 'time_calls', 'median_time', 'time_interleaved',
+           'Spread', 'measure_latency']
 
 Clock = Callable[[], float]
+K = TypeVar('K')
 # wall: elapsed time; cpu: CPU time of the calling thread (stable when other
 # processes load the machine, meaningful with one compute thread)
 CLOCKS: Dict[str, Clock] = {'wall': time.perf_counter, 'cpu': time.thread_time}
@@ -36,6 +37,22 @@ def median_time(fn: Callable[[], object], runs: int, warmup: int = 0,
                 clock: Clock = time.perf_counter) -> float:
     """Median seconds of ``runs`` calls of ``fn`` after ``warmup`` untimed ones."""
     return float(np.median(time_calls(fn, runs, warmup, clock)))
+
+
+def time_interleaved(calls: Mapping[K, Callable[[], object]], rounds: int, warmup: int = 0,
+                     repeat: int = 1, clock: Clock = time.perf_counter) -> Dict[K, List[float]]:
+    """Seconds per call of every callable, the callables taking turns: each of
+    ``rounds`` rounds (after ``warmup`` untimed ones) times ``repeat`` calls of
+    each in turn, so a drift of the machine's speed hits all of them alike."""
+    times: Dict[K, List[float]] = {key: [] for key in calls}
+    for round_ in range(warmup + rounds):
+        for key, fn in calls.items():
+            start = clock()
+            for _ in range(repeat):
+                fn()
+            if round_ >= warmup:
+                times[key].append((clock() - start) / repeat)
+    return times
 
 
 @dataclass(frozen=True)

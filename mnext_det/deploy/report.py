@@ -3,10 +3,10 @@ numpy NMS), ONNX float end-to-end (NMS in the graph) and ONNX INT8 (the
 end-to-end graph quantized), scored on the same split and timed side by side
 in one interleaved run. Needs mmdet and onnxruntime.
 """
+import functools
 import json
 import os
 import os.path as osp
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -89,21 +89,16 @@ def _time_interleaved(runners: Dict[Tuple[str, str], Callable], inputs: Dict[str
     """Median ms per call of every runner (on its model's input) at each
     thread count; runners take turns within each round, so drifts of the
     machine hit all alike."""
-    times: Dict = {key: {t: [] for t in threads} for key in runners}
+    from ..analysis.timing import time_interleaved
+    times: Dict = {key: {} for key in runners}
     old = torch.get_num_threads()
     try:
         for t in threads:
             torch.set_num_threads(t)
-            calls = {key: make(t) for key, make in runners.items()}
-            for (model, _), call in calls.items():
-                call(inputs[model])  # warm-up
-            for _ in range(rounds):
-                for key, call in calls.items():
-                    x = inputs[key[0]]
-                    start = time.perf_counter()
-                    for _ in range(runs):
-                        call(x)
-                    times[key][t].append((time.perf_counter() - start) / runs * 1000)
+            calls = {key: functools.partial(make(t), inputs[key[0]])
+                     for key, make in runners.items()}
+            for key, seconds in time_interleaved(calls, rounds, warmup=1, repeat=runs).items():
+                times[key][t] = [s * 1000 for s in seconds]
     finally:
         torch.set_num_threads(old)
     return {key: {str(t): float(np.median(v)) for t, v in per.items()}

@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
-        [--memory-format nchw|channels_last|both]
+        [--memory-format nchw|channels_last|both] [--compile]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
 COCO configs (320 input). Each detector gets the same synthetic batch at its
@@ -10,7 +10,10 @@ config's test input size: training img/s of a full ``train_step``, and the
 median batch-1 latency of the raw forward (no NMS) and of the full
 ``predict`` (with NMS) (``mnext_det/analysis/detector_benchmark.py``).
 ``--memory-format both`` measures every config in the default (NCHW) and the
-channels-last format (``ChannelsLastHook``), one row each.
+channels-last format (``ChannelsLastHook``), one row each; ``--compile`` adds
+a row per variant with the train step compiled as ``tools/train.py --compile``
+does. Training steps are interleaved across the rows (one step of each per
+round), each row with the 10th-90th percentile of its steps.
 Prints a Markdown table and every figure's ratio to the first row. A
 benchmark, not a test: figures depend on the machine and its load.
 """
@@ -19,7 +22,7 @@ import os.path as osp
 
 import torch
 
-from mnext_det.analysis.detector_benchmark import (DEFAULT_CONFIGS, benchmark_detector,
+from mnext_det.analysis.detector_benchmark import (DEFAULT_CONFIGS, benchmark_detectors,
                                                    format_table)
 from mnext_det.tool_errors import run_tool
 
@@ -36,6 +39,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None, help='torch threads')
     parser.add_argument('--memory-format', choices=tuple(_FORMATS),
                         default='nchw', help='tensor layout of the models')
+    parser.add_argument('--compile', action='store_true',
+                        help='also each variant with torch.compile of the train step')
     return parser.parse_args()
 
 
@@ -46,13 +51,12 @@ def main() -> None:
     missing = [c for c in args.configs if not osp.isfile(c)]
     if missing:
         raise FileNotFoundError(f'config file not found: {", ".join(missing)}')
-    runs = [(c, f) for c in args.configs for f in _FORMATS[args.memory_format]]
-    rows = []
-    for i, (config, channels_last) in enumerate(runs):
-        print(f'[benchmark] {i + 1}/{len(runs)} {config}'
-              f'{" channels_last" if channels_last else ""}', flush=True)
-        rows.append(benchmark_detector(config, channels_last, args.batch_size,
-                                       args.train_iters, args.infer_runs, args.warmup))
+    variants = [(c, f, comp) for comp in ([False, True] if args.compile else [False])
+                for c in args.configs for f in _FORMATS[args.memory_format]]
+    print(f'[benchmark] {len(variants)} variants, {args.train_iters} interleaved training '
+          'rounds', flush=True)
+    rows = benchmark_detectors(variants, args.batch_size, args.train_iters, args.infer_runs,
+                               args.warmup)
     print('\n' + format_table(rows, torch.get_num_threads(), args.batch_size))
 
 

@@ -1,0 +1,121 @@
+"""Where a detector's CPU training step spends its time, by kind of op.
+
+One training step is cut into its phases (``forward`` with the loss,
+``backward``, ``optimizer``) with ``torch.profiler.record_function``; every
+op's self CPU time is charged to its phase and to a kind: convolutions by
+their weight's shape (depthwise k x k, pointwise 1 x 1, dense), batch norm,
+activations, elementwise, and the rest. Needs mmdet.
+"""
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence
+
+from torch.profiler import ProfilerActivity, profile, record_function
+
+from .detector_benchmark import build_detector, synthetic_batch
+
+__all__ = ['PHASES', 'op_kind', 'profile_train_step', 'format_profiles']
+
+PHASES = ('forward', 'backward', 'optimizer')
+_CONV_WEIGHT_INDEX = {'aten::convolution': 1, 'aten::convolution_backward': 2}
+_KINDS = (('batch_norm', 'batch norm'), ('hardtanh', 'activation'), ('relu', 'activation'),
+          ('clamp', 'activation'), ('threshold', 'activation'), ('add', 'elementwise'),
+          ('mul', 'elementwise'), ('copy_', 'copy / layout'), ('contiguous', 'copy / layout'),
+          ('clone', 'copy / layout'))
+
+
+def _conv_kind(weight: Sequence[int]) -> str:
+    if len(weight) != 4:
+        return 'conv (other)'
+    if weight[1] == 1 and weight[2] > 1:
+        return f'depthwise conv {weight[2]}x{weight[3]}'
+    if weight[2] == weight[3] == 1:
+        return 'pointwise conv 1x1'
+    return f'dense conv {weight[2]}x{weight[3]}'
+
+
+def op_kind(name: str, conv_weight: Optional[Sequence[int]]) -> str:
+    """The kind an op is charged to: ``conv_weight`` is the weight shape of the
+    convolution it belongs to (None outside convolutions)."""
+    if conv_weight is not None:
+        return _conv_kind(conv_weight)
+    for key, kind in _KINDS:
+        if key in name:
+            return kind
+    return 'other'
+
+
+def _charge(events) -> Dict[str, Dict[str, float]]:
+    """Self CPU microseconds by phase and kind of the profiled ``events``."""
+    totals: Dict[str, Dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for event in events:
+        if event.name in PHASES:
+            continue
+        phase, conv_weight, parent = None, None, event
+        while parent is not None:
+            if parent.name in PHASES:
+                phase = parent.name
+                break
+            if conv_weight is None and parent.name in _CONV_WEIGHT_INDEX:
+                shapes = parent.input_shapes or []
+                index = _CONV_WEIGHT_INDEX[parent.name]
+                conv_weight = shapes[index] if len(shapes) > index else []
+            parent = parent.cpu_parent
+        if phase is not None:
+            totals[phase][op_kind(event.name, conv_weight)] += event.self_cpu_time_total
+    return totals
+
+
+def profile_train_step(config: str, channels_last: bool = False, batch_size: int = 8,
+                       iters: int = 3, warmup: int = 2) -> Dict[str, Dict[str, float]]:
+    """Milliseconds per training step of ``config``'s detector on a synthetic
+    batch, by phase and kind of op (:data:`PHASES`, :func:`op_kind`)."""
+    model, optim, size = build_detector(config, channels_last)
+    data = synthetic_batch(model, size, batch_size)
+    model.train()
+
+    def step() -> None:
+        with record_function('forward'):
+            batch = model.data_preprocessor(data, True)
+            losses = model._run_forward(batch, mode='loss')
+            loss, _ = model.parse_losses(losses)
+        with record_function('backward'):
+            loss.backward()
+        with record_function('optimizer'):
+            optim.step()
+            optim.zero_grad()
+
+    for _ in range(warmup):
+        step()
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        for _ in range(iters):
+            step()
+    totals = _charge(prof.events())
+    return {phase: {kind: us / 1000 / iters for kind, us in kinds.items()}
+            for phase, kinds in totals.items()}
+
+
+def format_profiles(names: Sequence[str], profiles: Sequence[Dict[str, Dict[str, float]]],
+                    threads: int) -> str:
+    """A Markdown table: ms per step of each (phase, kind) for every profile,
+    with each later profile's difference to the first and its share of the
+    total difference."""
+    keys = sorted({(p, k) for prof in profiles for p, kinds in prof.items() for k in kinds},
+                  key=lambda pk: (PHASES.index(pk[0]), -profiles[0].get(pk[0], {}).get(pk[1], 0)))
+
+    def value(prof: Dict[str, Dict[str, float]], key) -> float:
+        return prof.get(key[0], {}).get(key[1], 0.)
+
+    totals = [sum(value(prof, key) for key in keys) for prof in profiles]
+    header = ['phase', 'op kind'] + [f'{n} ms' for n in names]
+    header += [f'{n} - {names[0]} ms (share)' for n in names[1:]]
+    lines: List[str] = [f'CPU training step, {threads} torch thread(s), self CPU time per op', '',
+                        '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for key in keys + [('all', 'total')]:
+        values = totals if key == ('all', 'total') else [value(p, key) for p in profiles]
+        cells = [key[0], key[1]] + [f'{v:.1f}' for v in values]
+        for v, total in zip(values[1:], totals[1:]):
+            gap = total - totals[0]
+            share = (v - values[0]) / gap if gap else 0.
+            cells.append(f'{v - values[0]:+.1f} ({share:+.0%})')
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)

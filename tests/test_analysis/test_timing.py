@@ -1,0 +1,41 @@
+"""The one timer: calls timed on the clock passed in, interleaved rounds, spread."""
+import pytest
+
+from mnext_det.analysis.timing import Spread, median_time, time_calls, time_interleaved
+
+
+class FakeClock:
+    """A clock that only the timed calls move."""
+
+    def __init__(self) -> None:
+        self.now = 0.
+
+    def __call__(self) -> float:
+        return self.now
+
+    def work(self, seconds: float, log: list, name: str):
+        def fn():
+            log.append(name)
+            self.now += seconds
+        return fn
+
+
+def test_interleaved_calls_take_turns_and_warmup_is_not_timed():
+    clock, log = FakeClock(), []
+    times = time_interleaved({'a': clock.work(1., log, 'a'), 'b': clock.work(3., log, 'b')},
+                             rounds=2, warmup=1, repeat=2, clock=clock)
+    assert log == ['a', 'a', 'b', 'b'] * 3
+    assert times == {'a': [1., 1.], 'b': [3., 3.]}
+
+
+def test_time_calls_and_median_on_the_given_clock():
+    clock, log = FakeClock(), []
+    assert time_calls(clock.work(2., log, 'x'), runs=3, warmup=2, clock=clock) == [2., 2., 2.]
+    assert len(log) == 5
+    assert median_time(clock.work(0.5, log, 'y'), runs=4, clock=clock) == 0.5
+
+
+def test_spread():
+    spread = Spread.of([4., 1., 3., 2., 10.])
+    assert spread.median == 3. and spread.min == 1.
+    assert spread.p10 == pytest.approx(1.4) and spread.p90 == pytest.approx(7.6)

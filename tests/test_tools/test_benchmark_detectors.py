@@ -1,0 +1,49 @@
+"""tools/analysis_tools/benchmark_detectors.py and profile_detectors.py from the
+command line, on the demo configs at the smallest settings."""
+import os.path as osp
+import re
+
+import pytest
+
+from ..conftest import ROOT, run
+
+pytest.importorskip('mmdet')
+DEMO = [osp.join(ROOT, 'configs', 'demo', f'ssdlite_{b}-050_1xb8-10e_shapes-160.py')
+        for b in ('mobilenetv2', 'mobilenext')]
+TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
+
+
+def test_benchmark_detectors_interleaves_variants_and_prints_ratios():
+    out = run(osp.join(TOOLS, 'benchmark_detectors.py'), *DEMO, '--memory-format', 'both',
+              '--batch-size', '2', '--train-iters', '2', '--infer-runs', '1', '--warmup', '1',
+              '--threads', '1', cwd=ROOT).stdout
+    rows = [ln for ln in out.splitlines() if ln.startswith('| ssdlite_')]
+    assert [r.split(' | ')[0] for r in rows] == [
+        '| ssdlite_mobilenetv2-050_1xb8-10e_shapes-160',
+        '| ssdlite_mobilenetv2-050_1xb8-10e_shapes-160 (channels_last)',
+        '| ssdlite_mobilenext-050_1xb8-10e_shapes-160',
+        '| ssdlite_mobilenext-050_1xb8-10e_shapes-160 (channels_last)']
+    assert '(x1.00)' in rows[0] and 'ratios are to ssdlite_mobilenetv2-050' in out
+    # train img/s: median (p10-p90) (xratio)
+    median, low, high = map(float, re.search(r'\| ([\d.]+) \(([\d.]+)-([\d.]+)\) \(x',
+                                             rows[3]).groups())
+    assert 0 < low <= median <= high
+
+
+def test_profile_detectors_charges_every_phase_and_the_depthwise_convs():
+    out = run(osp.join(TOOLS, 'profile_detectors.py'), *DEMO, '--batch-size', '2', '--iters',
+              '1', '--warmup', '1', cwd=ROOT).stdout
+    lines = {tuple(c.strip() for c in ln.strip('|').split('|')[:2]): ln
+             for ln in out.splitlines() if ln.startswith('| ')}
+    for phase in ('forward', 'backward'):
+        for kind in ('depthwise conv 3x3', 'pointwise conv 1x1', 'batch norm', 'activation'):
+            assert (phase, kind) in lines, (phase, kind, out)
+    assert ('optimizer', 'elementwise') in lines
+    total = lines[('all', 'total')].split('|')
+    assert float(total[3]) > 0 and float(total[4]) > 0 and '(+100%)' in total[5]
+
+
+def test_benchmark_tools_name_a_missing_config(tmp_path):
+    for tool in ('benchmark_detectors.py', 'profile_detectors.py'):
+        res = run(osp.join(TOOLS, tool), str(tmp_path / 'nope.py'), cwd=ROOT, ok=False)
+        assert res.returncode == 2 and res.stderr.startswith('error: config file not found')

@@ -1,0 +1,53 @@
+"""Where the CPU training step of each detector goes, op kind by op kind.
+
+    python tools/analysis_tools/profile_detectors.py [CONFIG ...] [--batch-size 8]
+        [--iters 3] [--warmup 2] [--threads 1] [--memory-format nchw|channels_last]
+
+Default configs: the demo's SSDLite-MobileNetV2-0.5 and SSDLite-MobileNeXt-0.5
+(160 input). Each detector trains on the same synthetic batch under
+``torch.profiler``; the table gives milliseconds per step by phase (forward
+with loss, backward, optimizer) and kind of op (depthwise, pointwise and dense
+convs by weight shape, batch norm, activations, elementwise, other), and every
+later detector's difference to the first with its share of the whole gap
+(``mnext_det/analysis/op_profile.py``). A profile, not a test: the profiler
+adds overhead of its own, so compare rows, not absolute times.
+"""
+import argparse
+import os.path as osp
+
+import torch
+
+from mnext_det.analysis.op_profile import format_profiles, profile_train_step
+from mnext_det.tool_errors import run_tool
+
+DEMO_CONFIGS = ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
+                'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('configs', nargs='*', default=list(DEMO_CONFIGS))
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--iters', type=int, default=3, help='profiled steps')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--threads', type=int, default=1, help='torch threads')
+    parser.add_argument('--memory-format', choices=('nchw', 'channels_last'),
+                        default='channels_last', help='tensor layout of the models')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    missing = [c for c in args.configs if not osp.isfile(c)]
+    if missing:
+        raise FileNotFoundError(f'config file not found: {", ".join(missing)}')
+    profiles = [profile_train_step(c, args.memory_format == 'channels_last', args.batch_size,
+                                   args.iters, args.warmup) for c in args.configs]
+    names = [osp.splitext(osp.basename(c))[0] for c in args.configs]
+    print(f'{args.memory_format}, batch {args.batch_size}')
+    print(format_profiles(names, profiles, torch.get_num_threads()))
+
+
+if __name__ == '__main__':
+    run_tool(main)
