@@ -18,10 +18,11 @@ import json
 import os
 import os.path as osp
 import platform
+import re
 import tempfile
 import time
 from collections import defaultdict
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -93,13 +94,16 @@ def _row_stats(row: dict, key: Tuple[str, str],
 
 def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
                             quick: bool = False, memory: bool = True, timer: str = 'wall',
-                            log: Callable[[str], None] = print
+                            log: Callable[[str], None] = print, models: Optional[str] = None,
+                            only_backends: Optional[Sequence[str]] = None
                             ) -> Tuple[dict, List[dict], Dict[str, Dict[str, float]]]:
     """``(meta, rows, ort_profiles)``: one row per (model, backend) pair.
 
     ``quick``: few models and backends, at most 3 rounds x 3 iterations, no
     memory processes (a smoke test). ``timer``: a key of
-    :data:`~.timing.CLOCKS`; ``cpu`` runs with one thread.
+    :data:`~.timing.CLOCKS`; ``cpu`` runs with one thread. ``models``: a
+    regular expression the model names must match (the baselines of the
+    ratios always run); ``only_backends``: a subset of the backends.
     """
     clock = CLOCKS[timer]
     if timer == 'cpu':
@@ -110,7 +114,20 @@ def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
     load_start = os.getloadavg()
     peak = matmul_peak_gflops(threads, clock=clock)
     builders = model_builders(quick)
+    if models is not None:
+        kept = {n for n in builders if re.search(models, n)}
+        if not kept:
+            raise ValueError(f'--models {models!r} matches none of {sorted(builders)}')
+        sizes = {builders[n][1] for n in kept}
+        kept |= {base for base in (CLS_BASELINE, DET_BASELINE)
+                 if base in builders and builders[base][1] in sizes}
+        builders = {n: b for n, b in builders.items() if n in kept}
     names_backends = backends(quick)
+    if only_backends:
+        unknown = sorted(set(only_backends) - set(names_backends))
+        if unknown:
+            raise ValueError(f'--backends {unknown}: not among {names_backends}')
+        names_backends = [b for b in names_backends if b in only_backends]
     rows: Dict[Tuple[str, str], dict] = {}
     runners = {}
     with tempfile.TemporaryDirectory() as tmp:

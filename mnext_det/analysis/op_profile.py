@@ -1,19 +1,25 @@
-"""Where a detector's CPU training step spends its time, by kind of op.
+"""Where a detector's CPU time goes, by kind of op.
 
-One training step is cut into its phases (``forward`` with the loss,
-``backward``, ``optimizer``) with ``torch.profiler.record_function``; every
-op's self CPU time is charged to its phase and to a kind: convolutions by
-their weight's shape (depthwise k x k, pointwise 1 x 1, dense), batch norm,
-activations, elementwise, and the rest. Needs mmdet.
+:func:`profile_train_step` cuts one training step into its phases
+(``forward`` with the loss, ``backward``, ``optimizer``) with
+``torch.profiler.record_function`` and charges every op's self CPU time to its
+phase and to a kind: convolutions by their weight's shape (depthwise k x k,
+pointwise 1 x 1, dense), batch norm, activations, elementwise, and the rest.
+:func:`activation_traffic` counts the activation elements each kind reads and
+writes in one forward pass: what memory-bound ops cost on a CPU, which
+multiply-adds do not show. Needs mmdet for the detectors.
 """
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
+import torch
 from torch.profiler import ProfilerActivity, profile, record_function
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from .detector_benchmark import build_detector, synthetic_batch
 
-__all__ = ['PHASES', 'op_kind', 'profile_train_step', 'format_profiles']
+__all__ = ['PHASES', 'op_kind', 'profile_train_step', 'activation_traffic', 'detector_traffic',
+           'format_profiles', 'format_traffic']
 
 PHASES = ('forward', 'backward', 'optimizer')
 _CONV_WEIGHT_INDEX = {'aten::convolution': 1, 'aten::convolution_backward': 2}
@@ -92,6 +98,66 @@ def profile_train_step(config: str, channels_last: bool = False, batch_size: int
     totals = _charge(prof.events())
     return {phase: {kind: us / 1000 / iters for kind, us in kinds.items()}
             for phase, kinds in totals.items()}
+
+
+class _TrafficMode(TorchDispatchMode):
+    """Adds up, per op kind, the elements of the 4-D tensors each aten op reads
+    and writes (activations; weights only tell convolutions apart). Views
+    move no data and are not counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: Dict[str, int] = defaultdict(int)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func.is_view:
+            return out
+        name = f'aten::{func.__name__.split(".")[0]}'
+        conv_weight = list(args[1].shape) if 'convolution' in name else None
+        inputs = args[:1] if conv_weight is not None else args
+        tensors = [t for t in inputs if isinstance(t, torch.Tensor) and t.dim() == 4]
+        outs = out if isinstance(out, (tuple, list)) else (out, )
+        tensors += [t for t in outs if isinstance(t, torch.Tensor) and t.dim() == 4][:1]
+        if tensors:
+            self.elements[op_kind(name, conv_weight)] += sum(t.numel() for t in tensors)
+        return out
+
+
+def activation_traffic(module: torch.nn.Module, x: torch.Tensor) -> Dict[str, float]:
+    """MB (float32) of activations each kind of op reads and writes in one
+    eval forward of ``module`` on ``x``, per image."""
+    module.eval()
+    mode = _TrafficMode()
+    with torch.no_grad(), mode:
+        module(x)
+    return {kind: n * 4 / 1e6 / x.shape[0] for kind, n in mode.elements.items()}
+
+
+def detector_traffic(config: str, fold_bn: bool = False) -> Dict[str, float]:
+    """:func:`activation_traffic` of ``config``'s detector (raw forward, no
+    NMS) on one image of its test input size; ``fold_bn`` folds every BN into
+    its conv first, as the exported models are."""
+    model, _, (w, h) = build_detector(config)
+    if fold_bn:
+        from ..deploy.fuse import fuse_conv_bn
+        model = fuse_conv_bn(model.eval())
+    return activation_traffic(model, torch.zeros(1, 3, h, w))
+
+
+def format_traffic(names: Sequence[str], traffic: Sequence[Dict[str, float]],
+                   title: str) -> str:
+    """A Markdown table of :func:`activation_traffic` results side by side,
+    each later one as a ratio to the first."""
+    kinds = sorted({k for t in traffic for k in t}, key=lambda k: -traffic[0].get(k, 0.))
+    header = ['op kind'] + [f'{n} MB' for n in names]
+    lines = [title, '', '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for kind in kinds + ['total']:
+        values = [sum(t.values()) if kind == 'total' else t.get(kind, 0.) for t in traffic]
+        cells = [kind, f'{values[0]:.1f}'] + [
+            f'{v:.1f} (x{v / values[0]:.2f})' if values[0] else f'{v:.1f}' for v in values[1:]]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
 
 
 def format_profiles(names: Sequence[str], profiles: Sequence[Dict[str, Dict[str, float]]],

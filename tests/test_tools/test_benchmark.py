@@ -24,3 +24,17 @@ def test_benchmark_quick_writes_table_json_and_plot(tmp_path):
     assert data['meta']['matmul_peak_gflops'] > 0 and data['ort_profiles']
     assert '| MobileNeXt-1.0 (identity 1) | onnxruntime |' in open(tmp_path / 'benchmark.md').read()
     assert (tmp_path / 'benchmark.png').stat().st_size > 1000
+
+
+def test_benchmark_runs_the_chosen_models_and_backends_with_their_baseline(tmp_path):
+    import json
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py')
+    res = _run(tool, '--quick', '--models', 'identity 1/2', '--backends', 'eager+fold+cl',
+               '--rounds', '1', '--iters', '1', '--out-dir', str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    pairs = {(r['model'], r['backend'])
+             for r in json.load(open(tmp_path / 'benchmark.json'))['results']}
+    assert pairs == {('MobileNeXt-1.0 (identity 1/2)', 'eager+fold+cl'),
+                     ('torchvision MobileNetV2', 'eager+fold+cl')}
+    res = _run(tool, '--quick', '--models', 'nothing-like-this', '--out-dir', str(tmp_path))
+    assert res.returncode == 2 and res.stderr.startswith("error: --models 'nothing-like-this'")

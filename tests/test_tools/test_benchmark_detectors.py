@@ -30,7 +30,7 @@ def test_benchmark_detectors_interleaves_variants_and_prints_ratios():
     assert 0 < low <= median <= high
 
 
-def test_profile_detectors_charges_every_phase_and_the_depthwise_convs():
+def test_profile_detectors_charges_every_phase_and_counts_activation_traffic():
     out = run(osp.join(TOOLS, 'profile_detectors.py'), *DEMO, '--batch-size', '2', '--iters',
               '1', '--warmup', '1', cwd=ROOT).stdout
     lines = {tuple(c.strip() for c in ln.strip('|').split('|')[:2]): ln
@@ -41,6 +41,11 @@ def test_profile_detectors_charges_every_phase_and_the_depthwise_convs():
     assert ('optimizer', 'elementwise') in lines
     total = lines[('all', 'total')].split('|')
     assert float(total[3]) > 0 and float(total[4]) > 0 and '(+100%)' in total[5]
+    with_bn, folded = out.split('Activation traffic of one batch-1 forward')[1:]
+    assert '| batch norm |' in with_bn and '| batch norm |' not in folded
+    # the wide depthwise convs: MobileNeXt's sandglass blocks hold two of them
+    dw = re.search(r'\| depthwise conv 3x3 \| ([\d.]+) \| ([\d.]+) \(x([\d.]+)\)', folded)
+    assert float(dw.group(3)) > 1.2, folded
 
 
 def test_benchmark_tools_name_a_missing_config(tmp_path):

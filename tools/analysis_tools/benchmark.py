@@ -3,6 +3,7 @@ SSDLite detectors, over PyTorch eager, ONNX Runtime and (when installed) TFLite.
 
     python tools/analysis_tools/benchmark.py [--threads 2] [--rounds 15] [--iters 10]
         [--out-dir work_dirs/benchmark] [--quick] [--no-memory] [--timer wall|cpu]
+        [--models REGEX] [--backends eager+fold+cl onnxruntime ...]
 
 The (model, backend) pairs take turns round by round; reported per pair:
 median, p10-p90 and min latency, img/s, GFLOP/s against a matmul peak,
@@ -33,6 +34,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--timer', default='wall', choices=sorted(CLOCKS),
                         help='wall: elapsed time; cpu: CPU time of the calling thread, '
                         'with 1 thread (robust when other processes load the CPU)')
+    parser.add_argument('--models', help='regular expression of the model names to time '
+                        '(their MobileNetV2 baseline always runs), e.g. "identity"')
+    parser.add_argument('--backends', nargs='+', help='a subset of: eager, eager+fold, '
+                        'eager+fold+cl, onnxruntime, tflite')
     return parser.parse_args()
 
 
@@ -43,7 +48,8 @@ def main() -> None:
             raise ValueError(f'--{flag} must be at least 1, got {getattr(args, flag)}')
     meta, rows, profiles = run_inference_benchmark(
         args.threads, args.rounds, args.iters, quick=args.quick, memory=not args.no_memory,
-        timer=args.timer, log=lambda msg: print(msg, flush=True))
+        timer=args.timer, log=lambda msg: print(msg, flush=True), models=args.models,
+        only_backends=args.backends)
     print(write_outputs(args.out_dir, meta, rows, profiles))
 
 

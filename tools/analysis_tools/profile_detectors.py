@@ -8,7 +8,9 @@ Default configs: the demo's SSDLite-MobileNetV2-0.5 and SSDLite-MobileNeXt-0.5
 ``torch.profiler``; the table gives milliseconds per step by phase (forward
 with loss, backward, optimizer) and kind of op (depthwise, pointwise and dense
 convs by weight shape, batch norm, activations, elementwise, other), and every
-later detector's difference to the first with its share of the whole gap
+later detector's difference to the first with its share of the whole gap.
+Then the activation traffic (MB read and written by each kind of op) of one
+batch-1 forward, with BN and with BN folded into the convs as exported
 (``mnext_det/analysis/op_profile.py``). A profile, not a test: the profiler
 adds overhead of its own, so compare rows, not absolute times.
 """
@@ -17,7 +19,8 @@ import os.path as osp
 
 import torch
 
-from mnext_det.analysis.op_profile import format_profiles, profile_train_step
+from mnext_det.analysis.op_profile import (detector_traffic, format_profiles, format_traffic,
+                                           profile_train_step)
 from mnext_det.tool_errors import run_tool
 
 DEMO_CONFIGS = ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
@@ -47,6 +50,10 @@ def main() -> None:
     names = [osp.splitext(osp.basename(c))[0] for c in args.configs]
     print(f'{args.memory_format}, batch {args.batch_size}')
     print(format_profiles(names, profiles, torch.get_num_threads()))
+    for fold_bn, what in ((False, 'with BN'), (True, 'BN folded into the convs')):
+        traffic = [detector_traffic(c, fold_bn) for c in args.configs]
+        print('\n' + format_traffic(names, traffic, f'Activation traffic of one batch-1 '
+                                     f'forward, {what}'))
 
 
 if __name__ == '__main__':

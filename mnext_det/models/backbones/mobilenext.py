@@ -149,7 +149,7 @@ class SandglassBlock(nn.Module):
             # Runtime; a full add of the masked input is one Mul + Add.
             return out + x * self.identity_mask
         k = self.identity_channels
-        out[:, :k] += x[:, :k]
+        out[:, :k].add_(x[:, :k])
         return out
 
     def forward_with_tap(
