@@ -19,6 +19,8 @@ from mnext_det.checkpoint import UnsafeCheckpointError, load_checkpoint_file
 from .fault_injection import ROOT, CodeRunningPayload, train_env, write_classification_run
 from .official_mnext import OfficialMobileNeXt
 
+CONVERTERS = osp.join(ROOT, 'tools', 'model_converters')
+
 
 class _Getattr:
 
@@ -85,9 +87,9 @@ def _cli_cases(cfg: str, evil: str, out: str):
         'train --resume': [train, cfg, '--resume', evil],
         'train load_from': [train, cfg, '--cfg-options', f'load_from={evil}'],
         'test': [osp.join(ROOT, 'tools', 'test.py'), cfg, evil],
-        'extract_backbone': [osp.join(ROOT, 'tools', 'model_converters', 'extract_backbone.py'), evil, out],
-        'convert_official_ckpt': [osp.join(ROOT, 'tools', 'model_converters', 'convert_official_ckpt.py'), evil,
-                                  out, '--arch', 'mobilenext_035'],
+        'extract_backbone': [osp.join(CONVERTERS, 'extract_backbone.py'), evil, out],
+        'convert_official_ckpt': [osp.join(CONVERTERS, 'convert_official_ckpt.py'), evil, out,
+                                  '--arch', 'mobilenext_035'],
         'deploy/export': [osp.join(ROOT, 'tools', 'deploy', 'export.py'), 'mobilenext_035',
                           '--checkpoint', evil, '--out', out],
     }

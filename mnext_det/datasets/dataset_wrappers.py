@@ -134,7 +134,8 @@ class ValidatedDataset:
                     if self.on_error == 'raise':
                         raise BadSampleError(f'{path}: {problem}') from e
             if self.on_error == 'raise':
-                raise BadSampleError(f'{path}: {problem}. Fix or remove it (tools/misc/check_dataset.py '
+                raise BadSampleError(f'{path}: {problem}. Fix or remove it '
+                                     '(tools/misc/check_dataset.py '
                                      'lists every bad file), or set '
                                      "sample_validation=dict(on_error='skip').")
             self._known_bad.add(i)

@@ -74,7 +74,8 @@ def test_pretraining_checkpoint_initialises_detector_backbone(arch, data_root, t
 
     if arch == 'mobilenext':  # the backbone-only file of tools/model_converters/extract_backbone.py
         out = str(tmp_path / 'backbone.pth')
-        proc = subprocess.run([sys.executable, 'tools/model_converters/extract_backbone.py', ckpt, out],
+        proc = subprocess.run([sys.executable, 'tools/model_converters/extract_backbone.py', ckpt,
+                               out],
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert f'{len(expected)} of {len(state)} tensors' in proc.stdout

@@ -16,8 +16,8 @@ def test_convert_official_ckpt_tool(tmp_path):
     src = str(tmp_path / 'official.pth.tar')
     dst = str(tmp_path / 'converted.pth')
     official = _official_timm_checkpoint(src)
-    subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'model_converters', 'convert_official_ckpt.py'),
-                    src, dst], check=True, capture_output=True, text=True)
+    tool = os.path.join(ROOT, 'tools', 'model_converters', 'convert_official_ckpt.py')
+    subprocess.run([sys.executable, tool, src, dst], check=True, capture_output=True, text=True)
     ckpt = load_checkpoint_file(dst)
     assert set(ckpt) == {'state_dict', 'meta'}
     assert ckpt['meta']['arch'] == 'mobilenext_100' and len(ckpt['meta']['source_sha256']) == 64

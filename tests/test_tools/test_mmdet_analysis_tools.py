@@ -311,8 +311,8 @@ def test_compare_adds_confusion_matrices_and_recall_by_size(ws, val_set):
     from PIL import Image
 
     from mnext_det.evaluation.mmdet_tools import confusion_matrix
-    run(osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py'), DEMO, 'work/epoch_10.pth', DEMO, 'work/epoch_10.pth',
-        '--names', 'a', 'b', '--out-dir', 'cmp', '--latency-runs', 2, '--confusion',
+    run(osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py'), DEMO, 'work/epoch_10.pth', DEMO,
+        'work/epoch_10.pth', '--names', 'a', 'b', '--out-dir', 'cmp', '--latency-runs', 2, '--confusion',
         '--cfg-options', *NO_WORKERS, cwd=ws)
     report = json.loads((ws / 'cmp' / 'compare.json').read_text())
     # the same matrix mmdet's tool counts on tools/test.py's predictions

@@ -1,6 +1,7 @@
 """Convert an official MobileNeXt checkpoint into a clean mnext-det one.
 
-    python tools/model_converters/convert_official_ckpt.py SRC DST [--arch mobilenext_100] [--use-ema]
+    python tools/model_converters/convert_official_ckpt.py SRC DST [--arch mobilenext_100]
+        [--use-ema]
 
 SRC may be the authors' timm ``CheckpointSaver`` dict (``state_dict``,
 optional ``state_dict_ema``, pickled ``args``) or a plain state dict. It is
