@@ -7,9 +7,9 @@ import argparse
 import dataclasses
 import json
 import os.path as osp
-import sys
 
 from mnext_det.analysis.anchors import analyze_ssd_anchors
+from mnext_det.tool_errors import run_tool
 
 
 def main() -> int:
@@ -21,13 +21,8 @@ def main() -> int:
     parser.add_argument('--out', help='also write the report as JSON here')
     args = parser.parse_args()
     if not osp.isfile(args.config):
-        print(f'error: config file not found: {args.config}', file=sys.stderr)
-        return 2
-    try:
-        report = analyze_ssd_anchors(args.config, args.iou_thr)
-    except (ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    report = analyze_ssd_anchors(args.config, args.iou_thr)
     print(f'{report.num_boxes} training boxes at input (h, w) = {report.input_size}, '
           f'feature maps {report.featmap_sizes}')
     print('| anchors | min_sizes | max_sizes | boxes with an anchor of IoU >= '
@@ -42,4 +37,4 @@ def main() -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -8,12 +8,12 @@ model's latency per image (ONNX Runtime, batch of the test dataloader).
 """
 import argparse
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.deploy.evaluate import evaluate_exported
+from mnext_det.tool_errors import run_tool
 
 
 def main() -> int:
@@ -25,13 +25,8 @@ def main() -> int:
     args = parser.parse_args()
     for path, what in ((args.config, 'config'), (args.model, 'model')):
         if not osp.isfile(path):
-            print(f'error: {what} file not found: {path}', file=sys.stderr)
-            return 2
-    try:
-        result = evaluate_exported(args.config, args.model, args.cfg_options, args.threads)
-    except (ValueError, KeyError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+            raise FileNotFoundError(f'{what} file not found: {path}')
+    result = evaluate_exported(args.config, args.model, args.cfg_options, args.threads)
     print()
     for key, value in result.metrics.items():
         print(f'{key}: {value:.4f}')
@@ -41,4 +36,4 @@ def main() -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -10,10 +10,10 @@ ReLU6 and residual adds are quantized, box decoding and NMS stay float.
 """
 import argparse
 import os.path as osp
-import sys
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.deploy.quantize import quantize_detector
+from mnext_det.tool_errors import run_tool
 
 
 def main() -> int:
@@ -28,19 +28,14 @@ def main() -> int:
     args = parser.parse_args()
     for path, what in ((args.model, 'model'), (args.config, 'config')):
         if not osp.isfile(path):
-            print(f'error: {what} file not found: {path}', file=sys.stderr)
-            return 2
+            raise FileNotFoundError(f'{what} file not found: {path}')
     out = args.out or osp.splitext(args.model)[0] + '_int8.onnx'
-    try:
-        nodes = quantize_detector(args.model, args.config, out, args.num_calib,
-                                  args.float_nodes, seed=args.seed)
-    except (ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+    nodes = quantize_detector(args.model, args.config, out, args.num_calib,
+                              args.float_nodes, seed=args.seed)
     print(f'wrote {out}: {len(nodes)} nodes in int8, {len(args.float_nodes)} more kept in float, '
           f'calibrated on {args.num_calib} train images')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -19,6 +19,7 @@ from mmengine.config import DictAction
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.deploy.report import (build_deploy_report, format_deploy_markdown,
                                      plot_deploy_chart, write_deploy_json)
+from mnext_det.tool_errors import run_tool
 
 
 def main() -> int:
@@ -33,26 +34,17 @@ def main() -> int:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     if len(args.pairs) % 2:
-        print(f'error: positional arguments must be CONFIG CHECKPOINT pairs, got {args.pairs}',
-              file=sys.stderr)
-        return 2
+        raise ValueError(f'positional arguments must be CONFIG CHECKPOINT pairs, got {args.pairs}')
     pairs = list(zip(args.pairs[::2], args.pairs[1::2]))
     names = args.names or [osp.splitext(osp.basename(c))[0] for c, _ in pairs]
     if len(names) != len(pairs):
-        print(f'error: --names has {len(names)} labels for {len(pairs)} detectors',
-              file=sys.stderr)
-        return 2
+        raise ValueError(f'--names has {len(names)} labels for {len(pairs)} detectors')
     for path in args.pairs:
         if not osp.isfile(path):
-            print(f'error: file not found: {path}', file=sys.stderr)
-            return 2
-    try:
-        rows = build_deploy_report([(n, c, k) for n, (c, k) in zip(names, pairs)], args.out_dir,
-                                   args.num_calib, args.threads, args.rounds, args.runs,
-                                   args.cfg_options)
-    except (ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+            raise FileNotFoundError(f'file not found: {path}')
+    rows = build_deploy_report([(n, c, k) for n, (c, k) in zip(names, pairs)], args.out_dir,
+                               args.num_calib, args.threads, args.rounds, args.runs,
+                               args.cfg_options)
     table = format_deploy_markdown(rows)
     machine = f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores'
     with open(osp.join(args.out_dir, 'deploy_report.md'), 'w') as f:
@@ -66,4 +58,4 @@ def main() -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)
