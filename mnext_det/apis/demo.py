@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..datasets.synthetic import SHAPE_CLASSES, SyntheticConfig, dataset_exists, \
-    generate_shapes_dataset
+from ..datasets.synthetic import (SHAPE_CLASSES, SyntheticConfig, dataset_exists,
+                                  generate_shapes_dataset)
 from ..engine.checkpoint_hook import read_last_checkpoint
 from ..study.execute import val_records
 from .demo_configs import detector_config, pretrain_config

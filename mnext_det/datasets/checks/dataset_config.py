@@ -4,8 +4,8 @@ import os.path as osp
 from typing import Any, Dict, Tuple
 
 from .preflight import leaf_datasets
-from .scan import VOC_CLASSES, DatasetReport, check_coco, check_image_files, check_image_folder, \
-    check_voc
+from .scan import (VOC_CLASSES, DatasetReport, check_coco, check_image_files, check_image_folder,
+                   check_voc)
 
 __all__ = ['DatasetLayoutError', 'parse_classes', 'check_image_folder_dataset',
            'check_config_dataset']
