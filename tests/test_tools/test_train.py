@@ -6,7 +6,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+from mmengine.config import Config
+
 from ..conftest import ROOT, _config
+from ..fault_injection import train_env, write_classification_run
 from ..test_registry import BLOCK_MM
 
 
@@ -51,3 +55,17 @@ def test_train_resume_test_tools_without_mmcv_and_mmdet(small_run):
     assert 'resumed epoch: 1, iter: 3' in out
     assert 'Epoch(train) [2][3/3]' in out
     assert 'accuracy/top1:' in out and 'accuracy/top5: 100.0000' in out
+
+
+@pytest.mark.slow
+def test_train_compile_flag_trains_with_torch_compile(tmp_path):
+    """--compile reaches mmengine as cfg.compile=True and the compiled run trains."""
+    config = write_classification_run(tmp_path, max_epochs=1)
+    work = tmp_path / 'compiled'
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
+                           '--work-dir', str(work), '--compile'], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600, env=train_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (work / 'epoch_1.pth').is_file()
+    dumped = Config.fromfile(str(work / osp.basename(config)))
+    assert dumped.compile is True
