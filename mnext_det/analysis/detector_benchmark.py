@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 
+from .complexity import count_params
 from .timing import Spread, median_time, time_interleaved
 
 __all__ = ['DEFAULT_CONFIGS', 'build_detector', 'synthetic_batch', 'benchmark_detectors',
@@ -21,26 +22,6 @@ __all__ = ['DEFAULT_CONFIGS', 'build_detector', 'synthetic_batch', 'benchmark_de
 
 DEFAULT_CONFIGS = ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
                    'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')
-
-
-def _batch(n: int, size: Tuple[int, int], num_classes: int, seed: int = 0) -> Dict:
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    gen = torch.Generator().manual_seed(seed)
-    w, h = size
-    inputs, samples = [], []
-    for _ in range(n):
-        inputs.append((torch.rand(3, h, w, generator=gen) * 255).to(torch.uint8))
-        xy = torch.rand(3, 2, generator=gen) * torch.tensor([w * 0.6, h * 0.6])
-        wh = torch.rand(3, 2, generator=gen) * torch.tensor([w * 0.35, h * 0.35]) + 8
-        sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
-                                             scale_factor=(1., 1.), pad_shape=(h, w),
-                                             batch_input_shape=(h, w)))
-        sample.gt_instances = InstanceData(
-            bboxes=torch.cat([xy, xy + wh], 1),
-            labels=torch.randint(0, num_classes, (3, ), generator=gen))
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
 
 
 def build_detector(config: str, channels_last: bool = False) -> Tuple[torch.nn.Module, Any,
@@ -66,8 +47,25 @@ def build_detector(config: str, channels_last: bool = False) -> Tuple[torch.nn.M
 
 def synthetic_batch(model: torch.nn.Module, size: Tuple[int, int], n: int,
                     seed: int = 0) -> Dict:
-    """``n`` random images of ``size`` with 3 random boxes each, for ``model``'s classes."""
-    return _batch(n, size, model.bbox_head.num_classes, seed)
+    """``n`` random images of ``size`` (w, h) with 3 random boxes each, for
+    ``model``'s classes."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    gen = torch.Generator().manual_seed(seed)
+    w, h = size
+    inputs, samples = [], []
+    for _ in range(n):
+        inputs.append((torch.rand(3, h, w, generator=gen) * 255).to(torch.uint8))
+        xy = torch.rand(3, 2, generator=gen) * torch.tensor([w * 0.6, h * 0.6])
+        wh = torch.rand(3, 2, generator=gen) * torch.tensor([w * 0.35, h * 0.35]) + 8
+        sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
+                                             scale_factor=(1., 1.), pad_shape=(h, w),
+                                             batch_input_shape=(h, w)))
+        sample.gt_instances = InstanceData(
+            bboxes=torch.cat([xy, xy + wh], 1),
+            labels=torch.randint(0, model.bbox_head.num_classes, (3, ), generator=gen))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
 
 
 @dataclass
@@ -76,7 +74,6 @@ class _Bench:
     model: torch.nn.Module
     optim: Any
     size: Tuple[int, int]
-    batch_size: int
     data: Dict
 
 
@@ -87,8 +84,7 @@ def _prepare(config: str, channels_last: bool, compiled: bool, batch_size: int) 
     name = osp.splitext(osp.basename(config))[0]
     name += ''.join(f' ({tag})' for tag, on in (('channels_last', channels_last),
                                                  ('compiled', compiled)) if on)
-    return _Bench(name, model, optim, size, batch_size,
-                  synthetic_batch(model, size, batch_size))
+    return _Bench(name, model, optim, size, synthetic_batch(model, size, batch_size))
 
 
 def benchmark_detectors(variants: Sequence[Tuple[str, bool, bool]], batch_size: int = 8,
@@ -118,7 +114,7 @@ def benchmark_detectors(variants: Sequence[Tuple[str, bool, bool]], batch_size: 
             pred_s = median_time(lambda: model.test_step(one), infer_runs, warmup)
         spread = Spread.of([batch_size / t for t in times])
         rows.append(dict(name=bench.name, input=f'{bench.size[0]}x{bench.size[1]}',
-                         params_M=sum(p.numel() for p in model.parameters()) / 1e6,
+                         params_M=count_params(model) / 1e6,
                          train_img_s=spread.median, train_img_s_p10=spread.p10,
                          train_img_s_p90=spread.p90, forward_ms=fwd_s * 1000,
                          predict_ms=pred_s * 1000))
