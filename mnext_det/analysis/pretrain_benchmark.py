@@ -10,6 +10,7 @@ over an ImageFolder or over generated ImageNet-sized JPEGs, img/s per worker
 count. A model whose config does not import (MobileNetV2's needs mmdet) is
 skipped.
 """
+import functools
 import math
 import os
 import os.path as osp
@@ -24,7 +25,7 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings
 
-from .timing import time_call
+from .timing import time_call, time_interleaved
 
 __all__ = ['CONFIGS', 'bench_models', 'bench_data', 'format_models', 'format_data']
 
@@ -84,12 +85,10 @@ def bench_models(batch: int, iters: int, rounds: int, size: int, device: str,
         for _ in range(2):  # warm-up
             _train_step(model, optim, inputs, labels)
     _sync(device)
-    results: Dict[str, List[float]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            seconds = time_call(lambda: _train_steps(*run, iters=iters, device=device))
-            results[name].append(batch * iters / seconds)
-    return results
+    times = time_interleaved({name: functools.partial(_train_steps, *run, iters=iters,
+                                                      device=device)
+                              for name, run in runs.items()}, rounds)
+    return {name: [batch * iters / seconds for seconds in t] for name, t in times.items()}
 
 
 def _write_jpegs(folder: str, n: int, classes: int = 4) -> None:
