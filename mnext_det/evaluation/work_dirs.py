@@ -11,12 +11,12 @@ own ``meta`` says which one is its run's.
 import glob
 import os.path as osp
 import re
-from typing import Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from ..checkpoint import load_checkpoint_file
 from ..engine.checkpoint_hook import read_last_checkpoint
 
-__all__ = ['resolve_work_dir', 'run_config']
+__all__ = ['resolve_work_dir', 'run_config', 'resolve_detectors']
 
 _TIMESTAMP = re.compile(r'(?:^|_)(\d{8}_\d{6})$')
 
@@ -81,3 +81,25 @@ def run_config(work_dir: str, checkpoint: str) -> str:
     raise ValueError(f'{work_dir}: {len(configs)} dumped configs ({", ".join(configs)}) and '
                      f'{checkpoint} names none of them (experiment {stem!r}{why}); give '
                      'CONFIG CHECKPOINT instead')
+
+
+def resolve_detectors(pairs: Sequence[str], work_dirs: Sequence[str] = (),
+                      names: Optional[Sequence[str]] = None,
+                      minimum: int = 1) -> Tuple[List[Tuple[str, str]], List[str]]:
+    """``[(config, checkpoint), ...]`` of the ``CONFIG CHECKPOINT`` ``pairs``
+    and then of the ``work_dirs``, with their labels (``names``, default the
+    config file names); at least ``minimum`` of them, every file checked."""
+    if len(pairs) % 2:
+        raise ValueError(f'positional arguments must be CONFIG CHECKPOINT pairs, got {list(pairs)}')
+    models = list(zip(pairs[::2], pairs[1::2])) + [resolve_work_dir(d) for d in work_dirs]
+    if len(models) < minimum:
+        raise ValueError(f'at least {minimum} detector(s) needed (CONFIG CHECKPOINT pairs'
+                         f'{" and/or --work-dirs" if minimum > 1 else ""}), got {len(models)}')
+    names = list(names) if names else [osp.splitext(osp.basename(c))[0] for c, _ in models]
+    if len(names) != len(models):
+        raise ValueError(f'--names has {len(names)} labels for {len(models)} detectors')
+    for config, ckpt in models:
+        for path, what in ((config, 'config'), (ckpt, 'checkpoint')):
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'{what} file not found: {path}')
+    return models, names

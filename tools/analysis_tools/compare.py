@@ -14,7 +14,6 @@ confusion_matrices.png. Evaluation progress is logged.
 import argparse
 import os
 import os.path as osp
-from typing import List, Tuple
 
 from mmengine.config import Config, DictAction
 
@@ -22,7 +21,7 @@ from mnext_det.deploy.builder import class_names
 from mnext_det.evaluation.comparison_report import format_markdown, write_json
 from mnext_det.evaluation.detector_eval import evaluate_detector
 from mnext_det.evaluation.mmdet_tools import plot_confusion_matrices
-from mnext_det.evaluation.work_dirs import resolve_work_dir
+from mnext_det.evaluation.work_dirs import resolve_detectors
 from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.charts import plot_chart
 
@@ -39,32 +38,12 @@ def parse_args() -> argparse.Namespace:
                         help='also plot mmdet\'s confusion matrix of each detector')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides applied to every config')
-    args = parser.parse_args()
-    if len(args.pairs) % 2:
-        parser.error(f'positional arguments must be CONFIG CHECKPOINT pairs, got {args.pairs}')
-    return args
-
-
-def detectors(args: argparse.Namespace) -> Tuple[List[Tuple[str, str]], List[str]]:
-    """``[(config, checkpoint), ...]`` and their labels, every file checked."""
-    models = [(args.pairs[i], args.pairs[i + 1]) for i in range(0, len(args.pairs), 2)]
-    models += [resolve_work_dir(d) for d in args.work_dirs]
-    if len(models) < 2:
-        raise ValueError('compare.py needs at least two detectors '
-                         '(CONFIG CHECKPOINT pairs and/or --work-dirs)')
-    names = args.names or [osp.splitext(osp.basename(c))[0] for c, _ in models]
-    if len(names) != len(models):
-        raise ValueError(f'--names has {len(names)} labels for {len(models)} detectors')
-    for config, ckpt in models:
-        for path, what in ((config, 'config'), (ckpt, 'checkpoint')):
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'{what} file not found: {path}')
-    return models, names
+    return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    models, names = detectors(args)
+    models, names = resolve_detectors(args.pairs, args.work_dirs, args.names, minimum=2)
     baseline = Config.fromfile(models[0][0])
     if args.cfg_options:
         baseline.merge_from_dict(args.cfg_options)

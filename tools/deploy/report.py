@@ -19,6 +19,7 @@ from mmengine.config import DictAction
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.deploy.report import (build_deploy_report, format_deploy_markdown,
                                      plot_deploy_chart, write_deploy_json)
+from mnext_det.evaluation.work_dirs import resolve_detectors
 from mnext_det.tool_errors import run_tool
 
 
@@ -33,15 +34,7 @@ def main() -> int:
     parser.add_argument('--runs', type=int, default=20)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    if len(args.pairs) % 2:
-        raise ValueError(f'positional arguments must be CONFIG CHECKPOINT pairs, got {args.pairs}')
-    pairs = list(zip(args.pairs[::2], args.pairs[1::2]))
-    names = args.names or [osp.splitext(osp.basename(c))[0] for c, _ in pairs]
-    if len(names) != len(pairs):
-        raise ValueError(f'--names has {len(names)} labels for {len(pairs)} detectors')
-    for path in args.pairs:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'file not found: {path}')
+    pairs, names = resolve_detectors(args.pairs, names=args.names)
     rows = build_deploy_report([(n, c, k) for n, (c, k) in zip(names, pairs)], args.out_dir,
                                args.num_calib, args.threads, args.rounds, args.runs,
                                args.cfg_options)
