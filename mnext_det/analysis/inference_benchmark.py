@@ -32,7 +32,7 @@ from .complexity import count_madds, count_params
 from .inference_benchmark_models import (CLS_BASELINE, DET_BASELINE, backends, make_runner,
                                          model_builders)
 from .peak_memory import peak_memory_mb
-from .timing import CLOCKS, Clock, Spread, time_calls
+from .timing import CLOCKS, Clock, Spread, machine_summary, time_calls
 
 __all__ = ['run_inference_benchmark', 'matmul_peak_gflops', 'ort_profile']
 
@@ -160,7 +160,7 @@ def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
         if memory:
             row['peak_mem_mb'] = peak_memory_mb(key[0], key[1], threads)
     meta = dict(date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
-                machine=f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores',
+                machine=machine_summary(),
                 cpu=_cpu_name(), threads=threads, rounds=rounds, iters=iters,
                 load_avg_start=load_start, load_avg_end=os.getloadavg(),
                 matmul_peak_gflops=peak, torch=torch.__version__, quick=quick, timer=timer)

@@ -1,5 +1,7 @@
 """The one timer of the benchmarks and reports: calls timed after a warm-up on
 a clock passed in (wall or CPU time), their median and spread."""
+import os
+import platform
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Mapping, Sequence, Tuple, TypeVar
@@ -9,7 +11,7 @@ import torch
 import torch.nn as nn
 
 __all__ = ['Clock', 'CLOCKS', 'time_call', 'time_calls', 'median_time', 'time_interleaved',
-           'Spread', 'measure_latency']
+           'Spread', 'measure_latency', 'machine_summary']
 
 Clock = Callable[[], float]
 K = TypeVar('K')
@@ -87,3 +89,9 @@ def measure_latency(module: nn.Module, input_size: Tuple[int, int], runs: int = 
     finally:
         torch.set_num_threads(old_threads)
     return seconds * 1000
+
+
+def machine_summary() -> str:
+    """The machine a timing ran on, as the reports name it: ``<processor or
+    architecture>, <N> cores``."""
+    return f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores'

@@ -9,14 +9,13 @@ The first detector is the latency baseline of each format. Writes
 deploy_report.md, deploy_report.json and deploy_report.png (AP vs latency).
 """
 import argparse
-import os
 import os.path as osp
-import platform
 import sys
 
 from mmengine.config import DictAction
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
+from mnext_det.analysis.timing import machine_summary
 from mnext_det.deploy.report import (build_deploy_report, format_deploy_markdown,
                                      plot_deploy_chart, write_deploy_json)
 from mnext_det.evaluation.work_dirs import resolve_detectors
@@ -39,7 +38,7 @@ def main() -> int:
                                args.num_calib, args.threads, args.rounds, args.runs,
                                args.cfg_options)
     table = format_deploy_markdown(rows)
-    machine = f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores'
+    machine = machine_summary()
     with open(osp.join(args.out_dir, 'deploy_report.md'), 'w') as f:
         f.write(f'{table}\nCommand: python {" ".join(sys.argv)}\nMachine: {machine}\n')
     write_deploy_json(rows, osp.join(args.out_dir, 'deploy_report.json'),

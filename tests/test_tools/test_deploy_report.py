@@ -1,0 +1,21 @@
+"""tools/deploy/report.py names bad arguments (one error line, exit 2) before
+exporting anything; the report itself is tested in test_deploy/test_exported_detector.py."""
+import os.path as osp
+
+import pytest
+
+from ..conftest import DEMO_DET, ROOT, run
+
+pytest.importorskip('onnxruntime')
+TOOL = osp.join(ROOT, 'tools', 'deploy', 'report.py')
+
+
+def test_report_refuses_bad_arguments(tmp_path):
+    out = str(tmp_path / 'out')
+    for args, message in (([DEMO_DET], 'must be CONFIG CHECKPOINT pairs'),
+                          ([DEMO_DET, str(tmp_path / 'nope.pth')], 'checkpoint file not found'),
+                          ([DEMO_DET, DEMO_DET, '--names', 'a', 'b'], '--names has 2 labels')):
+        res = run(TOOL, *args, '--out-dir', out, cwd=ROOT, ok=False)
+        assert res.returncode == 2 and res.stderr.startswith('error: ') and message in res.stderr
+        assert res.stderr.count('\n') == 1, res.stderr
+    assert not osp.exists(out)
