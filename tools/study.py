@@ -17,18 +17,14 @@ import os
 import os.path as osp
 import shlex
 import sys
+from typing import Optional
 
 from mnext_det.study import (StudyFailed, StudyScripts, execute_local, parse_config_spec,
                              parse_lr_grid, plan_study, sbatch_script, submit, write_report,
                              write_sbatch)
+from mnext_det.tool_errors import USER_ERROR_EXIT, run_tool
 
 TOOLS = osp.dirname(osp.abspath(__file__))
-
-
-def fail(err: Exception) -> None:
-    """A user error: one ``error: ...`` line on stderr, exit status 2."""
-    print(f'error: {err}', file=sys.stderr)
-    sys.exit(2)
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,17 +52,13 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def main() -> None:
+def main() -> Optional[int]:
     args = parse_args()
     command = ' '.join(shlex.quote(a) for a in ['python', 'tools/study.py'] + sys.argv[1:])
-    try:
-        specs = [parse_config_spec(c) for c in args.configs]
-        labels = [s.label for s in specs]
-        runs = plan_study(specs, args.seeds, args.work_dir,
-                          parse_lr_grid(args.lr_grid, labels), args.cfg_options,
-                          args.allow_config_diff)
-    except (ValueError, FileNotFoundError) as e:
-        fail(e)
+    specs = [parse_config_spec(c) for c in args.configs]
+    labels = [s.label for s in specs]
+    runs = plan_study(specs, args.seeds, args.work_dir, parse_lr_grid(args.lr_grid, labels),
+                      args.cfg_options, args.allow_config_diff)
     scripts = StudyScripts(train=osp.join(TOOLS, 'train.py'), test=osp.join(TOOLS, 'test.py'))
     print(f'[study] {len(runs)} runs: {len(specs)} configs x {len(args.seeds)} seeds'
           f'{" x lr grid" if args.lr_grid else ""}, {runs[0].max_epochs} epochs each')
@@ -88,8 +80,9 @@ def main() -> None:
         results = execute_local(runs, scripts, args.test_cfg_options, args.parallel,
                                 args.threads, args.metric,
                                 log=lambda m: print(f'[study] {m}', flush=True))
-    except StudyFailed as e:
-        fail(e)
+    except StudyFailed as e:  # the message lists every failed run, one per line
+        print(f'error: {e}', file=sys.stderr)
+        return USER_ERROR_EXIT
     report_dir = args.report_dir or args.work_dir
     os.makedirs(report_dir, exist_ok=True)
     write_report(report_dir, results, labels, args.metric, command, args.title)
@@ -98,4 +91,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
