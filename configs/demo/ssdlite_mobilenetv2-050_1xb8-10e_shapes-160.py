@@ -24,7 +24,10 @@
 #   10 epochs (3750 steps): converges in few epochs where SGD 0.015 does not.
 #   6-epoch probes, val AP (MobileNeXt / MobileNetV2): lr 5e-4 0.015 / -,
 #   1e-3 0.047 / 0.054, 2e-3 0.062 / 0.085, 4e-3 0.002 / - (MobileNeXt's
-#   loss stalls at 4e-3). Validation every 2 epochs to save time.
+#   loss stalls at 4e-3). Validation every 2 epochs to save time. Two
+#   parameter groups (MergedParamGroupsConstructor) and torch's fused AdamW:
+#   the optimizer step is 2 ms instead of 13 (one kernel call per group,
+#   not ten small ops per tensor).
 # - channels-last tensors (ChannelsLastHook): a CPU step takes 0.72-0.78x the time.
 # - backbone initialised from the demo's own pretraining on object crops
 #   (tools/demo.py writes it and sets init_cfg); from scratch otherwise, with
@@ -97,7 +100,8 @@ param_scheduler = [
          by_epoch=True, eta_min=0, convert_to_iter_based=True)
 ]
 optim_wrapper = dict(
-    optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=1e-4),
+    constructor='MergedParamGroupsConstructor',
+    optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=1e-4, fused=True),
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.))
 auto_scale_lr = dict(base_batch_size=8)
 

@@ -3,9 +3,9 @@
 
 Each detector gets the same synthetic batch (random images, 3 random boxes
 each) at its config's test input size: training is the median seconds of a
-full ``train_step`` (forward, loss, backward, SGD step) -> images per second;
-inference the median batch-1 latency of the raw forward (no NMS) and of the
-full ``predict`` (with NMS). Needs mmdet.
+full ``train_step`` (forward, loss, backward, the config's optimizer step)
+-> images per second; inference the median batch-1 latency of the raw
+forward (no NMS) and of the full ``predict`` (with NMS). Needs mmdet.
 """
 import functools
 import os.path as osp
@@ -27,7 +27,8 @@ DEFAULT_CONFIGS = ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.
 def build_detector(config: str, channels_last: bool = False) -> Tuple[torch.nn.Module, Any,
                                                                      Tuple[int, int]]:
     """``(model, optim_wrapper, (w, h))`` of ``config``'s detector with its default
-    init (speed does not depend on the weights) and plain SGD."""
+    init (speed does not depend on the weights) and the config's own optimizer,
+    parameter groups and kernel (``foreach``/``fused``), as training builds them."""
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
@@ -40,8 +41,7 @@ def build_detector(config: str, channels_last: bool = False) -> Tuple[torch.nn.M
     if channels_last:
         from ..engine import to_channels_last
         to_channels_last(model)
-    optim = build_optim_wrapper(model, dict(type='OptimWrapper', optimizer=dict(
-        type='SGD', lr=1e-4, momentum=0.9)))
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
     return model, optim, input_size_of(cfg)
 
 

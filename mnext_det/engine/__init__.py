@@ -1,14 +1,17 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
-with random state, non-finite loss handling, channels-last training, and
-multi-process CPU training with a bounded exit when a rank dies.
+with random state, non-finite loss handling, channels-last training, merged
+optimizer parameter groups, and multi-process CPU training with a bounded
+exit when a rank dies.
 
-Importing this package registers its hooks, the ``local_atomic`` file
-backend and the ``CPUAwareDistributedDataParallel`` wrapper with mmengine.
+Importing this package registers its hooks, the optimizer constructor, the
+``local_atomic`` file backend and the ``CPUAwareDistributedDataParallel``
+wrapper with mmengine.
 Needs mmengine only.
 """
 from .atomic_io import AtomicLocalBackend, atomic_write_bytes, atomic_write_text
 from .channels_last import ChannelsLastHook, to_channels_last
 from .checkpoint_hook import SafeCheckpointHook
+from .merged_param_groups import MergedParamGroupsConstructor, merge_param_groups
 from .distributed import (PEER_FAILURE_EXIT_CODE, CPUAwareDistributedDataParallel,
                           configure_cpu_distributed, exit_on_peer_failure,
                           init_cpu_process_group, is_peer_failure)
@@ -18,7 +21,7 @@ from .fault_tolerance import apply_fault_tolerance
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write_bytes', 'atomic_write_text', 'SafeCheckpointHook',
-    'ChannelsLastHook', 'to_channels_last',
+    'ChannelsLastHook', 'to_channels_last', 'MergedParamGroupsConstructor', 'merge_param_groups',
     'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',

@@ -2,8 +2,10 @@
 # section 2): SGD momentum 0.9 Nesterov, lr 0.1 for a batch of 64 per GPU
 # (total 512 assumed: 8 GPUs, the config names' 8xb64), 3 linear warm-up
 # epochs from 1e-4, cosine to 1e-5 at epoch 200, 10 epochs at 1e-5,
-# weight decay 1e-4 except on BN parameters and biases.
+# weight decay 1e-4 except on BN parameters and biases (two parameter groups:
+# MergedParamGroupsConstructor, not mmengine's one group per parameter).
 optim_wrapper = dict(
+    constructor='MergedParamGroupsConstructor',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.))
 
