@@ -55,3 +55,21 @@ def test_bad_arguments():
         NonFiniteLossHook(action='ignore')
     with pytest.raises(ValueError, match='max_consecutive_skips must be >= 1, got 0'):
         NonFiniteLossHook(max_consecutive_skips=0)
+
+
+def test_gradient_check_names_bad_tensors_and_leaves_gradients_bit_identical():
+    from types import SimpleNamespace
+
+    from mnext_det.engine.nonfinite import _nonfinite_grads
+    params = [torch.nn.Parameter(torch.zeros(4)) for _ in range(3)]
+    tiny = float(torch.finfo(torch.float32).tiny) / 4  # a subnormal
+    params[0].grad = torch.tensor([1.5, -0.0, tiny, -3e38])
+    params[1].grad = torch.tensor([0., float('nan'), 0., 0.])
+    params[2].grad = torch.tensor([float('-inf'), 0., 0., 0.])
+    before = [p.grad.clone() for p in params]
+    wrapper = SimpleNamespace(optimizer=SimpleNamespace(param_groups=[dict(params=params)]))
+    names = {id(p): f'p{i}' for i, p in enumerate(params)}
+    assert _nonfinite_grads(wrapper, names) == ['p1', 'p2']
+    params[1].grad, params[2].grad = torch.zeros(4), None
+    assert _nonfinite_grads(wrapper, names) == []
+    assert torch.equal(params[0].grad.view(torch.int32), before[0].view(torch.int32))
