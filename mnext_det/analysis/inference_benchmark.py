@@ -8,7 +8,8 @@ them alike. Per pair: median, p10-p90 and min latency, batch-1 throughput
 (1000 / median), achieved GFLOP/s (2 x MAdds / median) against a matmul peak
 measured in the same run (best of all rounds), params, MAdds, peak memory
 (:mod:`.peak_memory`) and the ratio to the MobileNetV2 baseline of the same
-backend (median of per-round ratios). For ONNX Runtime, a per-op-type profile
+backend (median of per-round ratios); identity-multiplier variants also their
+ratio to the full shortcut with the p10-p90 of its per-round values. For ONNX Runtime, a per-op-type profile
 of MobileNeXt and its baseline explains the ratio. The ``cpu`` timer times
 the CPU time of the calling thread with one thread (ONNX Runtime, LiteRT and
 PyTorch then compute in that thread), which stays stable when other processes
@@ -34,9 +35,11 @@ from .inference_benchmark_models import (CLS_BASELINE, DET_BASELINE, backends, m
 from .peak_memory import peak_memory_mb
 from .timing import CLOCKS, Clock, Spread, machine_summary, time_calls
 
-__all__ = ['run_inference_benchmark', 'matmul_peak_gflops', 'ort_profile']
+__all__ = ['FULL_SHORTCUT', 'run_inference_benchmark', 'matmul_peak_gflops', 'ort_profile']
 
-_PROFILED = ('MobileNeXt-1.0 (identity 1)', CLS_BASELINE, 'SSDLite-MobileNeXt-1.0', DET_BASELINE)
+FULL_SHORTCUT = 'MobileNeXt-1.0 (identity 1)'
+_IDENTITY_PREFIX = 'MobileNeXt-1.0 (identity '
+_PROFILED = (FULL_SHORTCUT, CLS_BASELINE, 'SSDLite-MobileNeXt-1.0', DET_BASELINE)
 
 
 def matmul_peak_gflops(threads: int, repeats: int = 20,
@@ -78,18 +81,28 @@ def _cpu_name() -> str:
     return platform.processor()
 
 
+def _paired_ratio(rounds: List[List[float]], base_rounds: List[List[float]]) -> Spread:
+    """Median and p10-p90 of the per-round ratios of median latencies: pairs
+    that took turns in every round share that round's machine load."""
+    return Spread.of([np.median(a) / np.median(b) for a, b in zip(rounds, base_rounds)])
+
+
 def _row_stats(row: dict, key: Tuple[str, str],
                samples: Dict[Tuple[str, str], List[List[float]]]) -> None:
-    """Latency figures of ``row`` from its rounds of ms samples."""
+    """Latency figures of ``row`` from its rounds of ms samples; for an
+    identity-multiplier variant also its paired ratio to the full shortcut."""
     spread = Spread.of(np.concatenate(samples[key]))
     row.update(median_ms=spread.median, p10_ms=spread.p10, p90_ms=spread.p90,
                min_ms=spread.min, throughput=1000. / spread.median,
                gflops=2 * row['madds'] / spread.median / 1e6)
     base = (CLS_BASELINE if row['input'] == 224 else DET_BASELINE, key[1])
     if base in samples:
-        ratios = [np.median(a) / np.median(b) for a, b in zip(samples[key], samples[base])]
-        row['ratio'] = float(np.median(ratios))
+        row['ratio'] = _paired_ratio(samples[key], samples[base]).median
         row['ratio_min'] = row['min_ms'] / Spread.of(np.concatenate(samples[base])).min
+    full = (FULL_SHORTCUT, key[1])
+    if key[0].startswith(_IDENTITY_PREFIX) and key != full and full in samples:
+        vs_full = _paired_ratio(samples[key], samples[full])
+        row.update(vs_full=vs_full.median, vs_full_p10=vs_full.p10, vs_full_p90=vs_full.p90)
 
 
 def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
@@ -103,7 +116,8 @@ def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
     memory processes (a smoke test). ``timer``: a key of
     :data:`~.timing.CLOCKS`; ``cpu`` runs with one thread. ``models``: a
     regular expression the model names must match (the baselines of the
-    ratios always run); ``only_backends``: a subset of the backends.
+    ratios, and the full shortcut beside an identity variant, always run);
+    ``only_backends``: a subset of the backends.
     """
     clock = CLOCKS[timer]
     if timer == 'cpu':
@@ -121,6 +135,8 @@ def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
         sizes = {builders[n][1] for n in kept}
         kept |= {base for base in (CLS_BASELINE, DET_BASELINE)
                  if base in builders and builders[base][1] in sizes}
+        if any(n.startswith(_IDENTITY_PREFIX) for n in kept):
+            kept.add(FULL_SHORTCUT)
         builders = {n: b for n, b in builders.items() if n in kept}
     names_backends = backends(quick)
     if only_backends:

@@ -27,6 +27,13 @@ def _markdown(meta: dict, rows: List[dict], profiles: Dict[str, Dict[str, float]
             f"{r['p10_ms']:.2f}-{r['p90_ms']:.2f} | {r['min_ms']:.2f} | {r['throughput']:.0f} | "
             f"{ratio} | {r['gflops']:.1f} ({100 * r['gflops'] / peak:.0f}%) | "
             f"{r['params'] / 1e6:.2f}M | {r['madds'] / 1e6:.0f}M | {mem} |")
+    paired = [r for r in rows if 'vs_full' in r]
+    if paired:
+        lines += ['', 'Identity tensor multiplier, latency / the full shortcut\'s on the same '
+                  'backend (median of per-round ratios, p10-p90 of them; below 1 is faster):',
+                  '', '| model | backend | ratio to identity 1 (p10-p90) |', '|---|---|---|']
+        lines += [f"| {r['model']} | {r['backend']} | {r['vs_full']:.3f} "
+                  f"({r['vs_full_p10']:.3f}-{r['vs_full_p90']:.3f}) |" for r in paired]
     for name, prof in profiles.items():
         total = sum(prof.values())
         lines += ['', f'ONNX Runtime profile, {name}: {total:.2f} ms of kernels per run: ' +

@@ -32,9 +32,15 @@ def test_benchmark_runs_the_chosen_models_and_backends_with_their_baseline(tmp_p
     res = _run(tool, '--quick', '--models', 'identity 1/2', '--backends', 'eager+fold+cl',
                '--rounds', '1', '--iters', '1', '--out-dir', str(tmp_path))
     assert res.returncode == 0, res.stderr
-    pairs = {(r['model'], r['backend'])
-             for r in json.load(open(tmp_path / 'benchmark.json'))['results']}
-    assert pairs == {('MobileNeXt-1.0 (identity 1/2)', 'eager+fold+cl'),
-                     ('torchvision MobileNetV2', 'eager+fold+cl')}
+    rows = {(r['model'], r['backend']): r
+            for r in json.load(open(tmp_path / 'benchmark.json'))['results']}
+    assert set(rows) == {('MobileNeXt-1.0 (identity 1/2)', 'eager+fold+cl'),
+                         ('MobileNeXt-1.0 (identity 1)', 'eager+fold+cl'),
+                         ('torchvision MobileNetV2', 'eager+fold+cl')}
+    half = rows[('MobileNeXt-1.0 (identity 1/2)', 'eager+fold+cl')]
+    assert half['vs_full_p10'] <= half['vs_full'] <= half['vs_full_p90']
+    assert 'vs_full' not in rows[('MobileNeXt-1.0 (identity 1)', 'eager+fold+cl')]
+    assert '| MobileNeXt-1.0 (identity 1/2) | eager+fold+cl | ' in open(
+        tmp_path / 'benchmark.md').read().split('ratio to identity 1')[1]
     res = _run(tool, '--quick', '--models', 'nothing-like-this', '--out-dir', str(tmp_path))
     assert res.returncode == 2 and res.stderr.startswith("error: --models 'nothing-like-this'")
