@@ -10,7 +10,8 @@
 # 10.5k crops of 3000 scenes), AdamW lr 5e-3 (2e-3 reached 75-81 % in 300
 # steps, 5e-3 89-91 %) with 20-iter warm-up and cosine, no label smoothing,
 # validation every epoch, channels-last tensors (half the step time on CPU),
-# torch's fused AdamW kernel on the two parameter groups (docs/deploy.md).
+# torch's fused AdamW kernel on the two parameter groups, depthwise convs on
+# 2x2 maps padded first (SmallMapDepthwiseHook; docs/deploy.md, "Training").
 _base_ = '../imagenet/mobilenetv2-100_8xb64-210e_in1k.py'
 
 data_root = 'data/shapes/crops'
@@ -66,7 +67,10 @@ default_hooks = dict(
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
 custom_imports = dict(imports=['mnext_det.classification', 'mmdet.models.backbones'],
                       allow_failed_imports=False)
-# channels-last tensors: a training step takes half the time on CPU
-custom_hooks = [dict(type='ClassListCheckHook'), dict(type='ChannelsLastHook')]
+# channels-last tensors: a training step takes half the time on CPU; the
+# depthwise convs of the last stages (2x2 maps at 64 px) padded first: oneDNN's
+# weight gradient is 10-30x slower on maps smaller than the kernel
+custom_hooks = [dict(type='ClassListCheckHook'), dict(type='ChannelsLastHook'),
+                dict(type='SmallMapDepthwiseHook')]
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

@@ -1,7 +1,8 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
 with random state, non-finite loss handling, channels-last training, merged
-optimizer parameter groups, and multi-process CPU training with a bounded
-exit when a rank dies.
+optimizer parameter groups, depthwise convs padded first on maps smaller than
+their kernel, and multi-process CPU training with a bounded exit when a rank
+dies.
 
 Importing this package registers its hooks, the optimizer constructor, the
 ``local_atomic`` file backend and the ``CPUAwareDistributedDataParallel``
@@ -17,6 +18,8 @@ from .distributed import (PEER_FAILURE_EXIT_CODE, CPUAwareDistributedDataParalle
                           init_cpu_process_group, is_peer_failure)
 from .nonfinite import NonFiniteLossError, NonFiniteLossHook
 from .random_state import RandomStateHook, get_random_state, set_random_state
+from .small_map_depthwise import (PadFirstDepthwiseConv2d, SmallMapDepthwiseHook,
+                                  pad_small_depthwise)
 from .fault_tolerance import apply_fault_tolerance
 
 __all__ = [
@@ -25,5 +28,6 @@ __all__ = [
     'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',
+    'PadFirstDepthwiseConv2d', 'SmallMapDepthwiseHook', 'pad_small_depthwise',
     'apply_fault_tolerance'
 ]

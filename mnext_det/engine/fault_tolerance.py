@@ -30,6 +30,11 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
         ckpt['type'] = 'SafeCheckpointHook'
         changes.append('default_hooks.checkpoint: CheckpointHook -> SafeCheckpointHook')
     custom = list(cfg.get('custom_hooks') or [])
+    bad = [h for h in custom if not isinstance(h, dict) or 'type' not in h]
+    if bad:
+        raise ValueError(f'custom_hooks: every entry must be a dict with a type, got {bad[0]!r} '
+                         '(--cfg-options turns "[dict(...)]" into strings: set custom_hooks '
+                         'in a config file)')
     present = {str(h.get('type')).split('.')[-1] for h in custom}
     for name in ('RandomStateHook', 'NonFiniteLossHook'):
         if name not in present:

@@ -38,3 +38,10 @@ def test_user_choices_are_kept():
     skip = _cfg(sample_validation=dict(on_error='skip'))
     apply_fault_tolerance(skip)
     assert skip.train_dataloader.dataset.on_error == 'skip'
+
+
+def test_hook_entry_that_is_not_a_dict_is_named():
+    import pytest
+    cfg = _cfg(custom_hooks=["dict(type='ChannelsLastHook')"])  # what --cfg-options makes of it
+    with pytest.raises(ValueError, match=r"custom_hooks: .*\"dict\(type='ChannelsLastHook'\)\""):
+        apply_fault_tolerance(cfg)
