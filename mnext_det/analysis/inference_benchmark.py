@@ -9,8 +9,9 @@ them alike. Per pair: median, p10-p90 and min latency, batch-1 throughput
 measured in the same run (best of all rounds), params, MAdds, peak memory
 (:mod:`.peak_memory`) and the ratio to the MobileNetV2 baseline of the same
 backend (median of per-round ratios); identity-multiplier variants also their
-ratio to the full shortcut with the p10-p90 of its per-round values. For ONNX Runtime, a per-op-type profile
-of MobileNeXt and its baseline explains the ratio. The ``cpu`` timer times
+ratio to the full shortcut with the p10-p90 of its per-round values. For ONNX
+Runtime, a per-op-type profile of MobileNeXt and its baseline explains the
+ratio. The ``cpu`` timer times
 the CPU time of the calling thread with one thread (ONNX Runtime, LiteRT and
 PyTorch then compute in that thread), which stays stable when other processes
 share the CPU; wall time with several threads is what a dedicated machine sees.
