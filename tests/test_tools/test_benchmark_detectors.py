@@ -32,7 +32,7 @@ def test_benchmark_detectors_interleaves_variants_and_prints_ratios():
 
 def test_profile_detectors_charges_every_phase_and_counts_activation_traffic():
     out = run(osp.join(TOOLS, 'profile_detectors.py'), *DEMO, '--batch-size', '2', '--iters',
-              '1', '--warmup', '1', cwd=ROOT).stdout
+              '1', '--warmup', '1', '--phase-iters', '2', cwd=ROOT).stdout
     lines = {tuple(c.strip() for c in ln.strip('|').split('|')[:2]): ln
              for ln in out.splitlines() if ln.startswith('| ')}
     for phase in ('forward', 'backward'):
@@ -41,6 +41,14 @@ def test_profile_detectors_charges_every_phase_and_counts_activation_traffic():
     assert ('optimizer', 'elementwise') in lines
     total = lines[('all', 'total')].split('|')
     assert float(total[3]) > 0 and float(total[4]) > 0 and '(+100%)' in total[5]
+    phases = out.split('Training step by phase')[1].split('Activation traffic')[0]
+    rows = {ln.split('|')[1].strip(): [float(c) for c in ln.strip('|').split('|')[1:3]]
+            for ln in phases.splitlines() if ln.startswith('| ') and 'phase' not in ln}
+    assert list(rows) == ['data preprocessor', 'backbone + neck', 'head', 'loss', 'backward',
+                          'optimizer', 'total']
+    for phase, (v2, nxt) in rows.items():
+        assert v2 > 0 and nxt > 0, (phase, phases)
+    assert rows['total'][0] >= rows['backward'][0] + rows['backbone + neck'][0]
     with_bn, folded = out.split('Activation traffic of one batch-1 forward')[1:]
     assert '| batch norm |' in with_bn and '| batch norm |' not in folded
     # the wide depthwise convs: MobileNeXt's sandglass blocks hold two of them

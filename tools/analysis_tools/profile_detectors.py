@@ -1,7 +1,8 @@
 """Where the CPU training step of each detector goes, op kind by op kind.
 
     python tools/analysis_tools/profile_detectors.py [CONFIG ...] [--batch-size 8]
-        [--iters 3] [--warmup 2] [--threads 1] [--memory-format nchw|channels_last]
+        [--iters 3] [--warmup 2] [--phase-iters 10] [--threads 1]
+        [--memory-format nchw|channels_last]
 
 Default configs: the demo's SSDLite-MobileNetV2-0.5 and SSDLite-MobileNeXt-0.5
 (160 input). Each detector trains on the same synthetic batch under
@@ -11,7 +12,10 @@ convs by weight shape, batch norm, activations, elementwise, other), and every
 later detector's difference to the first with its share of the whole gap.
 Then the activation traffic (MB read and written by each kind of op) of one
 batch-1 forward, with BN and with BN folded into the convs as exported
-(``mnext_det/analysis/op_profile.py``). A profile, not a test: the profiler
+(``mnext_det/analysis/op_profile.py``), and the wall time of each phase of
+the step without the profiler, the detectors taking turns (data
+preprocessor, backbone + neck, head, loss, backward, optimizer;
+``mnext_det/analysis/step_phases.py``). A profile, not a test: the profiler
 adds overhead of its own, so compare rows, not absolute times.
 """
 import argparse
@@ -21,6 +25,7 @@ import torch
 
 from mnext_det.analysis.op_profile import (detector_traffic, format_profiles, format_traffic,
                                            profile_train_step)
+from mnext_det.analysis.step_phases import format_step_phases, time_step_phases
 from mnext_det.tool_errors import run_tool
 
 DEMO_CONFIGS = ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
@@ -33,6 +38,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--iters', type=int, default=3, help='profiled steps')
     parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--phase-iters', type=int, default=10,
+                        help='steps timed per phase, without the profiler')
     parser.add_argument('--threads', type=int, default=1, help='torch threads')
     parser.add_argument('--memory-format', choices=('nchw', 'channels_last'),
                         default='channels_last', help='tensor layout of the models')
@@ -50,6 +57,9 @@ def main() -> None:
     names = [osp.splitext(osp.basename(c))[0] for c in args.configs]
     print(f'{args.memory_format}, batch {args.batch_size}')
     print(format_profiles(names, profiles, torch.get_num_threads()))
+    phases = time_step_phases(args.configs, args.memory_format == 'channels_last',
+                              args.batch_size, args.phase_iters, args.warmup)
+    print('\n' + format_step_phases(names, phases, torch.get_num_threads()))
     for fold_bn, what in ((False, 'with BN'), (True, 'BN folded into the convs')):
         traffic = [detector_traffic(c, fold_bn) for c in args.configs]
         print('\n' + format_traffic(names, traffic, f'Activation traffic of one batch-1 '
