@@ -7,11 +7,13 @@ the steps of every config taking turns round by round: data preprocessor,
 backbone + neck, head, loss, backward, optimizer step (``zero_grad``
 included, with the config's own optimizer). Needs mmdet.
 """
+import functools
 import statistics
 import time
 from typing import Callable, Dict, List, Sequence
 
 from .detector_benchmark import build_detector, synthetic_batch
+from .timing import time_interleaved
 
 __all__ = ['STEP_PHASES', 'time_step_phases', 'format_step_phases']
 
@@ -41,27 +43,30 @@ def _phased_step(model, optim, data) -> Callable[[], List[float]]:
     return step
 
 
+def _record(step: Callable[[], List[float]], out: List[List[float]]) -> None:
+    out.append(step())
+
+
 def time_step_phases(configs: Sequence[str], channels_last: bool = True, batch_size: int = 8,
                      iters: int = 10, warmup: int = 3) -> List[Dict[str, float]]:
     """Median milliseconds per phase (:data:`STEP_PHASES`, plus ``total``) of
     each config's SSD-style detector (``extract_feat`` + ``bbox_head``) on the
-    same synthetic batch; the configs take turns every step."""
-    steps = []
-    for config in configs:
+    same synthetic batch; the configs take turns every step
+    (:func:`~.timing.time_interleaved`)."""
+    phases: Dict[int, List[List[float]]] = {i: [] for i in range(len(configs))}
+    calls = {}
+    for i, config in enumerate(configs):
         model, optim, size = build_detector(config, channels_last)
         model.train()
-        steps.append(_phased_step(model, optim, synthetic_batch(model, size, batch_size)))
-    samples: List[List[List[float]]] = [[] for _ in configs]
-    for i in range(warmup + iters):
-        for step, out in zip(steps, samples):
-            phases = step()
-            if i >= warmup:
-                out.append(phases)
+        step = _phased_step(model, optim, synthetic_batch(model, size, batch_size))
+        calls[i] = functools.partial(_record, step, phases[i])
+    totals = time_interleaved(calls, iters, warmup)
     rows = []
-    for runs in samples:
+    for i in calls:
+        runs = phases[i][warmup:]
         row = {name: 1000 * statistics.median(r[j] for r in runs)
                for j, name in enumerate(STEP_PHASES)}
-        row['total'] = 1000 * statistics.median(sum(r) for r in runs)
+        row['total'] = 1000 * statistics.median(totals[i])
         rows.append(row)
     return rows
 
