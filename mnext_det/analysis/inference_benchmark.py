@@ -31,15 +31,14 @@ import torch
 
 from ..deploy import OnnxRuntimeModel
 from .complexity import count_madds, count_params
-from .inference_benchmark_models import (CLS_BASELINE, DET_BASELINE, backends, make_runner,
+from .inference_benchmark_models import (CLS_BASELINE, DET_BASELINE, FULL_SHORTCUT,
+                                         IDENTITY_PREFIX, backends, make_runner,
                                          model_builders)
 from .peak_memory import peak_memory_mb
 from .timing import CLOCKS, Clock, Spread, machine_summary, time_calls
 
-__all__ = ['FULL_SHORTCUT', 'run_inference_benchmark', 'matmul_peak_gflops', 'ort_profile']
+__all__ = ['run_inference_benchmark', 'matmul_peak_gflops', 'ort_profile']
 
-FULL_SHORTCUT = 'MobileNeXt-1.0 (identity 1)'
-_IDENTITY_PREFIX = 'MobileNeXt-1.0 (identity '
 _PROFILED = (FULL_SHORTCUT, CLS_BASELINE, 'SSDLite-MobileNeXt-1.0', DET_BASELINE)
 
 
@@ -101,7 +100,7 @@ def _row_stats(row: dict, key: Tuple[str, str],
         row['ratio'] = _paired_ratio(samples[key], samples[base]).median
         row['ratio_min'] = row['min_ms'] / Spread.of(np.concatenate(samples[base])).min
     full = (FULL_SHORTCUT, key[1])
-    if key[0].startswith(_IDENTITY_PREFIX) and key != full and full in samples:
+    if key[0].startswith(IDENTITY_PREFIX) and key != full and full in samples:
         vs_full = _paired_ratio(samples[key], samples[full])
         row.update(vs_full=vs_full.median, vs_full_p10=vs_full.p10, vs_full_p90=vs_full.p90)
 
@@ -136,7 +135,7 @@ def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
         sizes = {builders[n][1] for n in kept}
         kept |= {base for base in (CLS_BASELINE, DET_BASELINE)
                  if base in builders and builders[base][1] in sizes}
-        if any(n.startswith(_IDENTITY_PREFIX) for n in kept):
+        if any(n.startswith(IDENTITY_PREFIX) for n in kept):
             kept.add(FULL_SHORTCUT)
         builders = {n: b for n, b in builders.items() if n in kept}
     names_backends = backends(quick)

@@ -11,8 +11,8 @@ import torch.nn as nn
 from ..deploy import OnnxRuntimeModel, SSDExportWrapper, build_model, export_onnx, fuse_conv_bn
 from ..models import ImageClassifier, create_model
 
-__all__ = ['DET_CONFIGS', 'CLS_BASELINE', 'DET_BASELINE', 'model_builders', 'backends',
-           'make_runner']
+__all__ = ['DET_CONFIGS', 'CLS_BASELINE', 'DET_BASELINE', 'IDENTITY_PREFIX', 'FULL_SHORTCUT',
+           'model_builders', 'backends', 'make_runner']
 
 # the checkout (configs/ lies beside the package)
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -21,6 +21,9 @@ DET_CONFIGS = {
     'SSDLite-MobileNetV2': 'configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
 }
 CLS_BASELINE, DET_BASELINE = 'torchvision MobileNetV2', 'SSDLite-MobileNetV2'
+# MobileNeXt-1.0 with identity tensor multiplier 1 (the full shortcut) and 1/N
+IDENTITY_PREFIX = 'MobileNeXt-1.0 (identity '
+FULL_SHORTCUT = IDENTITY_PREFIX + '1)'
 
 
 class _TorchvisionSSDLite(nn.Module):
@@ -54,9 +57,9 @@ def model_builders(quick: bool) -> Dict[str, Tuple[Callable[[], nn.Module], int]
     def ssd(cfg: str) -> Callable[[], nn.Module]:
         return lambda: SSDExportWrapper(build_model(osp.join(ROOT, cfg))[0].eval(), (320, 320))
 
-    models = {'MobileNeXt-1.0 (identity 1)': (mnext(1), 224)}
+    models = {FULL_SHORTCUT: (mnext(1), 224)}
     for div in ((2, ) if quick else (2, 3, 4)):
-        models[f'MobileNeXt-1.0 (identity 1/{div})'] = (mnext(div), 224)
+        models[f'{IDENTITY_PREFIX}1/{div})'] = (mnext(div), 224)
     models[CLS_BASELINE] = (lambda: torchvision.models.mobilenet_v2(), 224)
     if quick:
         return models

@@ -2,8 +2,8 @@
 import pytest
 
 pytest.importorskip('onnxruntime')
-from mnext_det.analysis.inference_benchmark import FULL_SHORTCUT, _row_stats  # noqa: E402
-from mnext_det.analysis.inference_benchmark_models import CLS_BASELINE  # noqa: E402
+from mnext_det.analysis.inference_benchmark import _row_stats  # noqa: E402
+from mnext_det.analysis.inference_benchmark_models import CLS_BASELINE, FULL_SHORTCUT  # noqa: E402
 
 
 def test_identity_variant_gets_its_paired_ratio_to_the_full_shortcut():
