@@ -29,15 +29,11 @@ def build_detector(config: str, channels_last: bool = False) -> Tuple[torch.nn.M
     """``(model, optim_wrapper, (w, h))`` of ``config``'s detector with its default
     init (speed does not depend on the weights) and the config's own optimizer,
     parameter groups and kernel (``foreach``/``fused``), as training builds them."""
-    from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import init_default_scope
 
     from ..datasets.pipeline_info import input_size_of
-    cfg = Config.fromfile(config)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    from mmdet.registry import MODELS
-    model = MODELS.build(cfg.model)
+    from ..deploy.builder import build_model
+    model, cfg = build_model(config)
     if channels_last:
         from ..engine import to_channels_last
         to_channels_last(model)

@@ -32,17 +32,14 @@ def summary_table(input_size: int = 224, num_classes: int = 1000) -> List[str]:
 
 
 def config_summary(config: str) -> List[str]:
-    """Markdown rows: params, MAdds and BN flops of the model a config
-    builds, at its test input size (detectors) or 224. mmdet's
-    ``get_flops.py`` reports MAdds + BN flops as its "Flops"."""
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
-
+    """Markdown rows: params, MAdds and BN flops of the model a config (or a
+    ``create_model`` name) builds, at its test input size (detectors) or 224.
+    mmdet's ``get_flops.py`` reports MAdds + BN flops as its "Flops"."""
     from ..datasets.pipeline_info import input_size_of
-    cfg = Config.fromfile(config)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model = MODELS.build(cfg.model)
-    width, height = input_size_of(cfg) if 'bbox_head' in cfg.model else (224, 224)
+    from ..deploy.builder import build_model
+    model, cfg = build_model(config)
+    detector = cfg is not None and 'bbox_head' in cfg.model
+    width, height = input_size_of(cfg) if detector else (224, 224)
     shape = (1, 3, height, width)
     madds, norm = count_madds(model, shape), count_norm_flops(model, shape)
     return ['| config | input (h, w) | params | MAdds (conv+FC) | BN flops | '
