@@ -11,11 +11,24 @@ from ..datasets.pipeline_info import innermost_dataset, input_size_of
 from ..models.factory import create_model, list_models
 from .detector import SSDExportWrapper
 
-__all__ = ['build_model', 'preprocess_metadata', 'prepare_export', 'detect_task',
-           'default_input_size', 'class_names']
+__all__ = ['load_scoped_config', 'build_model', 'preprocess_metadata', 'prepare_export',
+           'detect_task', 'default_input_size', 'class_names']
 
 IMAGENET_MEAN = [123.675, 116.28, 103.53]
 IMAGENET_STD = [58.395, 57.12, 57.375]
+
+
+def load_scoped_config(config: str, cfg_options: Optional[Dict] = None) -> Any:
+    """``config`` loaded, ``cfg_options`` merged into it, and its default
+    registry scope (mmdet unless it names one) set, as mmdet's tools do
+    before they build from it."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    return cfg
 
 
 def build_model(model: str,
@@ -39,10 +52,8 @@ def build_model(model: str,
                          'nor a .py config file')
     if not osp.isfile(model):
         raise FileNotFoundError(f'config file not found: {model}')
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
-    cfg = Config.fromfile(model)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    from mmengine.registry import MODELS
+    cfg = load_scoped_config(model)
     module = MODELS.build(cfg.model)
     if checkpoint is not None:
         state = extract_state_dict(load_checkpoint_file(checkpoint), checkpoint)

@@ -45,18 +45,14 @@ def evaluate_exported(config: str, model_file: str, cfg_options: Optional[Dict] 
     """Run ``config``'s test dataloader through the exported ONNX
     ``model_file`` (raw or end-to-end graph, float or INT8) in ONNX Runtime
     and score it with the config's test evaluator."""
-    from mmengine.config import Config
     from mmengine.evaluator import Evaluator
-    from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
     from mmengine.structures import InstanceData
     from mmengine.utils import ProgressBar
 
     from ..datasets.pipeline_info import input_size_of
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    from .builder import load_scoped_config
+    cfg = load_scoped_config(config, cfg_options)
     from .onnxruntime_model import OnnxRuntimeModel, normalize_loaded
     model = OnnxRuntimeModel(model_file, num_threads=num_threads)
     meta = model.meta

@@ -18,17 +18,14 @@ def calibration_batches(config: str, meta: Dict, num_calib: int, seed: int = 0,
                         cfg_options: Optional[Dict] = None) -> Iterator[np.ndarray]:
     """``num_calib`` train images (a seeded random sample) as normalised
     ``(1, 3, H, W)`` float32 inputs."""
-    from mmengine.config import Config
-    from mmengine.registry import DATASETS, init_default_scope
+    from mmengine.registry import DATASETS
 
     from ..datasets.pipeline_info import innermost_dataset
+    from .builder import load_scoped_config
     from .onnxruntime_model import normalize_loaded
     if num_calib <= 0:
         raise ValueError(f'--num-calib must be a positive number of images, got {num_calib}')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    cfg = load_scoped_config(config, cfg_options)
     dataset_cfg = dict(innermost_dataset(cfg.train_dataloader.dataset),
                        pipeline=cfg.test_dataloader.dataset.pipeline, test_mode=True)
     dataset = DATASETS.build(dataset_cfg)
