@@ -35,6 +35,11 @@ def collect() -> Tuple[List[str], List[str]]:
         lines.append('mmcv compiled ops: OK')
     except Exception as e:  # noqa: BLE001
         problems.append(f'mmcv compiled ops unavailable ({e}): rebuild with `make install`.')
+    from .engine.allocator import find_tcmalloc
+    lib = find_tcmalloc()
+    lines.append(f'tcmalloc: {lib} (training and benchmarks run under it)' if lib else
+                 'tcmalloc: not found (optional, about 1.15x CPU training speed: '
+                 'apt install libtcmalloc-minimal4)')
     return lines, problems
 
 

@@ -18,6 +18,7 @@ import time
 
 from mnext_det.apis import DemoOptions, run_demo
 from mnext_det.apis.training_process import TrainingFailed
+from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import error_line, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -47,6 +48,7 @@ def log(msg: str) -> None:
 
 def main() -> int:
     args = parse_args()
+    reexec_under_tcmalloc()
     os.chdir(REPO)
     opts = DemoOptions(repo=REPO, work_dir=args.work_dir, data_root=args.data_root,
                        epochs=args.epochs, pretrain_epochs=args.pretrain_epochs,

@@ -16,6 +16,7 @@ import mnext_det  # noqa: F401  (safe checkpoint loader, registrations)
 from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
+from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.launch import add_launch_args, load_config
 from mnext_det.tool_errors import run_tool
 
@@ -61,6 +62,8 @@ def build_cfg(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
+    reexec_under_tcmalloc()
+    print(f'allocator: {loaded_allocator()}', flush=True)
     cfg = build_cfg(args)
     if 'bbox_head' in cfg.get('model', {}):
         check_detection_data(cfg)  # clear errors on bad data before building anything

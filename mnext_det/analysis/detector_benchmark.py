@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import torch
 
 from .complexity import count_params
-from .timing import Spread, median_time, time_interleaved
+from .timing import Spread, machine_summary, median_time, time_interleaved
 
 __all__ = ['DEFAULT_CONFIGS', 'build_detector', 'synthetic_batch', 'benchmark_detectors',
            'format_table']
@@ -122,7 +122,7 @@ def format_table(rows: Sequence[Dict], threads: int, batch_size: int) -> str:
     figure with its ratio to the first row."""
     base = rows[0]
     lines: List[str] = [
-        f'CPU, {threads} torch threads, training batch {batch_size}; '
+        f'CPU ({machine_summary()}), {threads} torch threads, training batch {batch_size}; '
         f'ratios are to {base["name"]}', '',
         '| model | input | params (M) | train img/s (p10-p90) | forward ms (bs 1) | '
         'predict ms (bs 1, NMS) |', '|---|---|---|---|---|---|']

@@ -93,5 +93,8 @@ def measure_latency(module: nn.Module, input_size: Tuple[int, int], runs: int = 
 
 def machine_summary() -> str:
     """The machine a timing ran on, as the reports name it: ``<processor or
-    architecture>, <N> cores``."""
-    return f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores'
+    architecture>, <N> cores, malloc <allocator>`` (tcmalloc or glibc's
+    changes CPU training speed, ``engine.allocator``)."""
+    from ..engine.allocator import loaded_allocator
+    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, '
+            f'malloc {loaded_allocator()}')

@@ -9,6 +9,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, List, Sequence, Tuple
 
+from ..engine.allocator import tcmalloc_env
+
 __all__ = ['TrainingFailed', 'run_training', 'run_trainings']
 
 _PROGRESS = re.compile(r'Epoch\(|Error|error:|Traceback|load backbone|missing keys')
@@ -22,14 +24,15 @@ class TrainingFailed(RuntimeError):
 def run_training(repo: str, config: str, work_dir: str, tag: str, threads: int,
                  echo: Callable[[str], None] = print) -> float:
     """Run ``repo/tools/train.py config --work-dir work_dir`` with ``threads``
-    torch threads and return its wall time in seconds.
+    torch threads (under tcmalloc when found, ``engine.allocator``) and return
+    its wall time in seconds.
 
     Epoch and error lines are echoed with ``tag``; the full output goes to
     ``work_dir/train_stdout.log``, whose tail is echoed on failure."""
     os.makedirs(work_dir, exist_ok=True)
     log_path = osp.join(work_dir, 'train_stdout.log')
     cmd = [sys.executable, osp.join(repo, 'tools', 'train.py'), config, '--work-dir', work_dir]
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env = dict(tcmalloc_env(), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     start = time.time()
     tail: List[str] = []
     with open(log_path, 'w') as logf:

@@ -19,6 +19,7 @@ import argparse
 from mnext_det.analysis.inference_benchmark import run_inference_benchmark
 from mnext_det.analysis.inference_benchmark_report import write_outputs
 from mnext_det.analysis.timing import CLOCKS
+from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
 
@@ -43,6 +44,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    reexec_under_tcmalloc()
     for flag in ('threads', 'rounds', 'iters'):
         if getattr(args, flag) < 1:
             raise ValueError(f'--{flag} must be at least 1, got {getattr(args, flag)}')

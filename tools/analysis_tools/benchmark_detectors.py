@@ -24,6 +24,7 @@ import torch
 
 from mnext_det.analysis.detector_benchmark import (DEFAULT_CONFIGS, benchmark_detectors,
                                                    format_table)
+from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
 _FORMATS = {'nchw': [False], 'channels_last': [True], 'both': [False, True]}
@@ -46,6 +47,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    reexec_under_tcmalloc()
     if args.threads:
         torch.set_num_threads(args.threads)
     missing = [c for c in args.configs if not osp.isfile(c)]

@@ -21,6 +21,8 @@ import torch
 
 from mnext_det.analysis.pretrain_benchmark import (bench_data, bench_models, format_data,
                                                    format_models)
+from mnext_det.analysis.timing import machine_summary
+from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
 
@@ -44,11 +46,12 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    reexec_under_tcmalloc()
     if args.data_root is not None and not args.skip_data and \
             not osp.isdir(osp.join(args.data_root, 'train')):
         raise FileNotFoundError(f'--data-root {args.data_root} has no train/ folder')
-    print(f'device: {args.device} ({torch.get_num_threads()} threads), batch '
-          f'{args.batch_size}, {args.size} px, {args.rounds} rounds x {args.iters} steps')
+    print(f'device: {args.device} ({machine_summary()}; {torch.get_num_threads()} threads), '
+          f'batch {args.batch_size}, {args.size} px, {args.rounds} rounds x {args.iters} steps')
     results = bench_models(args.batch_size, args.iters, args.rounds, args.size,
                            args.device, args.channels_last)
     print(format_models(results))

@@ -26,6 +26,7 @@ import torch
 from mnext_det.analysis.op_profile import (detector_traffic, format_profiles, format_traffic,
                                            profile_train_step)
 from mnext_det.analysis.step_phases import format_step_phases, time_step_phases
+from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
 DEMO_CONFIGS = ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
@@ -48,6 +49,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    reexec_under_tcmalloc()
     torch.set_num_threads(args.threads)
     missing = [c for c in args.configs if not osp.isfile(c)]
     if missing:
