@@ -1,5 +1,6 @@
 """The demo's configs, rewritten for one run: its data folder, its schedule
-(``--epochs``, ``--quick``) and the pretrained backbone of stage 2."""
+(``--epochs``, ``--quick``), its data-loader workers and the pretrained
+backbone of stage 2."""
 from typing import Dict, List, Optional
 
 from mmengine.config import Config
@@ -7,6 +8,7 @@ from mmengine.config import Config
 __all__ = ['cosine_schedule', 'pretrain_config', 'detector_config']
 
 _QUICK_WARMUP_ITERS = 2
+_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def cosine_schedule(max_epochs: int, warmup_iters: int) -> List[Dict]:
@@ -32,28 +34,42 @@ def _set_schedule(cfg: Config, epochs: Optional[int], quick: bool, warmup_iters:
         cfg.train_dataloader.batch_size = quick_batch
 
 
+def _set_workers(cfg: Config, workers: Optional[int]) -> None:
+    """``workers`` data-loader processes for every loader (``None``: the config's)."""
+    if workers is None:
+        return
+    for loader in _LOADERS:
+        cfg[loader].num_workers = workers
+        cfg[loader].persistent_workers = workers > 0
+
+
 def pretrain_config(src: str, crops_root: str, out: str, epochs: Optional[int],
-                    quick: bool) -> str:
-    """Dump the crop-pretraining config ``src`` to ``out`` reading ``crops_root``."""
+                    quick: bool, workers: Optional[int] = None) -> str:
+    """Dump the crop-pretraining config ``src`` to ``out`` reading ``crops_root``
+    with ``workers`` loader processes (``None``: the config's)."""
     cfg = Config.fromfile(src)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for loader in _LOADERS:
         cfg[loader].dataset.data_root = crops_root
     _set_schedule(cfg, epochs, quick, warmup_iters=20, quick_batch=16)
+    _set_workers(cfg, workers)
     cfg.dump(out)
     return out
 
 
 def detector_config(src: str, data_root: str, out: str, epochs: Optional[int],
-                    backbone_ckpt: Optional[str], quick: bool) -> str:
+                    backbone_ckpt: Optional[str], quick: bool,
+                    workers: Optional[int] = None) -> str:
     """Dump the detector config ``src`` to ``out`` with the shapes data under
-    ``data_root`` and, if given, the backbone initialised from ``backbone_ckpt``."""
+    ``data_root``, ``workers`` loader processes (``None``: the config's) and,
+    if given, the backbone initialised from ``backbone_ckpt``."""
     cfg = Config.fromfile(src)
     root = data_root.rstrip('/') + '/'
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for loader in _LOADERS:
         cfg[loader].dataset.data_root = root
     for evaluator in ('val_evaluator', 'test_evaluator'):
         cfg[evaluator].ann_file = root + 'annotations/instances_val.json'
     _set_schedule(cfg, epochs, quick, warmup_iters=50, quick_batch=4)
+    _set_workers(cfg, workers)
     if backbone_ckpt:
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=backbone_ckpt,
                                            prefix='backbone.')
