@@ -3,13 +3,12 @@
 glibc's malloc serves every block over its mmap threshold (32 MiB at most) with
 fresh pages from the kernel and unmaps them when the block is freed, so each
 training step page-faults its large activations anew: on this project's CPU
-17-27 ms of system time per step of SSDLite-MobileNeXt-0.5 (batch 8, 160 px).
-tcmalloc keeps freed memory for reuse. Demo configs, one thread, the same
-interleaved run (``benchmark_detectors.py``): MobileNetV2-0.5 48.2 -> 56.8 img/s,
-MobileNeXt-0.5 42.7 -> 51.8 img/s. The preload has to be in place before the
-interpreter starts, so a tool re-executes itself with ``LD_PRELOAD`` set
-(:func:`reexec_under_tcmalloc`), and child processes get it in their
-environment (:func:`tcmalloc_env`).
+11-27 ms of system time per step of SSDLite-MobileNeXt-0.5 (batch 8, 160 px).
+tcmalloc keeps freed memory for reuse: the demo detectors train 1.23-1.27x
+faster, the COCO ones 1.14-1.20x (``docs/deploy.md``, "Training"). The preload
+has to be in place before the interpreter starts, so a tool re-executes itself
+with ``LD_PRELOAD`` set (:func:`reexec_under_tcmalloc`), and child processes
+get it in their environment (:func:`tcmalloc_env`).
 
 ``MNEXT_ALLOCATOR=system`` keeps glibc's malloc; ``auto`` (the default) uses
 tcmalloc when a ``libtcmalloc`` is found (Debian/Ubuntu:
