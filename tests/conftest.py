@@ -19,9 +19,15 @@ from PIL import Image
 from mnext_det.checkpoint import load_checkpoint_file
 from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.datasets.synthetic import SHAPE_CLASSES, SyntheticConfig, generate_shapes_dataset
+from mnext_det.engine.allocator import ALLOCATOR_ENV
 
 from .fault_injection import model_tensors, run_train, write_classification_run
 from .tolerances import TEST_SEED
+
+# The suite's tool processes stay on glibc's malloc: re-executing under tcmalloc
+# repeats each one's imports (3-4 s, some fifty processes). The allocator's own
+# tests and the demo's (tests/test_tools/test_demo.py) set it back to `auto`.
+os.environ.setdefault(ALLOCATOR_ENV, 'system')
 
 WIDTHS = (0.35, 0.5, 0.75, 1.0, 1.4)
 MODEL_NAMES = ('mobilenext_035', 'mobilenext_050', 'mobilenext_075', 'mobilenext_100',
