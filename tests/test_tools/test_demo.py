@@ -16,7 +16,8 @@ def test_demo_quick_runs_every_stage(tmp_path):
     training too."""
     proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'demo.py'), '--quick',
                            '--work-dir', str(tmp_path)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=1800, env=dict(os.environ, **{ALLOCATOR_ENV: 'auto'}))
+                          cwd=ROOT, timeout=1800,
+                          env=dict(os.environ, **{ALLOCATOR_ENV: 'auto'}))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     allocator = 'tcmalloc' if find_tcmalloc() else 'system'
     assert f'malloc {allocator}' in proc.stdout
