@@ -11,6 +11,7 @@ model = dict(
         tap_indices=(13, 20),
         out_indices=(20, ),
         norm_cfg={{_base_.norm_cfg}},
+        act_cfg={{_base_.act_cfg}},
         init_cfg=[
             dict(type='TruncNormal', layer='Conv2d', std=0.03),
             dict(type='ZeroInitResidual')]),

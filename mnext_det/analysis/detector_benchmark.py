@@ -10,15 +10,15 @@ forward (no NMS) and of the full ``predict`` (with NMS). Needs mmdet.
 import functools
 import os.path as osp
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
 
 import torch
 
 from .complexity import count_params
 from .timing import Spread, machine_summary, median_time, time_interleaved
 
-__all__ = ['DEFAULT_CONFIGS', 'build_detector', 'synthetic_batch', 'benchmark_detectors',
-           'format_table']
+__all__ = ['DEFAULT_CONFIGS', 'Variant', 'build_detector', 'synthetic_batch',
+           'benchmark_detectors', 'format_table']
 
 DEFAULT_CONFIGS = ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
                    'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')
@@ -73,27 +73,42 @@ class _Bench:
     data: Dict
 
 
-def _prepare(config: str, channels_last: bool, compiled: bool, batch_size: int) -> _Bench:
-    model, optim, size = build_detector(config, channels_last)
-    if compiled:  # as mmengine's cfg.compile=True (tools/train.py --compile) does
+class Variant(NamedTuple):
+    """One benchmarked detector: ``config`` in channels-last format or not,
+    its train step compiled or not, and with ``torch_relu6`` every
+    ``InplaceReLU6`` run as the ``nn.ReLU6`` it replaces (to measure it)."""
+    config: str
+    channels_last: bool = False
+    compiled: bool = False
+    torch_relu6: bool = False
+
+
+def _prepare(variant: Variant, batch_size: int) -> _Bench:
+    from ..models.activations import InplaceReLU6
+    model, optim, size = build_detector(variant.config, variant.channels_last)
+    if variant.torch_relu6:
+        for module in model.modules():
+            if type(module) is InplaceReLU6:
+                module.__class__ = torch.nn.ReLU6
+    if variant.compiled:  # as mmengine's cfg.compile=True (tools/train.py --compile) does
         model.train_step = torch.compile(model.train_step)
-    name = osp.splitext(osp.basename(config))[0]
-    name += ''.join(f' ({tag})' for tag, on in (('channels_last', channels_last),
-                                                 ('compiled', compiled)) if on)
+    name = osp.splitext(osp.basename(variant.config))[0]
+    name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6')
+                    if getattr(variant, tag))
     return _Bench(name, model, optim, size, synthetic_batch(model, size, batch_size))
 
 
-def benchmark_detectors(variants: Sequence[Tuple[str, bool, bool]], batch_size: int = 8,
+def benchmark_detectors(variants: Sequence[Variant], batch_size: int = 8,
                         train_iters: int = 5, infer_runs: int = 20,
                         warmup: int = 2) -> List[Dict]:
-    """One table row per ``(config, channels_last, compiled)`` variant.
+    """One table row per variant.
 
     Training steps are interleaved (one step of each variant per round, after
     ``warmup`` rounds, which also absorb compilation), so a drift of the
     machine's speed hits every variant alike; each row holds the median and
     the 10th-90th percentile of its steps. Inference (eager, batch 1) is timed
     variant after variant."""
-    benches = [_prepare(c, cl, comp, batch_size) for c, cl, comp in variants]
+    benches = [_prepare(v, batch_size) for v in variants]
     for bench in benches:
         bench.model.train()
     steps = time_interleaved(

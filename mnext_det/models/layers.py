@@ -8,10 +8,13 @@ from typing import Dict, Optional
 
 import torch.nn as nn
 
+from .activations import InplaceReLU6
+
 _NORMS = {'BN': nn.BatchNorm2d, 'BN2d': nn.BatchNorm2d, 'SyncBN': nn.SyncBatchNorm}
 _ACTS = {
     'ReLU': nn.ReLU,
     'ReLU6': nn.ReLU6,
+    'InplaceReLU6': InplaceReLU6,
     'HSwish': nn.Hardswish,
     'Hardswish': nn.Hardswish,
     'SiLU': nn.SiLU,
@@ -47,7 +50,7 @@ def build_norm(cfg: Dict, num_features: int) -> nn.Module:
 
 
 def build_activation(cfg: Dict) -> nn.Module:
-    """Build an activation from ``dict(type='ReLU6'|'ReLU'|'HSwish'|...)``."""
+    """Build an activation from ``dict(type='InplaceReLU6'|'ReLU6'|'ReLU'|'HSwish'|...)``."""
     cfg = dict(cfg)
     act_type = cfg.pop('type', None)
     if act_type not in _ACTS:

@@ -15,18 +15,17 @@ TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
 
 def test_benchmark_detectors_interleaves_variants_and_prints_ratios():
     out = run(osp.join(TOOLS, 'benchmark_detectors.py'), *DEMO, '--memory-format', 'both',
-              '--batch-size', '2', '--train-iters', '2', '--infer-runs', '1', '--warmup', '1',
-              '--threads', '1', cwd=ROOT).stdout
+              '--torch-relu6', '--batch-size', '2', '--train-iters', '2', '--infer-runs', '1',
+              '--warmup', '1', '--threads', '1', cwd=ROOT).stdout
     rows = [ln for ln in out.splitlines() if ln.startswith('| ssdlite_')]
     assert [r.split(' | ')[0] for r in rows] == [
-        '| ssdlite_mobilenetv2-050_1xb8-10e_shapes-160',
-        '| ssdlite_mobilenetv2-050_1xb8-10e_shapes-160 (channels_last)',
-        '| ssdlite_mobilenext-050_1xb8-10e_shapes-160',
-        '| ssdlite_mobilenext-050_1xb8-10e_shapes-160 (channels_last)']
+        f'| ssdlite_{backbone}-050_1xb8-10e_shapes-160{fmt}{relu}'
+        for backbone in ('mobilenetv2', 'mobilenext') for fmt in ('', ' (channels_last)')
+        for relu in ('', ' (torch_relu6)')]
     assert '(x1.00)' in rows[0] and 'ratios are to ssdlite_mobilenetv2-050' in out
     # train img/s: median (p10-p90) (xratio)
     median, low, high = map(float, re.search(r'\| ([\d.]+) \(([\d.]+)-([\d.]+)\) \(x',
-                                             rows[3]).groups())
+                                             rows[7]).groups())
     assert 0 < low <= median <= high
 
 

@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
-        [--memory-format nchw|channels_last|both] [--compile]
+        [--memory-format nchw|channels_last|both] [--compile] [--torch-relu6]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
 COCO configs (320 input). Each detector gets the same synthetic batch at its
@@ -12,7 +12,9 @@ median batch-1 latency of the raw forward (no NMS) and of the full
 ``--memory-format both`` measures every config in the default (NCHW) and the
 channels-last format (``ChannelsLastHook``), one row each; ``--compile`` adds
 a row per variant with the train step compiled as ``tools/train.py --compile``
-does. Training steps are interleaved across the rows (one step of each per
+does; ``--torch-relu6`` adds a row per variant with torch's ``nn.ReLU6`` in
+place of the configs' ``InplaceReLU6`` (``mnext_det/models/activations.py``),
+which measures what that saves. Training steps are interleaved across the rows (one step of each per
 round), each row with the 10th-90th percentile of its steps.
 Prints a Markdown table and every figure's ratio to the first row. A
 benchmark, not a test: figures depend on the machine and its load.
@@ -22,7 +24,7 @@ import os.path as osp
 
 import torch
 
-from mnext_det.analysis.detector_benchmark import (DEFAULT_CONFIGS, benchmark_detectors,
+from mnext_det.analysis.detector_benchmark import (DEFAULT_CONFIGS, Variant, benchmark_detectors,
                                                    format_table)
 from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
@@ -42,6 +44,8 @@ def parse_args() -> argparse.Namespace:
                         default='nchw', help='tensor layout of the models')
     parser.add_argument('--compile', action='store_true',
                         help='also each variant with torch.compile of the train step')
+    parser.add_argument('--torch-relu6', action='store_true',
+                        help="also each variant with nn.ReLU6 instead of the configs' InplaceReLU6")
     return parser.parse_args()
 
 
@@ -53,8 +57,9 @@ def main() -> None:
     missing = [c for c in args.configs if not osp.isfile(c)]
     if missing:
         raise FileNotFoundError(f'config file not found: {", ".join(missing)}')
-    variants = [(c, f, comp) for comp in ([False, True] if args.compile else [False])
-                for c in args.configs for f in _FORMATS[args.memory_format]]
+    relu6 = [False, True] if args.torch_relu6 else [False]
+    variants = [Variant(c, f, comp, relu) for comp in ([False, True] if args.compile else [False])
+                for c in args.configs for f in _FORMATS[args.memory_format] for relu in relu6]
     print(f'[benchmark] {len(variants)} variants, {args.train_iters} interleaved training '
           'rounds', flush=True)
     rows = benchmark_detectors(variants, args.batch_size, args.train_iters, args.infer_runs,

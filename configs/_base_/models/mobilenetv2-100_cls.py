@@ -6,7 +6,11 @@
 # ZeroInitResidual, as for MobileNeXt's classifier.
 model = dict(
     type='ImageClassifier',
-    backbone=dict(type='mmdet.MobileNetV2', widen_factor=1.0, out_indices=(7, )),
+    backbone=dict(
+        type='mmdet.MobileNetV2',
+        widen_factor=1.0,
+        out_indices=(7, ),
+        act_cfg=dict(type='InplaceReLU6')),  # as MobileNeXt's default
     in_channels=1280,
     num_classes=1000,
     drop_rate=0.2,

@@ -59,7 +59,7 @@ class SandglassBlock(nn.Module):
         identity_channels: Channels the shortcut adds (the first ones); equal
             to ``out_channels`` for the full shortcut.
         norm_cfg: Normalisation layer config. Default: BN.
-        act_cfg: Activation config. Default: ReLU6.
+        act_cfg: Activation config. Default: ReLU6 (``InplaceReLU6``).
         with_cp: Use gradient checkpointing.
     """
 
@@ -77,7 +77,7 @@ class SandglassBlock(nn.Module):
         if stride not in (1, 2):
             raise ValueError(f'stride must be 1 or 2, got {stride}')
         norm_cfg = norm_cfg or dict(type='BN')
-        act_cfg = act_cfg or dict(type='ReLU6')
+        act_cfg = act_cfg or dict(type='InplaceReLU6')
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.stride = stride
@@ -207,7 +207,8 @@ class MobileNeXt(BaseModule):
             gradients); -1 freezes nothing. Default: -1.
         norm_cfg: Normalisation config, e.g. ``dict(type='BN', eps=1e-3,
             momentum=0.03)``. Default: ``dict(type='BN')``.
-        act_cfg: Activation config. Default: ``dict(type='ReLU6')``.
+        act_cfg: Activation config. Default: ``dict(type='InplaceReLU6')``, ReLU6
+            computed in place under autograd too (``mnext_det/models/activations.py``).
         norm_eval: Keep BN layers in eval mode during training. Default: False.
         with_cp: Gradient checkpointing in blocks. Default: False.
         init_cfg: mmengine init config applied by ``init_weights``, e.g.
@@ -246,7 +247,7 @@ class MobileNeXt(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         norm_cfg = norm_cfg or dict(type='BN')
-        act_cfg = act_cfg or dict(type='ReLU6')
+        act_cfg = act_cfg or dict(type='InplaceReLU6')
 
         in_ch = make_divisible(32 * widen_factor, 8)
         stem = nn.Sequential(
