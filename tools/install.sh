@@ -25,6 +25,36 @@ fail() { printf '\n[install] FAILED at step: %s\n' "$*" >&2; exit 1; }
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 # Run checks outside the repo so a source checkout on sys.path is not mistaken for an install.
 has() { (cd / && "$PYTHON" -c "$1") >/dev/null 2>&1; }
+# What is already satisfied, probed in one interpreter (each start imports torch: seconds).
+probe() {
+  (cd / && "$PYTHON" - "$ROOT" "$MMCV_VERSION" 2>/dev/null <<'PY'
+import importlib, os, sys
+root, mmcv_version = sys.argv[1:3]
+checks = {
+    'torch': lambda: importlib.import_module('torch') and importlib.import_module('torchvision'),
+    'mmcv': lambda: (importlib.import_module('mmcv.ops').nms
+                     and importlib.import_module('mmcv').__version__ == mmcv_version),
+    'mmdet': lambda: (importlib.import_module('mmengine') and importlib.import_module('pycocotools')
+                      and importlib.import_module('mmdet').__version__ == '3.3.0'),
+    'tools': lambda: all(importlib.import_module(m) for m in (
+        'pytest', 'hypothesis', 'onnx', 'onnxruntime', 'onnxscript', 'seaborn', 'psutil')),
+    'mnext_det': lambda: os.path.dirname(os.path.dirname(
+        importlib.import_module('mnext_det').__file__)) == root,
+    'tcmalloc': lambda: importlib.import_module('mnext_det.engine.allocator').find_tcmalloc(),
+}
+ready = []
+for name, check in checks.items():
+    try:
+        if check():
+            ready.append(name)
+    except Exception:
+        pass
+print(' '.join(ready))
+PY
+  ) || true
+}
+READY=" $(probe) "
+ready() { case "$READY" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 case "$(uname -m)" in
   x86_64) DEFAULT_TORCH="torch==2.14.1 torchvision==0.29.1" ;;
@@ -34,25 +64,25 @@ esac
 TORCH_SPEC=${TORCH_SPEC:-$DEFAULT_TORCH}
 
 step "1/6 torch + torchvision"
-if has "import torch, torchvision"; then
-  echo "already installed: $("$PYTHON" -c 'import torch, torchvision; print("torch", torch.__version__, "torchvision", torchvision.__version__)')"
+if ready torch; then
+  echo "already installed"
 else
   # shellcheck disable=SC2086
   pip_install $TORCH_SPEC || fail "1/6 pip install $TORCH_SPEC"
 fi
 
-TORCH_VERSION=$("$PYTHON" -c 'import torch; print(torch.__version__.split("+")[0])')
-WITH_CUDA=0
-if [ "${FORCE_CUDA:-0}" = "1" ] || has "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
-  WITH_CUDA=1
-fi
-TAG="py$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')-torch${TORCH_VERSION}-$([ $WITH_CUDA = 1 ] && echo cuda || echo cpu)-$(uname -m)"
-WHEEL_DIR="$CACHE/wheels/mmcv-$MMCV_VERSION-$TAG"
-
-step "2/6 mmcv $MMCV_VERSION with compiled ops ($TAG)"
-if has "import mmcv, sys; from mmcv.ops import nms; sys.exit(0 if mmcv.__version__ == '$MMCV_VERSION' else 1)"; then
+step "2/6 mmcv $MMCV_VERSION with compiled ops"
+if ready mmcv; then
   echo "already installed with ops"
 else
+  TORCH_VERSION=$("$PYTHON" -c 'import torch; print(torch.__version__.split("+")[0])')
+  WITH_CUDA=0
+  if [ "${FORCE_CUDA:-0}" = "1" ] || has "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
+    WITH_CUDA=1
+  fi
+  TAG="py$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')-torch${TORCH_VERSION}-$([ $WITH_CUDA = 1 ] && echo cuda || echo cpu)-$(uname -m)"
+  WHEEL_DIR="$CACHE/wheels/mmcv-$MMCV_VERSION-$TAG"
+  echo "wheel tag: $TAG"
   if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
     echo "no cached wheel in $WHEEL_DIR: building from source (about 8 minutes on 2 CPU cores)"
     BUILD=$(mktemp -d)
@@ -85,7 +115,7 @@ else
 fi
 
 step "3/6 mmengine, mmdet 3.3.0, pycocotools"
-if has "import mmengine, mmdet, pycocotools, sys; sys.exit(0 if mmdet.__version__ == '3.3.0' else 1)"; then
+if ready mmdet; then
   echo "already installed"
 else
   pip_install "mmengine>=0.10.4,<0.11" "mmdet==3.3.0" "pycocotools" "numpy" \
@@ -93,7 +123,7 @@ else
 fi
 
 step "4/6 test, export and analysis tools (pytest, hypothesis, onnx, onnxruntime, seaborn, psutil)"
-if has "import pytest, hypothesis, onnx, onnxruntime, onnxscript, seaborn, psutil"; then
+if ready tools; then
   echo "already installed"
 else
   pip_install pytest hypothesis onnx onnxruntime onnxscript seaborn psutil \
@@ -101,7 +131,7 @@ else
 fi
 
 step "5/6 mnext-det (editable)"
-if has "import mnext_det, os, sys; sys.exit(0 if os.path.dirname(os.path.dirname(mnext_det.__file__)) == '$ROOT' else 1)"; then
+if ready mnext_det; then
   echo "already installed from $ROOT"
 else
   pip_install -e "$ROOT" --no-deps -q || fail "5/6 pip install -e $ROOT"
@@ -109,7 +139,8 @@ fi
 step "6/6 tcmalloc (optional: about 1.15x CPU training speed, mnext_det/engine/allocator.py)"
 if [ "${MNEXT_ALLOCATOR:-auto}" = "system" ]; then
   echo "skipped: MNEXT_ALLOCATOR=system"
-elif has "import sys; from mnext_det.engine.allocator import find_tcmalloc; sys.exit(0 if find_tcmalloc() else 1)"; then
+# (probed before step 5 on a fresh machine, where mnext_det did not import yet)
+elif ready tcmalloc || has "import sys; from mnext_det.engine.allocator import find_tcmalloc; sys.exit(0 if find_tcmalloc() else 1)"; then
   echo "found"
 elif command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   apt-get install -y -q libtcmalloc-minimal4 >/dev/null 2>&1 \
