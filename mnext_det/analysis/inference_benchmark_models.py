@@ -8,7 +8,8 @@ from typing import Callable, Dict, List, Tuple
 import torch
 import torch.nn as nn
 
-from ..deploy import OnnxRuntimeModel, SSDExportWrapper, build_model, export_onnx, fuse_conv_bn
+from ..deploy import (OnnxRuntimeModel, SSDExportWrapper, build_model, compile_for_inference,
+                      export_onnx, fuse_conv_bn)
 from ..models import ImageClassifier, create_model
 
 __all__ = ['DET_CONFIGS', 'CLS_BASELINE', 'DET_BASELINE', 'IDENTITY_PREFIX', 'FULL_SHORTCUT',
@@ -72,9 +73,10 @@ def model_builders(quick: bool) -> Dict[str, Tuple[Callable[[], nn.Module], int]
 
 def backends(quick: bool) -> List[str]:
     """Backends to time: eager PyTorch (as built, BN folded, folded and
-    channels-last), ONNX Runtime and, when installed and not ``quick``, TFLite."""
+    channels-last, and that compiled: ``compile_for_inference``), ONNX Runtime
+    and, when installed and not ``quick``, TFLite."""
     names = ['eager+fold+cl', 'onnxruntime'] if quick else [
-        'eager', 'eager+fold', 'eager+fold+cl', 'onnxruntime']
+        'eager', 'eager+fold', 'eager+fold+cl', 'compiled', 'onnxruntime']
     if not quick and all(find_spec(m) for m in ('ai_edge_litert', 'litert_torch')):
         names.append('tflite')
     return names
@@ -96,6 +98,11 @@ def make_runner(model: nn.Module, size: int, backend: str, threads: int,
             with torch.inference_mode():
                 return model(x)
         return run
+    if backend == 'compiled':
+        compiled = compile_for_inference(model)
+        x = x.contiguous(memory_format=torch.channels_last)  # as eager+fold+cl gets it
+        compiled(x)  # compile outside the timed runs
+        return lambda: compiled(x)
     if backend == 'onnxruntime':
         file = export_onnx(model, osp.join(workdir, f'{tag}.onnx'), (1, 3, size, size),
                            output_names=('out0', 'out1') if size == 320 else ('out0', ))

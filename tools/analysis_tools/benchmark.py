@@ -38,7 +38,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--models', help='regular expression of the model names to time '
                         '(their MobileNetV2 baseline always runs), e.g. "identity"')
     parser.add_argument('--backends', nargs='+', help='a subset of: eager, eager+fold, '
-                        'eager+fold+cl, onnxruntime, tflite')
+                        'eager+fold+cl, compiled, onnxruntime, tflite')
     return parser.parse_args()
 
 
