@@ -6,7 +6,10 @@ group once ``paramwise_cfg`` is set, so the optimizer's step runs its whole
 update once per tensor (318 for SSDLite-MobileNeXt-0.5) and ``foreach`` /
 ``fused`` kernels get one tensor at a time. This constructor applies the same
 rules and then merges the groups whose options are equal: the same update,
-in one kernel call per group (``docs/deploy.md``, "Training").
+in one kernel call per group (``docs/deploy.md``, "Training"). The groups
+reach the optimizer as plain dicts (mmengine's builder makes them
+``ConfigDict``s, which ``torch.compile`` cannot trace through the optimizer
+step: ``tools/train.py --compile`` failed with them).
 
     optim_wrapper = dict(constructor='MergedParamGroupsConstructor',
                          optimizer=dict(type='AdamW', lr=2e-3, fused=True),
@@ -14,7 +17,7 @@ in one kernel call per group (``docs/deploy.md``, "Training").
 """
 from typing import Dict, List, Optional
 
-from mmengine.optim import DefaultOptimWrapperConstructor
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from torch import nn
 
@@ -48,3 +51,9 @@ class MergedParamGroupsConstructor(DefaultOptimWrapperConstructor):
         groups: List[Dict] = []
         super().add_params(groups, module, prefix, is_dcn_module)
         params.extend(merge_param_groups(groups))
+
+    def __call__(self, model: nn.Module) -> OptimWrapper:
+        wrapper = super().__call__(model)
+        groups = wrapper.optimizer.param_groups
+        groups[:] = [dict(group) for group in groups]
+        return wrapper

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import torch
+from mmengine.config import ConfigDict
 from mmengine.optim import build_optim_wrapper
 
 import mnext_det.engine  # noqa: F401  (registers the constructor)
@@ -81,3 +82,20 @@ def test_vectorised_kernels_on_merged_groups_match(kernel):
     for a, b in zip(out, ref):
         bound = _STEPS * EPS32 * (2 * float(b.abs().max()) + 6 * _LR)
         assert float((a - b).abs().max()) <= bound
+
+
+def test_groups_are_plain_dicts_that_torch_compile_steps_through():
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.BatchNorm2d(4))
+    cfg = ConfigDict(_optim_cfg('MergedParamGroupsConstructor', fused=True))  # as from a file
+    wrapper = build_optim_wrapper(model, cfg)
+    assert [type(g) for g in wrapper.optimizer.param_groups] == [dict, dict]
+    ref = copy.deepcopy(model)
+    ref_optim = build_optim_wrapper(ref, cfg)
+    torch._dynamo.reset()
+    step = torch.compile(wrapper.optimizer.step)  # raised on mmengine's ConfigDict groups
+    for m, run in ((model, step), (ref, ref_optim.optimizer.step)):
+        for p in m.parameters():
+            p.grad = torch.ones_like(p)
+        run()
+    for a, b in zip(model.parameters(), ref.parameters()):
+        torch.testing.assert_close(a, b)
