@@ -10,7 +10,7 @@ forward (no NMS) and of the full ``predict`` (with NMS). Needs mmdet.
 import functools
 import os.path as osp
 from dataclasses import dataclass
-from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Sequence, Tuple
 
 import torch
 
@@ -24,20 +24,26 @@ DEFAULT_CONFIGS = ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.
                    'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')
 
 
-def build_detector(config: str, channels_last: bool = False) -> Tuple[torch.nn.Module, Any,
-                                                                     Tuple[int, int]]:
-    """``(model, optim_wrapper, (w, h))`` of ``config``'s detector with its default
-    init (speed does not depend on the weights) and the config's own optimizer,
-    parameter groups and kernel (``foreach``/``fused``), as training builds them."""
+def build_detector(config: str, channels_last: bool = False, device: str = 'cpu',
+                   amp: bool = False) -> Tuple[torch.nn.Module, Any, Tuple[int, int]]:
+    """``(model, optim_wrapper, (w, h))`` of ``config``'s detector on ``device`` with
+    its default init (speed does not depend on the weights) and the config's own
+    optimizer, parameter groups and kernel (``foreach``/``fused``), as training
+    builds them; ``amp`` wraps it in mmengine's ``AmpOptimWrapper`` (dynamic loss
+    scale, CUDA only) as ``tools/train.py --amp`` does."""
     from mmengine.optim import build_optim_wrapper
 
     from ..datasets.pipeline_info import input_size_of
     from ..deploy.builder import build_model
     model, cfg = build_model(config)
+    model.to(device)
     if channels_last:
         from ..engine import to_channels_last
         to_channels_last(model)
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    optim_cfg = cfg.optim_wrapper
+    if amp:
+        optim_cfg = dict(optim_cfg, type='AmpOptimWrapper', loss_scale='dynamic')
+    optim = build_optim_wrapper(model, optim_cfg)
     return model, optim, input_size_of(cfg)
 
 
@@ -75,17 +81,20 @@ class _Bench:
 
 class Variant(NamedTuple):
     """One benchmarked detector: ``config`` in channels-last format or not,
-    its train step compiled or not, and with ``torch_relu6`` every
-    ``InplaceReLU6`` run as the ``nn.ReLU6`` it replaces (to measure it)."""
+    its train step compiled or not, with ``torch_relu6`` every ``InplaceReLU6``
+    run as the ``nn.ReLU6`` it replaces (to measure it), with ``amp`` in mixed
+    precision (CUDA)."""
     config: str
     channels_last: bool = False
     compiled: bool = False
     torch_relu6: bool = False
+    amp: bool = False
 
 
-def _prepare(variant: Variant, batch_size: int) -> _Bench:
+def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
     from ..models.activations import InplaceReLU6
-    model, optim, size = build_detector(variant.config, variant.channels_last)
+    model, optim, size = build_detector(variant.config, variant.channels_last, device,
+                                        variant.amp)
     if variant.torch_relu6:
         for module in model.modules():
             if type(module) is InplaceReLU6:
@@ -93,27 +102,39 @@ def _prepare(variant: Variant, batch_size: int) -> _Bench:
     if variant.compiled:  # as mmengine's cfg.compile=True (tools/train.py --compile) does
         model.train_step = torch.compile(model.train_step)
     name = osp.splitext(osp.basename(variant.config))[0]
-    name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6')
+    name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6', 'amp')
                     if getattr(variant, tag))
     return _Bench(name, model, optim, size, synthetic_batch(model, size, batch_size))
 
 
+def _synced(fn: Callable[[], object], device: str) -> Callable[[], object]:
+    """``fn`` that returns once the device has finished its work (CUDA runs async)."""
+    if device == 'cpu':
+        return fn
+
+    def run() -> object:
+        out = fn()
+        torch.cuda.synchronize(device)
+        return out
+    return run
+
+
 def benchmark_detectors(variants: Sequence[Variant], batch_size: int = 8,
                         train_iters: int = 5, infer_runs: int = 20,
-                        warmup: int = 2) -> List[Dict]:
-    """One table row per variant.
+                        warmup: int = 2, device: str = 'cpu') -> List[Dict]:
+    """One table row per variant, every model on ``device`` (``cpu`` or ``cuda``).
 
     Training steps are interleaved (one step of each variant per round, after
     ``warmup`` rounds, which also absorb compilation), so a drift of the
     machine's speed hits every variant alike; each row holds the median and
     the 10th-90th percentile of its steps. Inference (eager, batch 1) is timed
     variant after variant."""
-    benches = [_prepare(v, batch_size) for v in variants]
+    benches = [_prepare(v, batch_size, device) for v in variants]
     for bench in benches:
         bench.model.train()
     steps = time_interleaved(
-        {i: functools.partial(b.model.train_step, b.data, b.optim) for i, b in enumerate(benches)},
-        train_iters, warmup)
+        {i: _synced(functools.partial(b.model.train_step, b.data, b.optim), device)
+         for i, b in enumerate(benches)}, train_iters, warmup)
     rows = []
     for i, bench in enumerate(benches):
         times = steps[i]
@@ -121,8 +142,10 @@ def benchmark_detectors(variants: Sequence[Variant], batch_size: int = 8,
         one = synthetic_batch(model, bench.size, 1, seed=1)
         x = model.data_preprocessor(one, False)
         with torch.no_grad():
-            fwd_s = median_time(lambda: model._forward(x['inputs']), infer_runs, warmup)
-            pred_s = median_time(lambda: model.test_step(one), infer_runs, warmup)
+            fwd_s = median_time(_synced(lambda: model._forward(x['inputs']), device),
+                                infer_runs, warmup)
+            pred_s = median_time(_synced(lambda: model.test_step(one), device), infer_runs,
+                                 warmup)
         spread = Spread.of([batch_size / t for t in times])
         rows.append(dict(name=bench.name, input=f'{bench.size[0]}x{bench.size[1]}',
                          params_M=count_params(model) / 1e6,
@@ -132,12 +155,14 @@ def benchmark_detectors(variants: Sequence[Variant], batch_size: int = 8,
     return rows
 
 
-def format_table(rows: Sequence[Dict], threads: int, batch_size: int) -> str:
-    """The rows as a Markdown table under a line naming the setting, every
-    figure with its ratio to the first row."""
+def format_table(rows: Sequence[Dict], threads: int, batch_size: int,
+                 device: str = 'cpu') -> str:
+    """The rows as a Markdown table under a line naming the setting (the GPU
+    for ``cuda``), every figure with its ratio to the first row."""
     base = rows[0]
+    where = (f'GPU {torch.cuda.get_device_name(device)}, CPU' if device != 'cpu' else 'CPU')
     lines: List[str] = [
-        f'CPU ({machine_summary()}), {threads} torch threads, training batch {batch_size}; '
+        f'{where} ({machine_summary()}), {threads} torch threads, training batch {batch_size}; '
         f'ratios are to {base["name"]}', '',
         '| model | input | params (M) | train img/s (p10-p90) | forward ms (bs 1) | '
         'predict ms (bs 1, NMS) |', '|---|---|---|---|---|---|']

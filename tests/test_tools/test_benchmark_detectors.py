@@ -4,6 +4,7 @@ import os.path as osp
 import re
 
 import pytest
+import torch
 
 from ..conftest import ROOT, run
 
@@ -59,3 +60,12 @@ def test_benchmark_tools_name_a_missing_config(tmp_path):
     for tool in ('benchmark_detectors.py', 'profile_detectors.py'):
         res = run(osp.join(TOOLS, tool), str(tmp_path / 'nope.py'), cwd=ROOT, ok=False)
         assert res.returncode == 2 and res.stderr.startswith('error: config file not found')
+
+
+def test_benchmark_detectors_names_a_device_it_cannot_use():
+    tool = osp.join(TOOLS, 'benchmark_detectors.py')
+    res = run(tool, *DEMO, '--amp', cwd=ROOT, ok=False)
+    assert res.returncode == 2 and res.stderr.startswith('error: --amp needs --device cuda')
+    if not torch.cuda.is_available():
+        res = run(tool, *DEMO, '--device', 'cuda', cwd=ROOT, ok=False)
+        assert res.returncode == 2 and 'no CUDA device' in res.stderr

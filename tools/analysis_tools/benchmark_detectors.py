@@ -3,6 +3,7 @@
     python tools/analysis_tools/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
         [--memory-format nchw|channels_last|both] [--compile] [--torch-relu6]
+        [--device cpu|cuda] [--amp]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
 COCO configs (320 input). Each detector gets the same synthetic batch at its
@@ -14,7 +15,10 @@ channels-last format (``ChannelsLastHook``), one row each; ``--compile`` adds
 a row per variant with the train step compiled as ``tools/train.py --compile``
 does; ``--torch-relu6`` adds a row per variant with torch's ``nn.ReLU6`` in
 place of the configs' ``InplaceReLU6`` (``mnext_det/models/activations.py``),
-which measures what that saves. Training steps are interleaved across the rows (one step of each per
+which measures what that saves. ``--device cuda`` runs every model on the GPU
+(each step timed to the end of its kernels); ``--amp`` (CUDA only) adds a row
+per variant with mmengine's ``AmpOptimWrapper`` as ``tools/train.py --amp``.
+Training steps are interleaved across the rows (one step of each per
 round), each row with the 10th-90th percentile of its steps.
 Prints a Markdown table and every figure's ratio to the first row. A
 benchmark, not a test: figures depend on the machine and its load.
@@ -46,11 +50,18 @@ def parse_args() -> argparse.Namespace:
                         help='also each variant with torch.compile of the train step')
     parser.add_argument('--torch-relu6', action='store_true',
                         help="also each variant with nn.ReLU6 instead of the configs' InplaceReLU6")
+    parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
+    parser.add_argument('--amp', action='store_true',
+                        help='also each variant in mixed precision (AmpOptimWrapper; CUDA only)')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise ValueError('--device cuda: torch sees no CUDA device here')
+    if args.amp and args.device != 'cuda':
+        raise ValueError("--amp needs --device cuda (mmengine's AmpOptimWrapper is GPU-only)")
     reexec_under_tcmalloc()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -58,13 +69,16 @@ def main() -> None:
     if missing:
         raise FileNotFoundError(f'config file not found: {", ".join(missing)}')
     relu6 = [False, True] if args.torch_relu6 else [False]
-    variants = [Variant(c, f, comp, relu) for comp in ([False, True] if args.compile else [False])
-                for c in args.configs for f in _FORMATS[args.memory_format] for relu in relu6]
+    amp = [False, True] if args.amp else [False]
+    variants = [Variant(c, f, comp, relu, a)
+                for comp in ([False, True] if args.compile else [False])
+                for c in args.configs for f in _FORMATS[args.memory_format]
+                for relu in relu6 for a in amp]
     print(f'[benchmark] {len(variants)} variants, {args.train_iters} interleaved training '
           'rounds', flush=True)
     rows = benchmark_detectors(variants, args.batch_size, args.train_iters, args.infer_runs,
-                               args.warmup)
-    print('\n' + format_table(rows, torch.get_num_threads(), args.batch_size))
+                               args.warmup, args.device)
+    print('\n' + format_table(rows, torch.get_num_threads(), args.batch_size, args.device))
 
 
 if __name__ == '__main__':
