@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from ..conftest import ROOT, _config
@@ -24,6 +25,16 @@ def test_train_tool_fails_before_training_on_missing_data(shapes, tmp_path):
     assert proc.returncode != 0
     assert 'dataset folder not found' in proc.stderr and 'nowhere' in proc.stderr
     assert not (tmp_path / 'wd').exists()  # no runner was built
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the GPU-less refusal')
+def test_train_amp_without_a_gpu_is_a_clear_error(tmp_path):
+    config = write_classification_run(tmp_path, max_epochs=1)
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
+                           '--work-dir', str(tmp_path / 'wd'), '--amp'], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300, env=train_env())
+    assert proc.returncode == 2 and 'error: --amp needs a GPU' in proc.stderr
+    assert not (tmp_path / 'wd').exists()
 
 
 def test_train_resume_test_tools_without_mmcv_and_mmdet(small_run):
