@@ -17,7 +17,7 @@ from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
-from mnext_det.engine.launch import add_launch_args, load_config
+from mnext_det.engine.launch import add_launch_args, load_config, with_amp
 from mnext_det.tool_errors import run_tool
 
 
@@ -49,8 +49,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
         if get_device() == 'cpu':
             raise ValueError("--amp needs a GPU (mmengine's AmpOptimWrapper): "
                              'none is visible here')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        cfg.optim_wrapper = with_amp(cfg.optim_wrapper)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise ValueError(f'{args.config}: --auto-scale-lr needs auto_scale_lr.base_batch_size '

@@ -29,21 +29,19 @@ def build_detector(config: str, channels_last: bool = False, device: str = 'cpu'
     """``(model, optim_wrapper, (w, h))`` of ``config``'s detector on ``device`` with
     its default init (speed does not depend on the weights) and the config's own
     optimizer, parameter groups and kernel (``foreach``/``fused``), as training
-    builds them; ``amp`` wraps it in mmengine's ``AmpOptimWrapper`` (dynamic loss
-    scale, CUDA only) as ``tools/train.py --amp`` does."""
+    builds them; ``amp`` in mixed precision as ``tools/train.py --amp`` (CUDA
+    only)."""
     from mmengine.optim import build_optim_wrapper
 
     from ..datasets.pipeline_info import input_size_of
     from ..deploy.builder import build_model
+    from ..engine.launch import with_amp
     model, cfg = build_model(config)
     model.to(device)
     if channels_last:
         from ..engine import to_channels_last
         to_channels_last(model)
-    optim_cfg = cfg.optim_wrapper
-    if amp:
-        optim_cfg = dict(optim_cfg, type='AmpOptimWrapper', loss_scale='dynamic')
-    optim = build_optim_wrapper(model, optim_cfg)
+    optim = build_optim_wrapper(model, with_amp(cfg.optim_wrapper) if amp else cfg.optim_wrapper)
     return model, optim, input_size_of(cfg)
 
 

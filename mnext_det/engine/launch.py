@@ -18,6 +18,12 @@ def add_launch_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def with_amp(optim_wrapper: Dict) -> Dict:
+    """``optim_wrapper`` in mixed precision as ``tools/train.py --amp`` (mmdet's
+    flag) sets it: mmengine's ``AmpOptimWrapper`` with a dynamic loss scale."""
+    return dict(optim_wrapper, type='AmpOptimWrapper', loss_scale='dynamic')
+
+
 def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict],
                 launcher: str, local_rank: int = 0) -> Config:
     """Load ``config`` and apply the launch arguments; the work dir defaults
