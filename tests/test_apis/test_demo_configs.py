@@ -6,11 +6,9 @@ import pytest
 from mmengine.config import Config
 
 from mnext_det.apis.demo import DEMO_DETECTORS, _loader_workers
-from mnext_det.apis.demo_configs import detector_config, pretrain_config
+from mnext_det.apis.demo_configs import _LOADERS, detector_config, pretrain_config
 
 from ..conftest import ROOT
-
-_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def _workers(path: str):
