@@ -17,7 +17,7 @@ from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
-from mnext_det.engine.launch import add_launch_args, load_config, with_amp
+from mnext_det.engine.launch import add_launch_args, compile_options, load_config, with_amp
 from mnext_det.tool_errors import run_tool
 
 
@@ -27,8 +27,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true',
                         help="automatic mixed precision (mmengine's AmpOptimWrapper; needs a GPU)")
     parser.add_argument('--compile', action='store_true',
-                        help="torch.compile the train step (mmengine's cfg.compile=True); on the "
-                        'CPU of docs/deploy.md 0.92x img/s with the demo configs\' fused AdamW')
+                        help="torch.compile the train step (mmengine's cfg.compile, with "
+                        'channels-last forced in every graph: engine.launch.compile_options)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by total batch / auto_scale_lr.base_batch_size')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
@@ -43,7 +43,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher,
                       args.local_rank)
     if args.compile:
-        cfg.compile = True
+        cfg.compile = compile_options()
     if args.amp:
         from mmengine.device import get_device
         if get_device() == 'cpu':

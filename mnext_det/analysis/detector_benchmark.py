@@ -97,8 +97,9 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
         for module in model.modules():
             if type(module) is InplaceReLU6:
                 module.__class__ = torch.nn.ReLU6
-    if variant.compiled:  # as mmengine's cfg.compile=True (tools/train.py --compile) does
-        model.train_step = torch.compile(model.train_step)
+    if variant.compiled:  # as mmengine's cfg.compile (tools/train.py --compile) does
+        from ..engine.launch import compile_options
+        model.train_step = torch.compile(model.train_step, **compile_options())
     name = osp.splitext(osp.basename(variant.config))[0]
     name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6', 'amp')
                     if getattr(variant, tag))

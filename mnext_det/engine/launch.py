@@ -24,6 +24,17 @@ def with_amp(optim_wrapper: Dict) -> Dict:
     return dict(optim_wrapper, type='AmpOptimWrapper', loss_scale='dynamic')
 
 
+def compile_options() -> Dict:
+    """``torch.compile`` keyword arguments of ``tools/train.py --compile``
+    (mmengine's ``cfg.compile``): inductor with channels-last layouts forced
+    in every graph. Its own heuristic counts only forward convolutions, so the
+    backward graph, which holds only ``convolution_backward``, keeps NCHW
+    buffers between channels-last convs and pays a copy per conv
+    (pytorch/pytorch#189239, torch 2.14): there compiling made a demo CPU
+    step 1.04-1.08x slower instead of 1.09x faster (docs/deploy.md)."""
+    return dict(options=dict(force_layout_optimization=True))
+
+
 def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict],
                 launcher: str, local_rank: int = 0) -> Config:
     """Load ``config`` and apply the launch arguments; the work dir defaults

@@ -10,6 +10,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mnext_det.engine.launch import compile_options
+
 from ..conftest import ROOT, _config
 from ..fault_injection import train_env, write_classification_run
 from ..test_registry import BLOCK_MM
@@ -70,7 +72,8 @@ def test_train_resume_test_tools_without_mmcv_and_mmdet(small_run):
 
 @pytest.mark.slow
 def test_train_compile_flag_trains_with_torch_compile(tmp_path):
-    """--compile reaches mmengine as cfg.compile=True and the compiled run trains."""
+    """--compile reaches mmengine as cfg.compile with compile_options() and the
+    compiled run trains."""
     config = write_classification_run(tmp_path, max_epochs=1)
     work = tmp_path / 'compiled'
     proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
@@ -79,4 +82,4 @@ def test_train_compile_flag_trains_with_torch_compile(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (work / 'epoch_1.pth').is_file()
     dumped = Config.fromfile(str(work / osp.basename(config)))
-    assert dumped.compile is True
+    assert dumped.compile == compile_options()
