@@ -7,6 +7,7 @@ import sys
 import torch
 
 from mnext_det import create_model
+from mnext_det.engine.allocator import ALLOCATOR_ENV, find_tcmalloc
 
 from ..conftest import ROOT
 
@@ -25,3 +26,18 @@ def test_test_tool_refuses_checkpoint_that_does_not_fit(small_run):
     assert tail.startswith('error: ') and "width050.pth does not match the config's model" in tail
     assert 'shape mismatches' in tail and 'convert_official_ckpt.py' in tail, tail
     assert 'accuracy/top1:' not in proc.stdout + proc.stderr
+
+
+def test_test_tool_evaluates_under_tcmalloc_as_train_does(small_run):
+    """A user's tools/test.py re-executes under tcmalloc where the machine has it
+    (glibc's malloc page-faults every large activation again), as tools/train.py."""
+    tmp, config, _ = small_run
+    ckpt = str(tmp / 'first' / 'epoch_2.pth')
+    proc = subprocess.run([sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
+                           str(tmp / 'test_alloc')], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS='1',
+                                             **{ALLOCATOR_ENV: 'auto'}))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    allocator = 'tcmalloc' if find_tcmalloc() else 'system'
+    assert f'allocator: {allocator}' in proc.stdout
+    assert 'accuracy/top1:' in proc.stdout + proc.stderr
