@@ -30,8 +30,9 @@ def compile_options() -> Dict:
     in every graph. Its own heuristic counts only forward convolutions, so the
     backward graph, which holds only ``convolution_backward``, keeps NCHW
     buffers between channels-last convs and pays a copy per conv
-    (pytorch/pytorch#189239, torch 2.14): there compiling made a demo CPU
-    step 1.04-1.08x slower instead of 1.09x faster (docs/deploy.md)."""
+    (pytorch/pytorch#189239, torch 2.14): without this, compiling made the
+    demo detectors' CPU steps 1.04-1.09x slower; with it 1.09-1.11x faster
+    (docs/deploy.md, "Training")."""
     return dict(options=dict(force_layout_optimization=True))
 
 
