@@ -13,6 +13,7 @@ pytest.importorskip('mmdet')
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+@pytest.mark.slow  # 53 s: eight trainer and tester processes; `make test-slow`
 def test_quick_study_runs_end_to_end(tmp_path):
     data = str(tmp_path / 'shapes') + '/'
     generate_shapes_dataset(data, SyntheticConfig(num_train=12, num_val=4, num_test=4,
