@@ -24,11 +24,11 @@ def compile_for_inference(model: nn.Module) -> Callable[[torch.Tensor], Any]:
     Args:
         model: Any module whose forward takes one image batch ``(N, 3, H, W)``.
     """
+    from torch._inductor import config  # heavy: imported when compiling, not with the package
     net = fuse_conv_bn(copy.deepcopy(model).eval()).to(memory_format=torch.channels_last)
     compiled = torch.compile(net)
 
     def run(x: torch.Tensor) -> Any:
-        from torch._inductor import config
         with torch.inference_mode(), config.patch(freezing=True, cpp_wrapper=True):
             return compiled(x.contiguous(memory_format=torch.channels_last))
     return run
