@@ -20,6 +20,7 @@ from mnext_det.checkpoint import load_checkpoint_file
 from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.datasets.synthetic import SHAPE_CLASSES, SyntheticConfig, generate_shapes_dataset
 from mnext_det.engine.allocator import ALLOCATOR_ENV
+from mnext_det.engine.cpus import cap_torch_threads
 
 from .fault_injection import model_tensors, run_train, write_classification_run
 from .tolerances import TEST_SEED
@@ -28,6 +29,9 @@ from .tolerances import TEST_SEED
 # repeats each one's imports (3-4 s, some fifty processes). The allocator's own
 # tests and the demo's (tests/test_tools/test_demo.py) set it back to `auto`.
 os.environ.setdefault(ALLOCATOR_ENV, 'system')
+# Under a container's CPU quota torch's default (one thread per CPU of the
+# affinity mask) oversubscribes the CPUs the suite really has.
+cap_torch_threads()
 
 WIDTHS = (0.35, 0.5, 0.75, 1.0, 1.4)
 MODEL_NAMES = ('mobilenext_035', 'mobilenext_050', 'mobilenext_075', 'mobilenext_100',

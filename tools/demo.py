@@ -19,6 +19,7 @@ import time
 from mnext_det.apis import DemoOptions, run_demo
 from mnext_det.apis.training_process import TrainingFailed
 from mnext_det.engine.allocator import reexec_under_tcmalloc
+from mnext_det.engine.cpus import usable_cpus
 from mnext_det.tool_errors import error_line, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -37,7 +38,7 @@ def parse_args() -> argparse.Namespace:
                         help='train the detectors from scratch')
     parser.add_argument('--quick', action='store_true',
                         help='tiny dataset, one epoch each: a smoke test of every stage')
-    parser.add_argument('--parallel', type=int, default=min(2, os.cpu_count() or 1),
+    parser.add_argument('--parallel', type=int, default=min(2, usable_cpus()),
                         help='trainings run at once (the two detectors, the two backbones)')
     return parser.parse_args()
 

@@ -22,6 +22,7 @@ from typing import Optional
 from mnext_det.study import (StudyFailed, StudyScripts, execute_local, parse_config_spec,
                              parse_lr_grid, plan_study, sbatch_script, submit, write_report,
                              write_sbatch)
+from mnext_det.engine.cpus import usable_cpus
 from mnext_det.tool_errors import USER_ERROR_EXIT, run_tool
 
 TOOLS = osp.dirname(osp.abspath(__file__))
@@ -39,7 +40,7 @@ def parse_args() -> argparse.Namespace:
                    help='overrides that point the test dataloader/evaluator at a separate '
                    'test split; each final checkpoint is evaluated there (needed with --lr-grid)')
     p.add_argument('--metric', default='coco/bbox_mAP', help='metric that picks the lr')
-    p.add_argument('--parallel', type=int, default=os.cpu_count() or 1)
+    p.add_argument('--parallel', type=int, default=usable_cpus())
     p.add_argument('--threads', type=int, default=1, help='torch threads per local run')
     p.add_argument('--allow-config-diff', action='store_true')
     p.add_argument('--launcher', choices=['none', 'slurm'], default='none')

@@ -15,6 +15,7 @@ from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (configure_cpu_distributed, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
+from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
 from mnext_det.engine.launch import add_launch_args, load_config
 from mnext_det.tool_errors import run_tool
 
@@ -32,6 +33,7 @@ def main() -> None:
     args = parse_args()
     reexec_under_tcmalloc()
     print(f'allocator: {loaded_allocator()}', flush=True)
+    print(f'torch threads: {cap_torch_threads()} ({cpu_summary()})', flush=True)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher,

@@ -17,7 +17,9 @@ from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
-from mnext_det.engine.launch import add_launch_args, compile_options, load_config, with_amp
+from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
+from mnext_det.engine.launch import (add_launch_args, compile_options, load_config, with_amp,
+                                    with_compile_options)
 from mnext_det.tool_errors import run_tool
 
 
@@ -42,8 +44,8 @@ def build_cfg(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line overrides."""
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher,
                       args.local_rank)
-    if args.compile:
-        cfg.compile = compile_options()
+    if args.compile or cfg.get('compile'):
+        cfg.compile = compile_options() if args.compile else with_compile_options(cfg.compile)
     if args.amp:
         from mmengine.device import get_device
         if get_device() == 'cpu':
@@ -68,6 +70,7 @@ def main() -> None:
     args = parse_args()
     reexec_under_tcmalloc()
     print(f'allocator: {loaded_allocator()}', flush=True)
+    print(f'torch threads: {cap_torch_threads()} ({cpu_summary()})', flush=True)
     cfg = build_cfg(args)
     if 'bbox_head' in cfg.get('model', {}):
         check_detection_data(cfg)  # clear errors on bad data before building anything

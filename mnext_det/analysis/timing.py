@@ -93,8 +93,11 @@ def measure_latency(module: nn.Module, input_size: Tuple[int, int], runs: int = 
 
 def machine_summary() -> str:
     """The machine a timing ran on, as the reports name it: ``<processor or
-    architecture>, <N> cores, malloc <allocator>`` (tcmalloc or glibc's
+    architecture>, <N> cores[ (<M> usable)], malloc <allocator>`` (fewer usable
+    under an affinity mask or CPU quota, ``engine.cpus``; tcmalloc or glibc's
     changes CPU training speed, ``engine.allocator``)."""
     from ..engine.allocator import loaded_allocator
-    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, '
-            f'malloc {loaded_allocator()}')
+    from ..engine.cpus import usable_cpus
+    usable = usable_cpus()
+    cores = f'{os.cpu_count()} cores' + ('' if usable == os.cpu_count() else f' ({usable} usable)')
+    return f'{platform.processor() or platform.machine()}, {cores}, malloc {loaded_allocator()}'

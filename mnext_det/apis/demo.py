@@ -16,6 +16,7 @@ from ..datasets.synthetic import (SHAPE_CLASSES, SyntheticConfig, dataset_exists
                                   generate_shapes_dataset)
 from ..engine.allocator import loaded_allocator
 from ..engine.checkpoint_hook import read_last_checkpoint
+from ..engine.cpus import cpu_summary, cpu_times, usable_cpus
 from ..study.execute import val_records
 from .demo_configs import detector_config, pretrain_config
 from .training_process import run_trainings
@@ -106,6 +107,12 @@ def _train(opts: DemoOptions, work_dir: str, data_root: str, backbones: Dict[str
     return [(name, cfg, read_last_checkpoint(wd, required=True), wd) for cfg, wd, name in jobs]
 
 
+def _steal_text(steal: Optional[float]) -> str:
+    return '' if steal is None else (
+        f' CPU steal {steal:.0%} of the machine\'s CPU time during the run (time the '
+        'hypervisor gave to other guests: a high share makes every stage slower).')
+
+
 def _report(table: str, curves: Dict[str, List[Tuple[int, float]]],
             timings: Dict[str, float]) -> str:
     curve_lines = [f'- {n}: ' + ', '.join(f'ep{e} {v:.3f}' for e, v in pts)
@@ -115,7 +122,8 @@ def _report(table: str, curves: Dict[str, List[Tuple[int, float]]],
             f'Wall time: {timings["total_s"] / 60:.1f} min in total (data '
             f'{timings["data_s"]:.0f} s, pretraining {timings["pretrain_s"]:.0f} s, '
             f'detector training {timings["train_s"]:.0f} s, evaluation '
-            f'{timings["eval_s"]:.0f} s) on {os.cpu_count()} CPU cores.\n\n'
+            f'{timings["eval_s"]:.0f} s) on {usable_cpus()} usable CPU cores.'
+            + _steal_text(timings.get('cpu_steal')) + '\n\n'
             'Confusion matrices side by side: confusion_matrices.png. To look closer '
             '(browse the data, plot the logs, FLOPs, anchors, error analysis) with '
             'mmdet\'s own tools on these work dirs: tools/analysis_tools/README.md.\n')
@@ -124,8 +132,9 @@ def _report(table: str, curves: Dict[str, List[Tuple[int, float]]],
 def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     """Run every stage and return the Markdown report (also in ``report.md``).
 
-    Trainings run ``opts.parallel`` at a time with ``cpu_count // parallel``
-    torch threads each: on a small CPU one process per core is much faster
+    Trainings run ``opts.parallel`` at a time with ``usable_cpus() // parallel``
+    torch threads each (the affinity mask and cgroup quota, not the host's
+    count, ``engine.cpus``): on a small CPU one process per core is much faster
     than one process with several threads, and both models get the same
     budget at the same time. With one thread each, a training loads its own
     data (:func:`_loader_workers`)."""
@@ -138,16 +147,16 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     from ..visualization.charts import plot_chart
     from ..visualization.detection_grid import detection_grid
     from ..visualization.learning_curves import plot_learning_curves
-    t0 = time.time()
+    t0, cpu0 = time.time(), cpu_times()
     timings: Dict[str, float] = {}
     work_dir = osp.abspath(opts.work_dir)
     os.makedirs(osp.join(work_dir, 'configs'), exist_ok=True)
-    log(f'work dir {work_dir}; {os.cpu_count()} CPU cores, torch threads '
+    log(f'work dir {work_dir}; {cpu_summary()}, torch threads '
         f'{os.environ.get("OMP_NUM_THREADS", "default")}, malloc {loaded_allocator()}')
     data_root = _dataset(opts, work_dir, log)
     timings['data_s'] = time.time() - t0
 
-    threads = max(1, (os.cpu_count() or 1) // opts.parallel)
+    threads = max(1, usable_cpus() // opts.parallel)
     workers = _loader_workers(threads)
     log(f'trainings: {opts.parallel} at a time, {threads} torch thread(s) each, data loaded '
         + ('in the training process' if workers == 0 else "by the configs' loader workers"))
@@ -179,6 +188,10 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     plot_confusion_matrices([r.confusion for r in results], class_names(baseline_cfg),
                             [d[0] for d in detectors], pictures[3])
     timings['total_s'] = time.time() - t0
+    cpu1 = cpu_times()
+    steal = cpu1.steal_since(cpu0) if cpu0 and cpu1 else None
+    if steal is not None:
+        timings['cpu_steal'] = steal
     report = _report(format_markdown(results), curves, timings)
     with open(osp.join(work_dir, 'report.md'), 'w') as f:
         f.write(report)

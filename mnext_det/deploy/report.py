@@ -13,6 +13,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from ..engine.cpus import usable_cpus
 from .onnx_export import read_metadata
 
 __all__ = ['DeployRow', 'export_raw_detector', 'build_deploy_report', 'format_deploy_markdown',
@@ -118,7 +119,7 @@ def build_deploy_report(models: Sequence[Tuple[str, str, str]], out_dir: str,
     from .evaluate import evaluate_exported
     from .onnxruntime_model import preprocess, read_image
     os.makedirs(out_dir, exist_ok=True)
-    threads = [t or os.cpu_count() for t in threads]
+    threads = [t or usable_cpus() for t in threads]
     rows, runners, inputs = [], {}, {}
     for name, config, checkpoint in models:
         files = _export_all(name, config, checkpoint, out_dir, num_calib)

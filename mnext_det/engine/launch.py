@@ -2,7 +2,7 @@
 import argparse
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Optional, Union
 
 from mmengine.config import Config, DictAction
 
@@ -34,6 +34,21 @@ def compile_options() -> Dict:
     demo detectors' CPU steps 1.04-1.09x slower; with it 1.09-1.11x faster
     (docs/deploy.md, "Training")."""
     return dict(options=dict(force_layout_optimization=True))
+
+
+def with_compile_options(compile_cfg: Union[bool, Dict, None]) -> Union[bool, Dict, None]:
+    """A config's own ``compile`` (mmengine: ``True`` or ``torch.compile``
+    keyword arguments) with :func:`compile_options`' inductor options added
+    where it leaves them unset, so ``compile=True`` in a config compiles as
+    ``--compile`` does. Left as given: a false value, a ``mode`` (torch takes
+    a mode or options, not both) and a backend other than inductor."""
+    if not compile_cfg:
+        return compile_cfg
+    kwargs = {} if compile_cfg is True else dict(compile_cfg)
+    if 'mode' in kwargs or kwargs.get('backend', 'inductor') != 'inductor':
+        return compile_cfg
+    kwargs['options'] = {**compile_options()['options'], **(kwargs.get('options') or {})}
+    return kwargs
 
 
 def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict],

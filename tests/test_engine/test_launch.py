@@ -1,9 +1,10 @@
 """engine.launch: the --amp and --compile overrides that tools/train.py and the
 detector benchmark share."""
+import pytest
 import torch
 from mmengine.config import Config
 
-from mnext_det.engine.launch import compile_options, with_amp
+from mnext_det.engine.launch import compile_options, with_amp, with_compile_options
 from mnext_det.models.backbones.mobilenext import SandglassBlock
 
 from ..conftest import ROOT
@@ -41,3 +42,21 @@ def test_compile_options_train_a_channels_last_block_as_eager_does():
     scale = max(g.abs().max().item() for g in eager_grads)
     for compiled, eager in zip(compiled_grads, eager_grads):
         torch.testing.assert_close(compiled, eager, rtol=0, atol=2.5e-4 * scale)
+
+
+LAYOUT = compile_options()['options']
+
+
+@pytest.mark.parametrize('given, expected', [
+    (True, compile_options()),
+    (False, False),
+    (None, None),
+    (dict(dynamic=False), dict(dynamic=False, options=LAYOUT)),
+    (dict(options=dict(max_autotune=True)), dict(options=dict(LAYOUT, max_autotune=True))),
+    (dict(options=dict(force_layout_optimization=False)),  # the config's own choice wins
+     dict(options=dict(force_layout_optimization=False))),
+    (dict(mode='max-autotune'), dict(mode='max-autotune')),  # torch: mode or options
+    (dict(backend='aot_eager'), dict(backend='aot_eager')),  # not inductor's options
+])
+def test_with_compile_options_adds_the_layout_fix_to_a_configs_compile(given, expected):
+    assert with_compile_options(given) == expected

@@ -40,4 +40,5 @@ def test_test_tool_evaluates_under_tcmalloc_as_train_does(small_run):
     assert proc.returncode == 0, proc.stderr[-3000:]
     allocator = 'tcmalloc' if find_tcmalloc() else 'system'
     assert f'allocator: {allocator}' in proc.stdout
+    assert 'torch threads: 1 (' in proc.stdout and 'usable CPUs' in proc.stdout
     assert 'accuracy/top1:' in proc.stdout + proc.stderr

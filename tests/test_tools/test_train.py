@@ -1,5 +1,6 @@
 """tools/train.py from the command line: it stops before training on missing
 data, and trains, resumes (and tools/test.py tests) without mmcv and mmdet."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -68,6 +69,19 @@ def test_train_resume_test_tools_without_mmcv_and_mmdet(small_run):
     assert 'resumed epoch: 1, iter: 3' in out
     assert 'Epoch(train) [2][3/3]' in out
     assert 'accuracy/top1:' in out and 'accuracy/top5: 100.0000' in out
+
+
+def test_train_tool_compiles_a_configs_compile_true_as_its_flag_does(tmp_path, monkeypatch):
+    """mmengine's ``compile=True`` in a config (here from --cfg-options) gets
+    compile_options() too, not inductor's default layouts."""
+    spec = importlib.util.spec_from_file_location('train_tool', osp.join(ROOT, 'tools', 'train.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    config = write_classification_run(tmp_path, max_epochs=1)
+    monkeypatch.setattr(sys, 'argv', ['train.py', config, '--cfg-options', 'compile=True'])
+    assert tool.build_cfg(tool.parse_args()).compile == compile_options()
+    monkeypatch.setattr(sys, 'argv', ['train.py', config])
+    assert not tool.build_cfg(tool.parse_args()).get('compile')
 
 
 @pytest.mark.slow

@@ -7,11 +7,11 @@ Deterministic: the same arguments give the same files. See
 mnext_det/datasets/synthetic.py for the layout.
 """
 import argparse
-import os
 import time
 
 from mnext_det.datasets.synthetic import (SyntheticConfig, dataset_exists,
                                           generate_shapes_dataset)
+from mnext_det.engine.cpus import usable_cpus
 from mnext_det.tool_errors import run_tool
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument('--image-size', type=int, default=default.image_size)
     parser.add_argument('--max-objects', type=int, default=default.max_objects)
     parser.add_argument('--seed', type=int, default=default.seed)
-    parser.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1),
+    parser.add_argument('--workers', type=int, default=min(2, usable_cpus()),
                         help='processes drawing scenes (the output does not depend on it)')
     parser.add_argument('--force', action='store_true', help='regenerate when present')
     args = parser.parse_args()
