@@ -20,6 +20,7 @@ from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
 from mnext_det.engine.launch import (add_launch_args, compile_options, load_config, with_amp,
                                     with_compile_options)
+from mnext_det.engine.resume_check import check_resume
 from mnext_det.tool_errors import run_tool
 
 
@@ -76,6 +77,8 @@ def main() -> None:
         check_detection_data(cfg)  # clear errors on bad data before building anything
     for change in apply_fault_tolerance(cfg):
         print(f'fault tolerance: {change}', flush=True)
+    for line in check_resume(cfg):
+        print(f'resume: {line}', flush=True)
     init_cpu_process_group(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     with exit_on_peer_failure(runner):

@@ -1,0 +1,55 @@
+"""engine.resume_check: what --resume takes from the checkpoint is named."""
+import pytest
+import torch
+from mmengine.config import Config
+
+from mnext_det.engine.resume_check import check_resume, config_differences
+
+
+def _resuming(small_run, **changes):
+    tmp, config, _ = small_run
+    cfg = Config.fromfile(config)
+    cfg.work_dir, cfg.resume = str(tmp / 'first'), True
+    cfg.merge_from_dict(changes)
+    return cfg
+
+
+def test_config_differences_are_per_leaf_and_ignore_tuple_vs_list():
+    a = Config(dict(train_cfg=dict(max_epochs=2), param_scheduler=[dict(type='X', gamma=(1, 2))]))
+    b = Config(dict(train_cfg=dict(max_epochs=4), param_scheduler=[dict(type='X', gamma=[1, 2])],
+                    auto_scale_lr=dict(base_batch_size=8)))
+    assert config_differences(a, b) == {'train_cfg.max_epochs': (2, 4),
+                                        'auto_scale_lr.base_batch_size': ('<unset>', 8)}
+    assert config_differences(a, a) == {}
+
+
+def test_resume_names_what_the_checkpoint_overrides(small_run):
+    assert check_resume(_resuming(small_run)) == []  # same config: nothing to say
+    assert check_resume(_resuming(small_run, resume=False, **{'train_cfg.max_epochs': 9})) == []
+    lines = check_resume(_resuming(small_run, **{'train_cfg.max_epochs': 4,
+                                                 'optim_wrapper.optimizer.lr': 0.1,
+                                                 'param_scheduler.1.T_max': 4}))
+    assert len(lines) == 3, lines
+    by_key = {line.split(':')[0]: line for line in lines}
+    assert "2 in " in by_key['train_cfg.max_epochs'] and '4 in the config' in by_key[
+        'train_cfg.max_epochs'] and "schedulers keep the checkpoint's ends (3 iterations, 9 iterations)" in by_key[
+        'train_cfg.max_epochs']
+    assert "0.01 in " in by_key['optim_wrapper.optimizer.lr']
+    assert "not applied: the checkpoint's optimizer state" in by_key['optim_wrapper.optimizer.lr']
+    assert "not applied: the checkpoint's param-scheduler state" in by_key[
+        'param_scheduler.1.T_max']
+
+
+def test_resume_refuses_another_optimizer_constructor(small_run):
+    cfg = _resuming(small_run, **{'optim_wrapper.constructor': 'DefaultOptimWrapperConstructor'})
+    with pytest.raises(ValueError, match=r'epoch_2\.pth: written with optim_wrapper.constructor='
+                       r'MergedParamGroupsConstructor, the config has DefaultOptimWrapperConstructor'
+                       r'.*load_from='):
+        check_resume(cfg)
+
+
+def test_resume_from_a_file_without_config_says_so(small_run, tmp_path):
+    bare = tmp_path / 'bare.pth'
+    torch.save(dict(state_dict={}, meta=dict(epoch=1, iter=3)), str(bare))
+    cfg = _resuming(small_run, load_from=str(bare))
+    assert check_resume(cfg) == [f'{bare} holds no config (meta.cfg): its schedule is not compared']
