@@ -1,8 +1,8 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
 with random state, non-finite loss handling, channels-last training, merged
 optimizer parameter groups, depthwise convs padded first on maps smaller than
-their kernel, and multi-process CPU training with a bounded exit when a rank
-dies.
+their kernel, a check that an ``init_cfg`` Pretrained loaded its checkpoint,
+and multi-process CPU training with a bounded exit when a rank dies.
 
 Importing this package registers its hooks, the optimizer constructor, the
 ``local_atomic`` file backend and the ``CPUAwareDistributedDataParallel``
@@ -20,6 +20,7 @@ from .nonfinite import NonFiniteLossError, NonFiniteLossHook
 from .random_state import RandomStateHook, get_random_state, set_random_state
 from .small_map_depthwise import (PadFirstDepthwiseConv2d, SmallMapDepthwiseHook,
                                   pad_small_depthwise)
+from .pretrained_check import PretrainedCheckHook
 from .fault_tolerance import apply_fault_tolerance
 
 __all__ = [
@@ -29,5 +30,5 @@ __all__ = [
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',
     'PadFirstDepthwiseConv2d', 'SmallMapDepthwiseHook', 'pad_small_depthwise',
-    'apply_fault_tolerance'
+    'PretrainedCheckHook', 'apply_fault_tolerance'
 ]

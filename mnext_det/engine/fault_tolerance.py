@@ -5,6 +5,7 @@ from mmengine.config import Config
 
 from ..datasets import dataset_wrappers  # noqa: F401 (registers ValidatedDataset)
 from .distributed import configure_cpu_distributed
+from .pretrained_check import has_pretrained_init
 
 __all__ = ['apply_fault_tolerance']
 
@@ -17,7 +18,9 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
     - ``default_hooks.checkpoint``: mmengine's ``CheckpointHook`` becomes
       :class:`SafeCheckpointHook` (same arguments);
     - ``custom_hooks``: :class:`RandomStateHook` and
-      :class:`NonFiniteLossHook` (``action='stop'``) are added unless present;
+      :class:`NonFiniteLossHook` (``action='stop'``) are added unless present,
+      and :class:`PretrainedCheckHook` when the model has a ``Pretrained``
+      ``init_cfg``;
     - ``train_dataloader.dataset`` is wrapped in :class:`ValidatedDataset`
       with the arguments of ``cfg.sample_validation`` (default
       ``dict(on_error='raise')``; ``sample_validation=None`` turns it off);
@@ -36,7 +39,10 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
                          '(--cfg-options turns "[dict(...)]" into strings: set custom_hooks '
                          'in a config file)')
     present = {str(h.get('type')).split('.')[-1] for h in custom}
-    for name in ('RandomStateHook', 'NonFiniteLossHook'):
+    wanted = ['RandomStateHook', 'NonFiniteLossHook']
+    if has_pretrained_init(cfg.get('model')):
+        wanted.append('PretrainedCheckHook')
+    for name in wanted:
         if name not in present:
             custom.append(dict(type=name))
             changes.append(f'custom_hooks: added {name}')

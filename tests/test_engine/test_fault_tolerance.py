@@ -45,3 +45,10 @@ def test_hook_entry_that_is_not_a_dict_is_named():
     cfg = _cfg(custom_hooks=["dict(type='ChannelsLastHook')"])  # what --cfg-options makes of it
     with pytest.raises(ValueError, match=r"custom_hooks: .*\"dict\(type='ChannelsLastHook'\)\""):
         apply_fault_tolerance(cfg)
+
+
+def test_a_pretrained_init_gets_its_check_hook():
+    cfg = _cfg(model=dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='x.pth'))))
+    assert 'custom_hooks: added PretrainedCheckHook' in apply_fault_tolerance(cfg)
+    assert [h['type'] for h in cfg.custom_hooks][-1] == 'PretrainedCheckHook'
+    assert apply_fault_tolerance(cfg) == []
