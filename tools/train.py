@@ -18,8 +18,8 @@ from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
-from mnext_det.engine.launch import (add_launch_args, compile_options, load_config, with_amp,
-                                    with_compile_options)
+from mnext_det.engine.launch import (add_launch_args, batch_and_lr, compile_options, load_config,
+                                    with_amp, with_compile_options)
 from mnext_det.engine.resume_check import check_resume
 from mnext_det.tool_errors import run_tool
 
@@ -73,6 +73,7 @@ def main() -> None:
     print(f'allocator: {loaded_allocator()}', flush=True)
     print(f'torch threads: {cap_torch_threads()} ({cpu_summary()})', flush=True)
     cfg = build_cfg(args)
+    print(f'batch and lr: {batch_and_lr(cfg)}', flush=True)
     if 'bbox_head' in cfg.get('model', {}):
         check_detection_data(cfg)  # clear errors on bad data before building anything
     for change in apply_fault_tolerance(cfg):

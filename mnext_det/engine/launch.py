@@ -51,6 +51,37 @@ def with_compile_options(compile_cfg: Union[bool, Dict, None]) -> Union[bool, Di
     return kwargs
 
 
+_WORLD_SIZE_ENV = {'pytorch': 'WORLD_SIZE', 'slurm': 'SLURM_NTASKS', 'mpi': 'OMPI_COMM_WORLD_SIZE'}
+
+
+def batch_and_lr(cfg: Config) -> str:
+    """The total training batch and the lr a run starts with, for its log:
+    the loader's batch x processes (the launcher's world size) x gradient
+    accumulation, the optimizer's lr, and what ``auto_scale_lr`` makes of it
+    (mmengine scales only when it is enabled, e.g. by ``--auto-scale-lr``, and
+    by the batch of one step, without the accumulation)."""
+    per = cfg.train_dataloader.batch_size
+    world = int(os.environ.get(_WORLD_SIZE_ENV.get(cfg.get('launcher', 'none'), ''), 1))
+    accumulate = cfg.optim_wrapper.get('accumulative_counts', 1)
+    total = per * world * accumulate
+    text = (f'{per} per process x {world} process(es)'
+            + (f' x {accumulate} accumulated' if accumulate != 1 else '') + f' = {total}')
+    lr = (cfg.optim_wrapper.get('optimizer') or {}).get('lr')
+    if lr is None:
+        return text
+    text += f'; lr {lr:g}'
+    base = (cfg.get('auto_scale_lr') or {}).get('base_batch_size')
+    if not base:
+        return text + ' (no auto_scale_lr.base_batch_size: the lr is used as set)'
+    step = per * world
+    if cfg.auto_scale_lr.get('enable', False):
+        return text + f' x {step}/{base} = {lr * step / base:g} (auto_scale_lr on)'
+    if step == base:
+        return text + f' (set for this batch, auto_scale_lr.base_batch_size {base})'
+    return text + (f' (set for a batch of {base}, used as set: --auto-scale-lr scales it '
+                   f'to {lr * step / base:g})')
+
+
 def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict],
                 launcher: str, local_rank: int = 0) -> Config:
     """Load ``config`` and apply the launch arguments; the work dir defaults

@@ -60,3 +60,27 @@ LAYOUT = compile_options()['options']
 ])
 def test_with_compile_options_adds_the_layout_fix_to_a_configs_compile(given, expected):
     assert with_compile_options(given) == expected
+
+
+def _loop_cfg(per, base, enable=False, accumulate=1, launcher='none'):
+    return Config(dict(train_dataloader=dict(batch_size=per), launcher=launcher,
+                       optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.015),
+                                          accumulative_counts=accumulate),
+                       auto_scale_lr=dict(base_batch_size=base, enable=enable)))
+
+
+def test_batch_and_lr_names_the_total_batch_and_what_auto_scale_lr_does(monkeypatch):
+    from mnext_det.engine.launch import batch_and_lr
+    assert batch_and_lr(_loop_cfg(24, 192)) == (
+        '24 per process x 1 process(es) = 24; lr 0.015 (set for a batch of 192, used as set: '
+        '--auto-scale-lr scales it to 0.001875)')
+    assert batch_and_lr(_loop_cfg(24, 192, enable=True)).endswith(
+        'lr 0.015 x 24/192 = 0.001875 (auto_scale_lr on)')
+    monkeypatch.setenv('WORLD_SIZE', '8')
+    assert batch_and_lr(_loop_cfg(24, 192, launcher='pytorch')) == (
+        '24 per process x 8 process(es) = 192; lr 0.015 (set for this batch, '
+        'auto_scale_lr.base_batch_size 192)')
+    # mmengine scales by the batch of one step: accumulation is not in the ratio
+    assert batch_and_lr(_loop_cfg(24, 192, enable=True, accumulate=2, launcher='pytorch')) == (
+        '24 per process x 8 process(es) x 2 accumulated = 384; lr 0.015 x 192/192 = 0.015 '
+        '(auto_scale_lr on)')

@@ -94,6 +94,8 @@ def test_train_tool_stops_on_a_pretrained_init_that_loads_nothing(tmp_path):
                               text=True, cwd=ROOT, timeout=300, env=train_env())
         out = proc.stdout + proc.stderr
         assert 'custom_hooks: added PretrainedCheckHook' in out
+        assert ('batch and lr: 4 per process x 1 process(es) = 4; lr 0.002 (no auto_scale_lr'
+                in out)
         if name == 'ok.py':
             assert proc.returncode == 0, out[-3000:]
             assert 'tensors of model.backbone loaded from' in out
