@@ -6,12 +6,15 @@ missing file (``FileNotFoundError``), a bad argument, config key, dataset or
 checkpoint (``ValueError`` and its subclasses such as
 ``CheckpointMismatchError``, ``CorruptCheckpointError``, ``DataCheckError``)
 and a checkpoint or pickle that would run code on load
-(``UnsafeCheckpointError``, an ``UnpicklingError``)."""
+(``UnsafeCheckpointError``, an ``UnpicklingError``); also a config ``type``
+that no registry holds (mmengine's ``KeyError``), with the closest names."""
+import difflib
 import pickle
+import re
 import sys
-from typing import Callable, NoReturn, Optional
+from typing import Callable, List, NoReturn, Optional
 
-__all__ = ['USER_ERRORS', 'USER_ERROR_EXIT', 'error_line', 'run_tool']
+__all__ = ['USER_ERRORS', 'USER_ERROR_EXIT', 'error_line', 'registry_miss', 'run_tool']
 
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError, pickle.UnpicklingError)
 USER_ERROR_EXIT = 2
@@ -22,6 +25,39 @@ def error_line(error: BaseException) -> str:
     return 'error: ' + '; '.join(part.strip() for part in str(error).splitlines() if part.strip())
 
 
+_REGISTRY_MISS = re.compile(r"^'?(?P<name>[\w.]+) is not in the (?P<scope>\w+)::(?P<registry>\w+) "
+                            'registry')
+
+
+def _registered_names(registry_name: str) -> List[str]:
+    """Every name registered under ``registry_name`` (e.g. ``'model'``) in
+    mmengine's root registry of that name and all its children."""
+    import mmengine.registry as registries
+    roots = [r for r in vars(registries).values()
+             if isinstance(r, registries.Registry) and r.name == registry_name]
+    names, todo = set(), list(roots)
+    while todo:
+        registry = todo.pop()
+        names.update(registry.module_dict)
+        todo.extend(registry.children.values())
+    return sorted(names)
+
+
+def registry_miss(error: KeyError) -> Optional[str]:
+    """For mmengine's "X is not in the scope::registry registry", a message
+    with the closest registered names; None for any other ``KeyError``."""
+    text = str(error.args[0]) if error.args else ''
+    match = _REGISTRY_MISS.match(text)
+    if match is None:
+        return None
+    name, where = match['name'], f"{match['scope']}::{match['registry']}"
+    close = difflib.get_close_matches(name, _registered_names(match['registry']), n=3,
+                                      cutoff=0.6)
+    hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close else
+            "no registered name is close: is its module in the config's custom_imports?")
+    return f"config: type {name!r} is not in the {where} registry; {hint}"
+
+
 def run_tool(main: Callable[[], Optional[int]]) -> NoReturn:
     """Exit with ``main()``'s status (0 for None), or 2 with :func:`error_line`
     on a user error."""
@@ -29,5 +65,11 @@ def run_tool(main: Callable[[], Optional[int]]) -> NoReturn:
         code = main()
     except USER_ERRORS as e:
         print(error_line(e), file=sys.stderr)
+        sys.exit(USER_ERROR_EXIT)
+    except KeyError as e:
+        message = registry_miss(e)
+        if message is None:
+            raise
+        print(f'error: {message}', file=sys.stderr)
         sys.exit(USER_ERROR_EXIT)
     sys.exit(code or 0)

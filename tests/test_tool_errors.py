@@ -1,0 +1,38 @@
+"""tool_errors: a config type no registry holds ends a tool in one line with the closest names."""
+import pytest
+from mmdet.registry import MODELS
+
+import mnext_det  # noqa: F401  (registers MobileNeXt)
+from mnext_det.tool_errors import USER_ERROR_EXIT, registry_miss, run_tool
+
+
+def _miss(type_name):
+    with pytest.raises(KeyError) as info:
+        MODELS.build(dict(type=type_name))
+    return info.value
+
+
+def test_registry_miss_suggests_the_closest_registered_names():
+    assert registry_miss(_miss('MobileNext')) == (
+        "config: type 'MobileNext' is not in the mmdet::model registry; "
+        "did you mean 'MobileNeXt' or 'MobileNetV2'?")
+    assert 'is its module in the config\'s custom_imports?' in registry_miss(_miss('Zzzqq'))
+    assert registry_miss(KeyError('some_key')) is None
+
+
+def test_run_tool_ends_a_registry_miss_with_one_line_and_keeps_other_key_errors(capsys):
+    def bad_type():
+        MODELS.build(dict(type='SSDLiteNek'))
+
+    with pytest.raises(SystemExit) as info:
+        run_tool(bad_type)
+    assert info.value.code == USER_ERROR_EXIT
+    err = capsys.readouterr().err
+    assert err.startswith("error: config: type 'SSDLiteNek' is not in the mmdet::model registry; "
+                          'did you mean') and err.count('\n') == 1
+
+    def bug():
+        return {}['missing']
+
+    with pytest.raises(KeyError, match='missing'):
+        run_tool(bug)
