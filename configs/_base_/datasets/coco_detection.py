@@ -29,10 +29,13 @@ test_pipeline = [
         type='PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
+# drop_last: an epoch's last batch of one image would stop training in batch norm
+# on the neck's 1x1 maps ("Expected more than 1 value per channel when training")
 train_dataloader = dict(
     batch_size=24,
     num_workers=4,
     persistent_workers=True,
+    drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     batch_sampler=None,
     dataset=dict(
