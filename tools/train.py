@@ -18,8 +18,8 @@ from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
-from mnext_det.engine.launch import (add_launch_args, batch_and_lr, compile_options, load_config,
-                                    with_amp, with_compile_options)
+from mnext_det.engine.launch import (add_launch_args, batch_and_lr, load_config, with_amp,
+                                    with_compile_options)
 from mnext_det.engine.resume_check import check_resume
 from mnext_det.tool_errors import run_tool
 
@@ -45,8 +45,10 @@ def build_cfg(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line overrides."""
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher,
                       args.local_rank)
-    if args.compile or cfg.get('compile'):
-        cfg.compile = compile_options() if args.compile else with_compile_options(cfg.compile)
+    if args.compile:
+        cfg.compile = True
+    if cfg.get('compile'):
+        cfg.compile = with_compile_options(cfg.compile)
     if args.amp:
         from mmengine.device import get_device
         if get_device() == 'cpu':

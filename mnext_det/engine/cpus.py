@@ -61,20 +61,21 @@ def _affinity_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def _capped(affinity: int, limit: Optional[float]) -> int:
+    return max(1, affinity if limit is None else min(affinity, math.floor(limit)))
+
+
 def usable_cpus(root: str = _CGROUP_ROOT) -> int:
     """CPUs this process may keep busy: its affinity mask, capped by the
     cgroup quota (rounded down, at least 1)."""
-    n, limit = _affinity_cpus(), cgroup_cpu_limit(root)
-    if limit is not None:
-        n = min(n, math.floor(limit))
-    return max(1, n)
+    return _capped(_affinity_cpus(), cgroup_cpu_limit(root))
 
 
 def cpu_summary(root: str = _CGROUP_ROOT) -> str:
     """``usable_cpus`` and where it comes from, for logs and reports."""
-    limit = cgroup_cpu_limit(root)
-    return (f'{usable_cpus(root)} usable CPUs ({os.cpu_count()} on the host, '
-            f'{_affinity_cpus()} in the affinity mask, cgroup quota '
+    affinity, limit = _affinity_cpus(), cgroup_cpu_limit(root)
+    return (f'{_capped(affinity, limit)} usable CPUs ({os.cpu_count()} on the host, '
+            f'{affinity} in the affinity mask, cgroup quota '
             f'{"none" if limit is None else f"{limit:g} CPUs"})')
 
 
