@@ -55,7 +55,9 @@ class SafeCheckpointHook(CheckpointHook):
       and checkpoints beyond ``max_keep_ckpts`` are deleted only after that,
       so a kill during saving leaves the previous checkpoint in place and
       ``--resume`` finds it;
-    - temporary files left by a killed save are removed at the next start.
+    - temporary files left by a killed save are removed at the next start;
+    - each checkpoint's ``meta`` records the run's ``world_size``, so a resume
+      on another number of processes is named (:mod:`.resume_check`).
     """
 
     def __init__(self, *args, backend_args: Optional[dict] = None, **kwargs) -> None:
@@ -82,6 +84,7 @@ class SafeCheckpointHook(CheckpointHook):
             runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
 
         ckpt_filename = self.filename_tmpl.format(step)
+        meta = dict(meta, world_size=runner.world_size)  # read by engine.resume_check
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         runner.save_checkpoint(

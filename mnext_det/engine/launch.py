@@ -54,6 +54,12 @@ def with_compile_options(compile_cfg: Union[bool, Dict, None]) -> Union[bool, Di
 _WORLD_SIZE_ENV = {'pytorch': 'WORLD_SIZE', 'slurm': 'SLURM_NTASKS', 'mpi': 'OMPI_COMM_WORLD_SIZE'}
 
 
+def launch_world_size(cfg: Config) -> int:
+    """The number of training processes ``cfg.launcher`` starts, read from
+    the launcher's environment before any process group exists (1 without one)."""
+    return int(os.environ.get(_WORLD_SIZE_ENV.get(cfg.get('launcher', 'none'), ''), 1))
+
+
 def batch_and_lr(cfg: Config) -> str:
     """The total training batch and the lr a run starts with, for its log:
     the loader's batch x processes (the launcher's world size) x gradient
@@ -61,7 +67,7 @@ def batch_and_lr(cfg: Config) -> str:
     (mmengine scales only when it is enabled, e.g. by ``--auto-scale-lr``, and
     by the batch of one step, without the accumulation)."""
     per = cfg.train_dataloader.batch_size
-    world = int(os.environ.get(_WORLD_SIZE_ENV.get(cfg.get('launcher', 'none'), ''), 1))
+    world = launch_world_size(cfg)
     accumulate = cfg.optim_wrapper.get('accumulative_counts', 1)
     total = per * world * accumulate
     text = (f'{per} per process x {world} process(es)'

@@ -8,7 +8,11 @@ or with ``--cfg-options`` before ``--resume`` does not apply to them: a larger
 word in the log (mmengine#1565). :func:`check_resume` compares the
 checkpoint's config (mmengine stores it in ``meta['cfg']``) with the one being
 run, names every difference and whether it applies, and refuses a change of
-optimizer constructor, whose parameter groups cannot be restored.
+optimizer constructor, whose parameter groups cannot be restored. It also
+names a resume on another number of processes (``meta['world_size']``, written
+by ``SafeCheckpointHook``): the batch of one step changes while the lr stays
+the checkpoint's. mmengine's own check of that reads ``meta['config']``, a key
+mmengine 0.10 does not write, so it never fires.
 """
 from typing import Any, Dict, List, Optional
 
@@ -16,6 +20,7 @@ from mmengine.config import Config
 
 from ..checkpoint import load_checkpoint_file
 from .checkpoint_hook import read_last_checkpoint
+from .launch import launch_world_size
 
 __all__ = ['SCHEDULE_KEYS', 'check_resume', 'config_differences', 'resume_source']
 
@@ -101,10 +106,29 @@ def _effect(key: str, ends: str) -> str:
     return 'applies'
 
 
+def _world_size_change(saved: Config, current: Config, checkpoint: Dict,
+                       ckpt: str) -> List[str]:
+    """A line when ``current`` runs on another number of processes than the
+    checkpoint's run, with the batch of one step before and after."""
+    old = (checkpoint.get('meta') or {}).get('world_size')
+    new = launch_world_size(current)
+    if old is None or old == new:
+        return []
+    old_batch = saved.train_dataloader.batch_size * old
+    new_batch = current.train_dataloader.batch_size * new
+    keep = (f'; --cfg-options train_dataloader.batch_size={old_batch // new} keeps '
+            f'the batch of {old_batch}' if old_batch != new_batch and old_batch % new == 0
+            else '')
+    return [f'processes: {old} in {ckpt}, {new} now: the batch of one step is '
+            f'{old_batch} -> {new_batch}, the lr stays the checkpoint optimizer\'s '
+            f'(auto_scale_lr does not rescale a resumed run){keep}']
+
+
 def check_resume(cfg: Config) -> List[str]:
     """One line per schedule setting in which ``cfg`` differs from the config
-    its resume checkpoint was written with, saying whether it applies; empty
-    when ``cfg`` does not resume or nothing differs.
+    its resume checkpoint was written with, saying whether it applies, and one
+    when the number of processes differs; empty when ``cfg`` does not resume or
+    nothing differs.
 
     Raises:
         ValueError: the optimizer constructor differs (its parameter groups
@@ -117,7 +141,8 @@ def check_resume(cfg: Config) -> List[str]:
     text = (checkpoint.get('meta') or {}).get('cfg')
     if not text:
         return [f'{ckpt} holds no config (meta.cfg): its schedule is not compared']
-    diffs = config_differences(Config.fromstring(text, file_format='.py'), cfg)
+    saved = Config.fromstring(text, file_format='.py')
+    diffs = config_differences(saved, cfg)
     if _CONSTRUCTOR in diffs:
         old, new = diffs[_CONSTRUCTOR]
         raise ValueError(
@@ -127,4 +152,5 @@ def check_resume(cfg: Config) -> List[str]:
             f'load_from={ckpt} and no --resume')
     ends = _scheduler_ends(checkpoint)
     return [f'{key}: {old!r} in {ckpt}, {new!r} in the config ({_effect(key, ends)})'
-            for key, (old, new) in diffs.items()]
+            for key, (old, new) in diffs.items()] + _world_size_change(saved, cfg, checkpoint,
+                                                                       ckpt)

@@ -14,6 +14,11 @@ from ..conftest import EPOCHS, _assert_same_run, _last
 from ..fault_injection import run_train, write_classification_run
 
 
+def test_checkpoints_record_the_world_size(reference):
+    # read by engine.resume_check to name a resume on another number of processes
+    assert load_checkpoint_file(reference[2])['meta']['world_size'] == 1
+
+
 def test_sigkill_during_checkpoint_save_keeps_previous_then_resume(reference):
     tmp, cfg, ref_last = reference
     killer = write_classification_run(

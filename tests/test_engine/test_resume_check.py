@@ -3,6 +3,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mnext_det.checkpoint import load_checkpoint_file
 from mnext_det.engine.resume_check import check_resume, config_differences
 
 
@@ -54,3 +55,20 @@ def test_resume_from_a_file_without_config_says_so(small_run, tmp_path):
     torch.save(dict(state_dict={}, meta=dict(epoch=1, iter=3)), str(bare))
     cfg = _resuming(small_run, load_from=str(bare))
     assert check_resume(cfg) == [f'{bare} holds no config (meta.cfg): its schedule is not compared']
+
+
+def test_resume_on_another_number_of_processes_names_the_batch(small_run, tmp_path,
+                                                                monkeypatch):
+    tmp, _, _ = small_run
+    checkpoint = load_checkpoint_file(str(tmp / 'first' / 'epoch_2.pth'))
+    checkpoint['meta']['world_size'] = 4  # as SafeCheckpointHook writes it for 4 processes
+    four = tmp_path / 'four.pth'
+    torch.save(checkpoint, str(four))
+    cfg = _resuming(small_run, load_from=str(four), launcher='pytorch')
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    assert check_resume(cfg) == [
+        f"processes: 4 in {four}, 2 now: the batch of one step is 32 -> 16, the lr stays the "
+        "checkpoint optimizer's (auto_scale_lr does not rescale a resumed run); --cfg-options "
+        "train_dataloader.batch_size=16 keeps the batch of 32"]
+    monkeypatch.setenv('WORLD_SIZE', '4')
+    assert check_resume(cfg) == []
