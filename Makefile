@@ -8,8 +8,11 @@ export PYTHON
 install:
 	@bash tools/install.sh
 
+# one pytest-xdist worker per usable CPU (affinity and cgroup quota); 0 runs in-process
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'from mnext_det.engine.cpus import usable_cpus; print(usable_cpus())')
+
 test: install
-	$(PYTHON) -m pytest tests -m "not slow" -q
+	$(PYTHON) -m pytest tests -m "not slow" -q -n $(TEST_WORKERS)
 
 test-slow: install
 	$(PYTHON) -m pytest tests -m slow -q

@@ -27,7 +27,7 @@ setup(
         'tflite': ['litert-torch==0.10.0', 'ai-edge-litert>=2.3,<2.4'],
         # what mmdet's shipped analysis tools import (analyze_logs, benchmark)
         'analysis': ['seaborn', 'psutil'],
-        'dev': ['pytest', 'hypothesis'],
+        'dev': ['pytest', 'pytest-xdist', 'hypothesis'],
     },
     entry_points={'console_scripts': ['mnext-det=mnext_det.cli:main']},
     license='Apache-2.0',

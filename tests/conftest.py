@@ -30,8 +30,10 @@ from .tolerances import TEST_SEED
 # tests and the demo's (tests/test_tools/test_demo.py) set it back to `auto`.
 os.environ.setdefault(ALLOCATOR_ENV, 'system')
 # Under a container's CPU quota torch's default (one thread per CPU of the
-# affinity mask) oversubscribes the CPUs the suite really has.
-cap_torch_threads()
+# affinity mask) oversubscribes the CPUs the suite really has; under
+# pytest-xdist (`make test`: one worker per usable CPU) the workers share them.
+torch.set_num_threads(max(1, cap_torch_threads() // int(os.environ.get(
+    'PYTEST_XDIST_WORKER_COUNT', 1))))
 
 WIDTHS = (0.35, 0.5, 0.75, 1.0, 1.4)
 MODEL_NAMES = ('mobilenext_035', 'mobilenext_050', 'mobilenext_075', 'mobilenext_100',

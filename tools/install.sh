@@ -37,7 +37,8 @@ checks = {
     'mmdet': lambda: (importlib.import_module('mmengine') and importlib.import_module('pycocotools')
                       and importlib.import_module('mmdet').__version__ == '3.3.0'),
     'tools': lambda: all(importlib.import_module(m) for m in (
-        'pytest', 'hypothesis', 'onnx', 'onnxruntime', 'onnxscript', 'seaborn', 'psutil')),
+        'pytest', 'xdist', 'hypothesis', 'onnx', 'onnxruntime', 'onnxscript', 'seaborn',
+        'psutil')),
     'mnext_det': lambda: os.path.dirname(os.path.dirname(
         importlib.import_module('mnext_det').__file__)) == root,
     'tcmalloc': lambda: importlib.import_module('mnext_det.engine.allocator').find_tcmalloc(),
@@ -122,11 +123,11 @@ else
     || fail "3/6 pip install mmengine mmdet==3.3.0 pycocotools"
 fi
 
-step "4/6 test, export and analysis tools (pytest, hypothesis, onnx, onnxruntime, seaborn, psutil)"
+step "4/6 test, export and analysis tools (pytest, pytest-xdist, hypothesis, onnx, onnxruntime, seaborn, psutil)"
 if ready tools; then
   echo "already installed"
 else
-  pip_install pytest hypothesis onnx onnxruntime onnxscript seaborn psutil \
+  pip_install pytest pytest-xdist hypothesis onnx onnxruntime onnxscript seaborn psutil \
     || fail "4/6 pip install test, export and analysis tools"
 fi
 
