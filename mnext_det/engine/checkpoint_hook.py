@@ -74,6 +74,9 @@ class SafeCheckpointHook(CheckpointHook):
                 print_log(f'removing {tmp}, left by an interrupted save', logger='current')
                 os.remove(tmp)
 
+    def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
+        checkpoint['meta']['world_size'] = runner.world_size  # read by engine.resume_check
+
     def _save_checkpoint_with_step(self, runner, step: int, meta: Dict) -> None:
         stale = []
         if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
@@ -84,7 +87,6 @@ class SafeCheckpointHook(CheckpointHook):
             runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
 
         ckpt_filename = self.filename_tmpl.format(step)
-        meta = dict(meta, world_size=runner.world_size)  # read by engine.resume_check
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         runner.save_checkpoint(

@@ -106,11 +106,10 @@ def _effect(key: str, ends: str) -> str:
     return 'applies'
 
 
-def _world_size_change(saved: Config, current: Config, checkpoint: Dict,
-                       ckpt: str) -> List[str]:
+def _world_size_change(saved: Config, current: Config, meta: Dict, ckpt: str) -> List[str]:
     """A line when ``current`` runs on another number of processes than the
     checkpoint's run, with the batch of one step before and after."""
-    old = (checkpoint.get('meta') or {}).get('world_size')
+    old = meta.get('world_size')
     new = launch_world_size(current)
     if old is None or old == new:
         return []
@@ -138,7 +137,8 @@ def check_resume(cfg: Config) -> List[str]:
     if ckpt is None:
         return []
     checkpoint = load_checkpoint_file(ckpt)
-    text = (checkpoint.get('meta') or {}).get('cfg')
+    meta = checkpoint.get('meta') or {}
+    text = meta.get('cfg')
     if not text:
         return [f'{ckpt} holds no config (meta.cfg): its schedule is not compared']
     saved = Config.fromstring(text, file_format='.py')
@@ -152,5 +152,4 @@ def check_resume(cfg: Config) -> List[str]:
             f'load_from={ckpt} and no --resume')
     ends = _scheduler_ends(checkpoint)
     return [f'{key}: {old!r} in {ckpt}, {new!r} in the config ({_effect(key, ends)})'
-            for key, (old, new) in diffs.items()] + _world_size_change(saved, cfg, checkpoint,
-                                                                       ckpt)
+            for key, (old, new) in diffs.items()] + _world_size_change(saved, cfg, meta, ckpt)
