@@ -66,3 +66,75 @@ def test_cuda_nms_keeps_the_cpu_detections():
         assert torch.equal(a.labels, b.labels.cpu())
         torch.testing.assert_close(a.scores, b.scores.cpu(), rtol=0, atol=1e-6)
         torch.testing.assert_close(a.bboxes, b.bboxes.cpu(), rtol=0, atol=1e-4)
+
+
+def _train_cfg():
+    return ConfigDict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5,
+                                    min_pos_iou=0., ignore_iof_thr=-1,
+                                    gt_max_assign_all=False),
+                      sampler=dict(type='PseudoSampler'), smoothl1_beta=1.,
+                      allowed_border=-1, pos_weight=-1, neg_pos_ratio=3, debug=False)
+
+
+def _batch(pad_shapes, seed=0):
+    from mmengine.structures import InstanceData
+    gen = torch.Generator().manual_seed(seed)
+    metas, gts = [], []
+    for h, w in pad_shapes:
+        metas.append(dict(img_shape=(h, w), pad_shape=(h, w)))
+        xy = torch.rand(2, 2, generator=gen) * 16
+        wh = 8 + 8 * torch.rand(2, 2, generator=gen)
+        gts.append(InstanceData(bboxes=torch.cat([xy, xy + wh], 1),
+                                labels=torch.randint(0, 3, (2, ), generator=gen)))
+    return metas, gts
+
+
+def test_cached_anchors_are_mmdets_and_built_once_per_layout():
+    head, reference = SSDLiteHead(**HEAD), SSDHead(**HEAD)
+    sizes = [torch.Size((4, 4)), torch.Size((2, 2))]
+    metas, _ = _batch([(32, 32), (32, 20), (32, 32)])
+    anchors, flags = head.get_anchors(sizes, metas, device='cpu')
+    ref_anchors, ref_flags = reference.get_anchors(sizes, metas, device='cpu')
+    for got, want in zip(anchors + flags, ref_anchors + ref_flags):
+        assert all(torch.equal(g, w) for g, w in zip(got, want))
+    # a narrower padded image has anchors outside it: its flags are its own
+    assert not torch.equal(torch.cat(flags[1]), torch.cat(flags[0]))
+    again, again_flags = head.get_anchors(sizes, metas[::-1], device='cpu')
+    assert again[0] is anchors[0] and again_flags[0] is flags[2] and again_flags[1] is flags[1]
+    other, _ = head.get_anchors([torch.Size((8, 8)), torch.Size((4, 4))], metas[:1], 'cpu')
+    assert other[0][0].shape[0] == 4 * anchors[0][0].shape[0]
+
+
+def test_cache_keeps_the_most_recent_entries():
+    head = SSDLiteHead(**HEAD)
+    head.anchor_cache_entries = 4
+    sizes = [torch.Size((4, 4)), torch.Size((2, 2))]
+    anchors, (flags, ) = head.get_anchors(sizes, [dict(pad_shape=(32, 32))], 'cpu')
+    for width in (20, 24, 28, 30):
+        head.get_anchors(sizes, [dict(pad_shape=(32, width))], 'cpu')
+    assert len(head._anchor_cache) == 4
+    # the anchors were used by every call and stay; the first flags were evicted
+    again, (rebuilt, ) = head.get_anchors(sizes, [dict(pad_shape=(32, 32))], 'cpu')
+    assert again[0] is anchors[0]
+    assert rebuilt is not flags and all(torch.equal(a, b) for a, b in zip(rebuilt, flags))
+
+
+def test_training_loss_is_mmdets_over_steps():
+    """Same weights, same batches: the cached head's losses and gradients equal
+    mmdet's SSDHead's bit for bit, step after step (the cache is only read)."""
+    torch.manual_seed(0)
+    head = SSDLiteHead(**HEAD, train_cfg=_train_cfg())
+    reference = SSDHead(**HEAD, train_cfg=_train_cfg())
+    reference.load_state_dict(head.state_dict())
+    for step, shapes in enumerate([[(32, 32)] * 2, [(32, 32), (32, 24)], [(32, 32)] * 2]):
+        metas, gts = _batch(shapes, seed=step)
+        feats = (torch.rand(2, 8, 4, 4), torch.rand(2, 16, 2, 2))
+        losses = []
+        for model in (head, reference):
+            model.zero_grad()
+            loss = model.loss_by_feat(*model(feats), gts, metas)
+            total = sum(sum(v) for v in loss.values())
+            total.backward()
+            losses.append((total, [p.grad.clone() for p in model.parameters()]))
+        assert torch.equal(losses[0][0], losses[1][0])
+        assert all(torch.equal(a, b) for a, b in zip(losses[0][1], losses[1][1]))
