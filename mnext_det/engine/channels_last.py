@@ -11,9 +11,10 @@ from typing import Any, Tuple
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import nn
+
+from .unwrap import unwrap_model
 
 __all__ = ['ChannelsLastHook', 'to_channels_last']
 
@@ -46,5 +47,4 @@ class ChannelsLastHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        to_channels_last(model)
+        to_channels_last(unwrap_model(runner.model))

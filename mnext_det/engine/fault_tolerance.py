@@ -3,6 +3,7 @@ from typing import List
 
 from mmengine.config import Config
 
+from ..config_types import type_name
 from ..datasets import dataset_wrappers  # noqa: F401 (registers ValidatedDataset)
 from .distributed import configure_cpu_distributed
 from .pretrained_check import has_pretrained_init
@@ -38,7 +39,7 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
         raise ValueError(f'custom_hooks: every entry must be a dict with a type, got {bad[0]!r} '
                          '(--cfg-options turns "[dict(...)]" into strings: set custom_hooks '
                          'in a config file)')
-    present = {str(h.get('type')).split('.')[-1] for h in custom}
+    present = {type_name(h.get('type')) for h in custom}
     wanted = ['RandomStateHook', 'NonFiniteLossHook']
     if has_pretrained_init(cfg.get('model')):
         wanted.append('PretrainedCheckHook')
@@ -51,7 +52,7 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
     loader = cfg.get('train_dataloader') or {}
     dataset = loader.get('dataset')
     if (validation is not None and validation is not False and dataset is not None
-            and str(dataset.get('type', '')).split('.')[-1] != 'ValidatedDataset'):
+            and type_name(dataset.get('type')) != 'ValidatedDataset'):
         loader['dataset'] = dict(type='ValidatedDataset', dataset=dataset, **validation)
         changes.append('train_dataloader.dataset wrapped in ValidatedDataset'
                        f'({", ".join(f"{k}={v!r}" for k, v in validation.items())})')

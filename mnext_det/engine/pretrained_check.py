@@ -13,16 +13,17 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ..checkpoint import extract_state_dict, load_checkpoint_file
+from ..config_types import type_name
+from .unwrap import unwrap_model
 
 __all__ = ['PretrainedCheckHook', 'pretrained_inits', 'loaded_tensors', 'has_pretrained_init']
 
 
 def _is_pretrained(cfg: Any) -> bool:
-    return isinstance(cfg, Mapping) and str(cfg.get('type', '')).split('.')[-1] == 'Pretrained'
+    return isinstance(cfg, Mapping) and type_name(cfg.get('type')) == 'Pretrained'
 
 
 def _entries(init_cfg: Any) -> List[Mapping]:
@@ -89,7 +90,7 @@ class PretrainedCheckHook(Hook):
     def before_train(self, runner) -> None:
         if runner._has_loaded:
             return
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         for name, module, entry in pretrained_inits(model):
             path, prefix = entry['checkpoint'], entry.get('prefix')
             state = extract_state_dict(load_checkpoint_file(path), path)

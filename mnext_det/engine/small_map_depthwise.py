@@ -14,9 +14,10 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import nn
+
+from .unwrap import unwrap_model
 
 __all__ = ['PadFirstDepthwiseConv2d', 'pad_small_depthwise', 'SmallMapDepthwiseHook']
 
@@ -62,5 +63,4 @@ class SmallMapDepthwiseHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        pad_small_depthwise(model)
+        pad_small_depthwise(unwrap_model(runner.model))

@@ -3,6 +3,7 @@ names, with the checks of :mod:`.scan`."""
 import os.path as osp
 from typing import Any, Dict, Tuple
 
+from ...config_types import type_name
 from .preflight import leaf_datasets
 from .scan import (VOC_CLASSES, DatasetReport, check_coco, check_image_files, check_image_folder,
                    check_voc)
@@ -56,7 +57,7 @@ def check_config_dataset(config: str, split: str = 'train', decode: bool = True,
     if not loader or 'dataset' not in loader:
         raise ValueError(f'{config}: no {split}_dataloader.dataset')
     ds, _ = next(leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'))
-    kind = str(ds.get('type', '')).split('.')[-1]
+    kind = type_name(ds.get('type'))
     root = ds.get('data_root', '') or ''
     common = dict(decode=decode, workers=workers)
     if kind == 'CocoDataset' or str(ds.get('ann_file', '')).endswith('.json'):
