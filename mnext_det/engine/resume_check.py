@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional
 from mmengine.config import Config
 
 from ..checkpoint import load_checkpoint_file
+from ..config_types import type_name
 from .checkpoint_hook import read_last_checkpoint
 from .launch import launch_world_size
 
@@ -115,12 +116,17 @@ def _world_size_change(saved: Config, current: Config, meta: Dict, ckpt: str) ->
         return []
     old_batch = saved.train_dataloader.batch_size * old
     new_batch = current.train_dataloader.batch_size * new
+    changed = old_batch != new_batch
     keep = (f'; --cfg-options train_dataloader.batch_size={old_batch // new} keeps '
-            f'the batch of {old_batch}' if old_batch != new_batch and old_batch % new == 0
-            else '')
+            f'the batch of {old_batch}' if changed and old_batch % new == 0 else '')
+    done = meta.get('iter') or 0
+    skip = (f'; IterBasedTrainLoop skips {done} loader batches of the new size on resume '
+            f'({done * new_batch} samples, where the run had read {done * old_batch})'
+            if changed and done and type_name((current.get('train_cfg') or {}).get('type'))
+            == 'IterBasedTrainLoop' else '')
     return [f'processes: {old} in {ckpt}, {new} now: the batch of one step is '
             f'{old_batch} -> {new_batch}, the lr stays the checkpoint optimizer\'s '
-            f'(auto_scale_lr does not rescale a resumed run){keep}']
+            f'(auto_scale_lr does not rescale a resumed run){skip}{keep}']
 
 
 def check_resume(cfg: Config) -> List[str]:

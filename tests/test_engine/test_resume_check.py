@@ -72,3 +72,25 @@ def test_resume_on_another_number_of_processes_names_the_batch(small_run, tmp_pa
         "train_dataloader.batch_size=16 keeps the batch of 32"]
     monkeypatch.setenv('WORLD_SIZE', '4')
     assert check_resume(cfg) == []
+
+
+def test_iter_based_resume_on_another_number_of_processes_names_the_skipped_samples(
+        small_run, tmp_path, monkeypatch):
+    """mmengine's IterBasedTrainLoop skips as many loader batches as the run had
+    done steps: of the new batch size, so another position in the data."""
+    tmp, _, _ = small_run
+    checkpoint = load_checkpoint_file(str(tmp / 'first' / 'epoch_2.pth'))
+    saved = Config.fromstring(checkpoint['meta']['cfg'], file_format='.py')
+    saved.train_cfg = dict(type='IterBasedTrainLoop', max_iters=40, val_interval=20)
+    checkpoint['meta'].update(world_size=4, iter=12, cfg=saved.pretty_text)
+    four = tmp_path / 'four.pth'
+    torch.save(checkpoint, str(four))
+    cfg = _resuming(small_run, load_from=str(four), launcher='pytorch')
+    cfg.train_cfg = dict(saved.train_cfg)
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    assert check_resume(cfg) == [
+        f"processes: 4 in {four}, 2 now: the batch of one step is 32 -> 16, the lr stays the "
+        "checkpoint optimizer's (auto_scale_lr does not rescale a resumed run); "
+        "IterBasedTrainLoop skips 12 loader batches of the new size on resume (192 samples, "
+        "where the run had read 384); --cfg-options train_dataloader.batch_size=16 keeps the "
+        "batch of 32"]
