@@ -9,6 +9,7 @@ forward (no NMS) and of the full ``predict`` (with NMS). Needs mmdet.
 """
 import functools
 import os.path as osp
+import types
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, NamedTuple, Sequence, Tuple
 
@@ -81,12 +82,15 @@ class Variant(NamedTuple):
     """One benchmarked detector: ``config`` in channels-last format or not,
     its train step compiled or not, with ``torch_relu6`` every ``InplaceReLU6``
     run as the ``nn.ReLU6`` it replaces (to measure it), with ``amp`` in mixed
-    precision (CUDA)."""
+    precision (CUDA), with ``mmdet_anchors`` the head's anchors rebuilt every
+    step by mmdet's ``AnchorHead.get_anchors`` instead of ``SSDLiteHead``'s kept
+    ones (to measure them)."""
     config: str
     channels_last: bool = False
     compiled: bool = False
     torch_relu6: bool = False
     amp: bool = False
+    mmdet_anchors: bool = False
 
 
 def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
@@ -97,11 +101,15 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
         for module in model.modules():
             if type(module) is InplaceReLU6:
                 module.__class__ = torch.nn.ReLU6
+    if variant.mmdet_anchors:
+        from mmdet.models.dense_heads import AnchorHead
+        model.bbox_head.get_anchors = types.MethodType(AnchorHead.get_anchors, model.bbox_head)
     if variant.compiled:  # as mmengine's cfg.compile (tools/train.py --compile) does
         from ..engine.launch import compile_options
         model.train_step = torch.compile(model.train_step, **compile_options())
     name = osp.splitext(osp.basename(variant.config))[0]
-    name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6', 'amp')
+    name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6', 'amp',
+                                             'mmdet_anchors')
                     if getattr(variant, tag))
     return _Bench(name, model, optim, size, synthetic_batch(model, size, batch_size))
 
