@@ -27,6 +27,11 @@ def test_bad_data_errors_name_the_problem(shapes, tmp_path):
     wrong.model.bbox_head.num_classes = 5
     with pytest.raises(DataCheckError, match='num_classes is 5 but .* has 6 classes'):
         check_detection_data(wrong)
+    # a config may name the dataset class itself instead of its registry string
+    from mmdet.datasets import CocoDataset
+    wrong.train_dataloader.dataset.type = CocoDataset
+    with pytest.raises(DataCheckError, match='num_classes is 5 but train_dataloader'):
+        check_detection_data(wrong, splits=('train', ))
     voc = _config(shapes, 'voc', tmp_path)
     voc.model.bbox_head.num_classes = 20
     with pytest.raises(DataCheckError, match='num_classes is 20'):

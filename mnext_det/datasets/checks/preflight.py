@@ -9,6 +9,8 @@ import json
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
+from ...config_types import type_name
+
 __all__ = ['check_detection_data', 'check_coco_file', 'leaf_datasets', 'DataCheckError']
 
 _VOC_CLASSES_COUNT = 20
@@ -111,7 +113,7 @@ def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) 
         if not loader or 'dataset' not in loader:
             continue
         for ds, where in leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'):
-            kind = str(ds.get('type', ''))
+            kind = type_name(ds.get('type'))
             if kind.endswith('CocoDataset'):
                 classes = _check_coco(ds, where)
             elif kind.endswith('VOCDataset'):
@@ -127,5 +129,5 @@ def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) 
                     'metainfo=dict(classes=...) on the dataset')
         evaluator = cfg.get(f'{split}_evaluator')
         for ev in (evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]):
-            if ev and str(ev.get('type', '')).endswith('CocoMetric') and ev.get('ann_file'):
+            if ev and type_name(ev.get('type')).endswith('CocoMetric') and ev.get('ann_file'):
                 check_coco_file(ev['ann_file'], f'{split}_evaluator.ann_file')
