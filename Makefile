@@ -17,8 +17,10 @@ test: install
 test-slow: install
 	$(PYTHON) -m pytest tests -m slow -q
 
+# `make demo DEMO_ARGS=--resume` continues a killed run (tools/demo.py --help)
+DEMO_ARGS ?=
 demo: install
-	$(PYTHON) tools/demo.py
+	$(PYTHON) tools/demo.py $(DEMO_ARGS)
 
 # `make study`: seeded from-scratch and crop-pretrained comparisons on the demo
 # data (README, "Is MobileNeXt better?"); `make study-ablation`: the MobileNeXt

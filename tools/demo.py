@@ -1,14 +1,16 @@
 """`make demo`: SSDLite-MobileNeXt vs SSDLite-MobileNetV2 end to end on CPU.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root data/shapes]
-        [--epochs N] [--pretrain-epochs N] [--no-pretrain] [--quick]
+        [--epochs N] [--pretrain-epochs N] [--no-pretrain] [--quick] [--resume]
 
 Generates the built-in shapes data if missing, pretrains both backbones on its
 object crops, trains both detectors with identical settings, evaluates them on
 the val split and writes report.md, report.json, comparison.png,
 learning_curve.png, detections.png and confusion_matrices.png into the work
 dir (paths relative to the repository). ``--quick``: every stage on a tiny
-dataset, a smoke test of minutes.
+dataset, a smoke test of minutes. ``--resume``: after a kill, the same command
+with it keeps the finished trainings and resumes the others from their last
+epoch (every epoch is checkpointed).
 """
 import argparse
 import os
@@ -38,6 +40,9 @@ def parse_args() -> argparse.Namespace:
                         help='train the detectors from scratch')
     parser.add_argument('--quick', action='store_true',
                         help='tiny dataset, one epoch each: a smoke test of every stage')
+    parser.add_argument('--resume', action='store_true',
+                        help="continue a killed run in the same --work-dir with the same "
+                             "options: every training from its last epoch's checkpoint")
     parser.add_argument('--parallel', type=int, default=min(2, usable_cpus()),
                         help='trainings run at once (the two detectors, the two backbones)')
     return parser.parse_args()
@@ -53,7 +58,8 @@ def main() -> int:
     os.chdir(REPO)
     opts = DemoOptions(repo=REPO, work_dir=args.work_dir, data_root=args.data_root,
                        epochs=args.epochs, pretrain_epochs=args.pretrain_epochs,
-                       pretrain=not args.no_pretrain, quick=args.quick, parallel=args.parallel)
+                       pretrain=not args.no_pretrain, quick=args.quick, parallel=args.parallel,
+                       resume=args.resume)
     try:
         report = run_demo(opts, log)
     except TrainingFailed as e:

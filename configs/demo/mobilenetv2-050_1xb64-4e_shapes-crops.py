@@ -64,7 +64,8 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=1)
 auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
+    # every epoch (the latest kept): a killed run resumes (tools/demo.py --resume)
+    checkpoint=dict(interval=1, max_keep_ckpts=1, save_best=None))
 custom_imports = dict(imports=['mnext_det.classification', 'mmdet.models.backbones'],
                       allow_failed_imports=False)
 # channels-last tensors: a training step takes half the time on CPU; the

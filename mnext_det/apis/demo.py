@@ -4,8 +4,11 @@ Stages: (1) the built-in shapes dataset, generated if missing; (2) both
 backbones pretrained on its object crops; (3) both detectors trained with
 identical settings from those backbones; (4) both evaluated on the val split
 (mmdet's CocoMetric, params, multiply-adds, CPU latency, confusion matrices);
-(5) ``report.md``, ``report.json`` and the pictures in the work dir.
+(5) ``report.md``, ``report.json`` and the pictures in the work dir. With
+``resume``, a rerun in the same work dir with the same options keeps what a
+killed run finished and resumes each training from its last epoch.
 """
+import json
 import os
 import os.path as osp
 import time
@@ -15,6 +18,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from ..datasets.synthetic import (SHAPE_CLASSES, SyntheticConfig, dataset_exists,
                                   generate_shapes_dataset)
 from ..engine.allocator import loaded_allocator
+from ..engine.atomic_io import atomic_write_text
 from ..engine.checkpoint_hook import read_last_checkpoint
 from ..engine.cpus import cpu_summary, cpu_times, usable_cpus
 from ..study.execute import val_records
@@ -33,6 +37,11 @@ DEMO_DETECTORS = (
 _METRIC = 'coco/bbox_mAP'
 _QUICK_DATA = SyntheticConfig(num_train=24, num_val=8, num_test=0)
 _PICTURES = ('comparison.png', 'learning_curve.png', 'detections.png', 'confusion_matrices.png')
+OPTIONS_FILE = 'demo_options.json'
+# what each recorded option is called on tools/demo.py's command line
+_OPTION_FLAGS = dict(data_root='--data-root', epochs='--epochs',
+                     pretrain_epochs='--pretrain-epochs', pretrain='--no-pretrain',
+                     quick='--quick')
 
 
 @dataclass
@@ -46,6 +55,7 @@ class DemoOptions:
     pretrain: bool = True
     quick: bool = False
     parallel: int = 2
+    resume: bool = False
 
 
 def _stem(path: str) -> str:
@@ -64,6 +74,26 @@ def _dataset(opts: DemoOptions, work_dir: str, log: Callable[[str], None]) -> st
         log(f'  generated: {data_cfg.num_train} train / {data_cfg.num_val} val / '
             f'{data_cfg.num_test} test images, objects {counts}')
     return data_root
+
+
+def _record_options(opts: DemoOptions, work_dir: str) -> None:
+    """Write the options that shape the run's trainings to ``OPTIONS_FILE``;
+    with ``opts.resume``, first refuse a work dir whose run had other ones
+    (its checkpoints belong to other data or another schedule)."""
+    path = osp.join(work_dir, OPTIONS_FILE)
+    current = dict(data_root=osp.abspath(opts.data_root), epochs=opts.epochs,
+                   pretrain_epochs=opts.pretrain_epochs, pretrain=opts.pretrain,
+                   quick=opts.quick)
+    if opts.resume and osp.isfile(path):
+        with open(path) as f:
+            previous = json.load(f)
+        differ = [f'{_OPTION_FLAGS[k]} {previous.get(k)!r} then, {v!r} now'
+                  for k, v in current.items() if previous.get(k) != v]
+        if differ:
+            raise ValueError(f'{path}: --resume needs the options of the run in this work dir ('
+                             + '; '.join(differ) + '); rerun with them, or start afresh in '
+                             'another --work-dir')
+    atomic_write_text(path, json.dumps(current, indent=1) + '\n')
 
 
 def _loader_workers(threads: int) -> Optional[int]:
@@ -86,7 +116,7 @@ def _pretrain(opts: DemoOptions, work_dir: str, data_root: str, threads: int,
                              opts.pretrain_epochs, opts.quick, _loader_workers(threads)),
              osp.join(work_dir, 'pretrain_' + _stem(src)), f'pretrain {name}')
             for name, _, src in DEMO_DETECTORS]
-    run_trainings(opts.repo, jobs, opts.parallel, threads, log)
+    run_trainings(opts.repo, jobs, opts.parallel, threads, log, opts.resume)
     return {name: read_last_checkpoint(wd, required=True)
             for (name, _, _), (_, wd, _) in zip(DEMO_DETECTORS, jobs)}
 
@@ -102,7 +132,7 @@ def _train(opts: DemoOptions, work_dir: str, data_root: str, backbones: Dict[str
              osp.join(work_dir, _stem(src)), name)
             for name, src, _ in DEMO_DETECTORS]
     for (_, _, name), secs in zip(jobs, run_trainings(opts.repo, jobs, opts.parallel, threads,
-                                                      log)):
+                                                      log, opts.resume)):
         timings[f'train_{name}_s'] = secs
     return [(name, cfg, read_last_checkpoint(wd, required=True), wd) for cfg, wd, name in jobs]
 
@@ -114,7 +144,7 @@ def _steal_text(steal: Optional[float]) -> str:
 
 
 def _report(table: str, curves: Dict[str, List[Tuple[int, float]]],
-            timings: Dict[str, float]) -> str:
+            timings: Dict[str, float], resumed: bool) -> str:
     curve_lines = [f'- {n}: ' + ', '.join(f'ep{e} {v:.3f}' for e, v in pts)
                    for n, pts in curves.items()]
     return (f'# make demo: SSDLite-MobileNeXt vs SSDLite-MobileNetV2\n\n{table}\n'
@@ -123,7 +153,9 @@ def _report(table: str, curves: Dict[str, List[Tuple[int, float]]],
             f'{timings["data_s"]:.0f} s, pretraining {timings["pretrain_s"]:.0f} s, '
             f'detector training {timings["train_s"]:.0f} s, evaluation '
             f'{timings["eval_s"]:.0f} s) on {usable_cpus()} usable CPU cores.'
-            + _steal_text(timings.get('cpu_steal')) + '\n\n'
+            + _steal_text(timings.get('cpu_steal'))
+            + (' This run resumed a killed one (--resume): the times are this run\'s only.'
+               if resumed else '') + '\n\n'
             'Confusion matrices side by side: confusion_matrices.png. To look closer '
             '(browse the data, plot the logs, FLOPs, anchors, error analysis) with '
             'mmdet\'s own tools on these work dirs: tools/analysis_tools/README.md.\n')
@@ -137,7 +169,10 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     count, ``engine.cpus``): on a small CPU one process per core is much faster
     than one process with several threads, and both models get the same
     budget at the same time. With one thread each, a training loads its own
-    data (:func:`_loader_workers`)."""
+    data (:func:`_loader_workers`). With ``opts.resume`` every training
+    continues from its work dir's last checkpoint (every epoch has one), so a
+    finished one ends at once; the options must be the killed run's
+    (:data:`OPTIONS_FILE`)."""
     from mmengine.config import Config
 
     from ..deploy.builder import class_names
@@ -151,8 +186,11 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     timings: Dict[str, float] = {}
     work_dir = osp.abspath(opts.work_dir)
     os.makedirs(osp.join(work_dir, 'configs'), exist_ok=True)
+    _record_options(opts, work_dir)
     log(f'work dir {work_dir}; {cpu_summary()}, torch threads '
         f'{os.environ.get("OMP_NUM_THREADS", "default")}, malloc {loaded_allocator()}')
+    log('resuming every training from its last checkpoint' if opts.resume else
+        'killed? the same command with --resume continues from each training\'s last epoch')
     data_root = _dataset(opts, work_dir, log)
     timings['data_s'] = time.time() - t0
 
@@ -192,10 +230,11 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     steal = cpu1.steal_since(cpu0) if cpu0 and cpu1 else None
     if steal is not None:
         timings['cpu_steal'] = steal
-    report = _report(format_markdown(results), curves, timings)
+    report = _report(format_markdown(results), curves, timings, opts.resume)
     with open(osp.join(work_dir, 'report.md'), 'w') as f:
         f.write(report)
     write_json(results, osp.join(work_dir, 'report.json'),
-               extra=dict(timings=timings, learning_curves=curves, quick=opts.quick))
+               extra=dict(timings=timings, learning_curves=curves, quick=opts.quick,
+                          resumed=opts.resume))
     log(f'report: {work_dir}/report.md, report.json, ' + ', '.join(_PICTURES))
     return report

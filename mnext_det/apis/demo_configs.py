@@ -22,14 +22,13 @@ def cosine_schedule(max_epochs: int, warmup_iters: int) -> List[Dict]:
 
 def _set_schedule(cfg: Config, epochs: Optional[int], quick: bool, warmup_iters: int,
                   quick_batch: int) -> None:
-    """``epochs`` or ``quick``: a cosine schedule over the epochs and one
-    checkpoint at the end; ``quick`` also a small batch."""
+    """``epochs`` or ``quick``: a cosine schedule over the epochs; ``quick``
+    also a small batch."""
     if epochs is not None or quick:
         epochs = epochs or 1
         cfg.train_cfg.max_epochs = epochs
         cfg.param_scheduler = cosine_schedule(
             epochs, _QUICK_WARMUP_ITERS if quick else warmup_iters)
-        cfg.default_hooks.checkpoint.interval = epochs
     if quick:
         cfg.train_dataloader.batch_size = quick_batch
 

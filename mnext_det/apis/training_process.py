@@ -1,5 +1,6 @@
 """Trainings in child processes: ``tools/train.py`` with a fixed number of
-torch threads, progress lines echoed, the whole output kept in a log."""
+torch threads, progress lines echoed, the whole output kept in a log;
+optionally resumed from each work dir's last checkpoint."""
 import os
 import os.path as osp
 import re
@@ -9,11 +10,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, List, Sequence, Tuple
 
+from mmengine.config import Config
+
 from ..engine.allocator import tcmalloc_env
+from ..engine.checkpoint_hook import finished_training
 
 __all__ = ['TrainingFailed', 'run_training', 'run_trainings']
 
-_PROGRESS = re.compile(r'Epoch\(|Error|error:|Traceback|load backbone|missing keys')
+_PROGRESS = re.compile(r'Epoch\(|Error|error:|Traceback|load backbone|missing keys|'
+                       r'resumed epoch|^resume: ')
 _TAIL_LINES = 40
 
 
@@ -22,20 +27,29 @@ class TrainingFailed(RuntimeError):
 
 
 def run_training(repo: str, config: str, work_dir: str, tag: str, threads: int,
-                 echo: Callable[[str], None] = print) -> float:
+                 echo: Callable[[str], None] = print, resume: bool = False) -> float:
     """Run ``repo/tools/train.py config --work-dir work_dir`` with ``threads``
     torch threads (under tcmalloc when found, ``engine.allocator``) and return
-    its wall time in seconds.
+    its wall time in seconds. With ``resume``, ``--resume``: from the work
+    dir's last checkpoint, afresh where there is none; a training whose last
+    checkpoint is its final epoch's is kept as it is (0 s, no process).
 
     Epoch and error lines are echoed with ``tag``; the full output goes to
-    ``work_dir/train_stdout.log``, whose tail is echoed on failure."""
+    ``work_dir/train_stdout.log`` (appended to when resuming), whose tail is
+    echoed on failure."""
+    if resume and finished_training(work_dir, Config.fromfile(config).train_cfg.max_epochs):
+        echo(f'  [{tag}] finished in {work_dir}, kept')
+        return 0.
     os.makedirs(work_dir, exist_ok=True)
     log_path = osp.join(work_dir, 'train_stdout.log')
     cmd = [sys.executable, osp.join(repo, 'tools', 'train.py'), config, '--work-dir', work_dir]
+    if resume:
+        cmd.append('--resume')
     env = dict(tcmalloc_env(), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     start = time.time()
     tail: List[str] = []
-    with open(log_path, 'w') as logf:
+    with open(log_path, 'a' if resume else 'w') as logf:
+        logf.write(f'$ {" ".join(cmd)}\n')
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, cwd=repo, env=env)
         for line in proc.stdout:
@@ -52,10 +66,10 @@ def run_training(repo: str, config: str, work_dir: str, tag: str, threads: int,
 
 
 def run_trainings(repo: str, jobs: Sequence[Tuple[str, str, str]], parallel: int, threads: int,
-                  echo: Callable[[str], None] = print) -> List[float]:
-    """Run ``(config, work_dir, tag)`` trainings, ``parallel`` at a time;
-    return their wall times in job order."""
+                  echo: Callable[[str], None] = print, resume: bool = False) -> List[float]:
+    """Run ``(config, work_dir, tag)`` trainings, ``parallel`` at a time
+    (``resume``: as :func:`run_training`); return their wall times in job order."""
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = [pool.submit(run_training, repo, cfg, wd, tag, threads, echo)
+        futures = [pool.submit(run_training, repo, cfg, wd, tag, threads, echo, resume)
                    for cfg, wd, tag in jobs]
         return [f.result() for f in futures]

@@ -11,7 +11,7 @@ from mmengine.registry import HOOKS
 
 from .atomic_io import TMP_SUFFIX, atomic_write_text
 
-__all__ = ['SafeCheckpointHook', 'read_last_checkpoint', 'NO_CHECKPOINT']
+__all__ = ['SafeCheckpointHook', 'read_last_checkpoint', 'finished_training', 'NO_CHECKPOINT']
 
 NO_CHECKPOINT = 'none (no checkpoint saved yet)'
 
@@ -40,6 +40,14 @@ def read_last_checkpoint(work_dir: str, required: bool = False) -> Optional[str]
     if required and not osp.isfile(ckpt):
         raise FileNotFoundError(f'{path} names {ckpt}, which does not exist')
     return ckpt
+
+
+def finished_training(work_dir: str, max_epochs: int) -> bool:
+    """Whether ``work_dir``'s last checkpoint exists and is epoch
+    ``max_epochs``' (``epoch_{max_epochs}.pth``): its training ran to the end."""
+    ckpt = read_last_checkpoint(work_dir)
+    return ckpt is not None and osp.isfile(ckpt) and \
+        osp.basename(ckpt) == f'epoch_{max_epochs}.pth'
 
 
 @HOOKS.register_module()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..engine.atomic_io import atomic_write_text
-from ..engine.checkpoint_hook import read_last_checkpoint
+from ..engine.checkpoint_hook import finished_training
 from .plan import Run
 
 __all__ = ['StudyScripts', 'train_command', 'test_command', 'run_result', 'val_records',
@@ -52,9 +52,7 @@ def train_command(run: Run, scripts: StudyScripts) -> List[str]:
 
 def training_finished(run: Run) -> bool:
     """Whether the run's last checkpoint exists and is its final epoch's."""
-    ckpt = read_last_checkpoint(run.work_dir)
-    return ckpt is not None and osp.isfile(ckpt) and \
-        osp.basename(ckpt) == f'epoch_{run.max_epochs}.pth'
+    return finished_training(run.work_dir, run.max_epochs)
 
 
 def test_command(run: Run, scripts: StudyScripts, test_options: Sequence[str]) -> List[str]:

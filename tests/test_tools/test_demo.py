@@ -1,23 +1,37 @@
-"""`tools/demo.py --quick`: every stage of the demo on a tiny dataset (~40 s)."""
+"""`tools/demo.py --quick`: every stage of the demo on a tiny dataset,
+then `--resume` after a simulated kill (2-3 min together on a 2-core CPU)."""
 import glob
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
+from typing import List
 
 from mnext_det.engine.allocator import ALLOCATOR_ENV, find_tcmalloc
 
 from ..conftest import ROOT
 
 
-def test_demo_quick_runs_every_stage(tmp_path):
-    """As a user runs it: under tcmalloc where the machine has it, every
-    training too."""
-    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'demo.py'), '--quick',
-                           '--work-dir', str(tmp_path)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=1800,
+def _demo(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'demo.py'), '--quick',
+                           '--epochs', '2', '--work-dir', str(tmp_path), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=1800,
                           env=dict(os.environ, **{ALLOCATOR_ENV: 'auto'}))
+
+
+def _train_epochs(log_text: str) -> List[str]:
+    """The ``Epoch(train) [N]`` numbers a training log holds, in order."""
+    return [line.split('Epoch(train)')[1].split(']')[0].strip(' [')
+            for line in log_text.splitlines() if 'Epoch(train)' in line]
+
+
+def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
+    """As a user runs it: under tcmalloc where the machine has it, every
+    training too. Then killed while the MobileNeXt detector had no checkpoint
+    yet: ``--resume`` with other options is refused, with the same ones it
+    keeps the three finished trainings and trains that one again."""
+    proc = _demo(tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     allocator = 'tcmalloc' if find_tcmalloc() else 'system'
     assert f'malloc {allocator}' in proc.stdout
@@ -33,3 +47,29 @@ def test_demo_quick_runs_every_stage(tmp_path):
     for name in ('report.md', 'comparison.png', 'learning_curve.png', 'detections.png',
                  'confusion_matrices.png'):
         assert (tmp_path / name).stat().st_size > 0
+
+    next_dir = tmp_path / 'ssdlite_mobilenext-050_1xb8-10e_shapes-160'
+    assert [p.name for p in next_dir.glob('*.pth')] == ['epoch_2.pth']  # the latest kept
+    for path in [*next_dir.glob('*.pth'), next_dir / 'last_checkpoint']:
+        path.unlink()
+    logs = {osp.basename(osp.dirname(p)): open(p).read() for p in logs}
+
+    refused = _demo(tmp_path, '--resume', '--no-pretrain')
+    assert refused.returncode == 2
+    assert 'demo_options.json' in refused.stderr and '--no-pretrain' in refused.stderr
+
+    proc = _demo(tmp_path, '--resume')
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'resuming every training' in proc.stdout
+    for name, before in logs.items():
+        after = open(tmp_path / name / 'train_stdout.log').read()
+        if name != next_dir.name:  # finished: kept, no process started
+            assert after == before and f'finished in {tmp_path / name}, kept' in proc.stdout
+            continue
+        assert after.startswith(before)  # appended to, the killed run's lines kept
+        resumed = after[len(before):]
+        assert '--resume' in resumed.splitlines()[0]
+        assert _train_epochs(resumed) == ['1', '2']  # from scratch: it had no checkpoint
+    assert (next_dir / 'epoch_2.pth').is_file()
+    report = json.loads((tmp_path / 'report.json').read_text())
+    assert [r['name'] for r in report['summary']] == names and report['resumed']
