@@ -190,7 +190,8 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     log(f'work dir {work_dir}; {cpu_summary()}, torch threads '
         f'{os.environ.get("OMP_NUM_THREADS", "default")}, malloc {loaded_allocator()}')
     log('resuming every training from its last checkpoint' if opts.resume else
-        'killed? the same command with --resume continues from each training\'s last epoch')
+        'killed? the same command with --resume (make demo DEMO_ARGS=--resume) continues '
+        'from each training\'s last epoch')
     data_root = _dataset(opts, work_dir, log)
     timings['data_s'] = time.time() - t0
 
