@@ -208,12 +208,13 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     curves = {name: [(int(r['step']), float(r[_METRIC])) for r in val_records(wd) if _METRIC in r]
               for name, _, _, wd in detectors}
 
-    log('[4/5] evaluating both detectors on the val split (CocoMetric)')
+    log('[4/5] evaluating both detectors on the val split (CocoMetric; mmengine logs warnings '
+        'only, the metrics go to the report)')
     start = time.time()
     baseline_cfg = Config.fromfile(detectors[0][1])
     results = [evaluate_detector(cfg, ckpt, name=name, work_dir=osp.join(work_dir, 'eval'),
                                  dataset_from=baseline_cfg, latency_runs=3 if opts.quick else 20,
-                                 confusion=True)
+                                 confusion=True, log_level='WARNING')
                for name, cfg, ckpt, _ in detectors]
     timings['eval_s'] = time.time() - start
 

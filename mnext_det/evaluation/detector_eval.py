@@ -70,7 +70,8 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
                       work_dir: str = 'work_dirs/compare',
                       dataset_from: Optional[Config] = None,
                       cfg_options: Optional[Dict] = None,
-                      latency_runs: int = 20, confusion: bool = False) -> DetectorResult:
+                      latency_runs: int = 20, confusion: bool = False,
+                      log_level: str = 'INFO') -> DetectorResult:
     """Evaluate one detector and measure its size and speed.
 
     Args:
@@ -85,6 +86,10 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
         latency_runs: Timed forward passes for the latency.
         confusion: Also count mmdet's confusion matrix of the predictions
             (``confusion_matrix.py``'s thresholds).
+        log_level: The evaluation runner's log level, console and log file
+            (``'WARNING'`` leaves out the environment, the config and the
+            per-class table that mmengine logs at ``'INFO'``; pycocotools
+            prints its summary either way).
     """
     for path, what in ((config, 'config'), (checkpoint, 'checkpoint')):
         if not osp.isfile(path):
@@ -104,6 +109,7 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
     cfg.load_from = checkpoint
     cfg.resume = False
     cfg.default_hooks.logger.interval = 5
+    cfg.log_level = log_level
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
                 'val_dataloader', 'val_cfg', 'val_evaluator'):
         cfg.pop(key, None)
