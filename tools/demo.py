@@ -15,6 +15,7 @@ epoch (every epoch is checkpointed).
 import argparse
 import os
 import os.path as osp
+import shlex
 import sys
 import time
 
@@ -65,6 +66,13 @@ def main() -> int:
     except TrainingFailed as e:
         print(error_line(e), file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        again = shlex.join(['python', 'tools/demo.py', *sys.argv[1:]]
+                           + ([] if args.resume else ['--resume']))
+        print(f'interrupted; to continue from each training\'s last epoch: {again}'
+              + ('' if len(sys.argv) > 1 else ' (make demo DEMO_ARGS=--resume)'),
+              file=sys.stderr)
+        return 130
     print('\n' + report)
     return 0
 

@@ -4,6 +4,7 @@ optionally resumed from each work dir's last checkpoint."""
 import os
 import os.path as osp
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ __all__ = ['TrainingFailed', 'run_training', 'run_trainings']
 _PROGRESS = re.compile(r'Epoch\(|Error|error:|Traceback|load backbone|missing keys|'
                        r'resumed epoch|^resume: ')
 _TAIL_LINES = 40
+_INTERRUPTED = (-signal.SIGINT, 128 + signal.SIGINT)  # exit statuses of a Ctrl-C
 
 
 class TrainingFailed(RuntimeError):
@@ -36,7 +38,7 @@ def run_training(repo: str, config: str, work_dir: str, tag: str, threads: int,
 
     Epoch and error lines are echoed with ``tag``; the full output goes to
     ``work_dir/train_stdout.log`` (appended to when resuming), whose tail is
-    echoed on failure."""
+    echoed on failure (not on Ctrl-C)."""
     if resume and finished_training(work_dir, Config.fromfile(config).train_cfg.max_epochs):
         echo(f'  [{tag}] finished in {work_dir}, kept')
         return 0.
@@ -60,7 +62,8 @@ def run_training(repo: str, config: str, work_dir: str, tag: str, threads: int,
                 echo(f'  [{tag}] {line.rstrip().split(" - INFO - ")[-1][:220]}')
         proc.wait()
     if proc.returncode != 0:
-        echo(''.join(tail).rstrip())
+        if proc.returncode not in _INTERRUPTED:  # Ctrl-C: the caller says how to resume
+            echo(''.join(tail).rstrip())
         raise TrainingFailed(f'{tag}: training failed (exit {proc.returncode}); log: {log_path}')
     return time.time() - start
 

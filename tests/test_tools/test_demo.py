@@ -4,8 +4,10 @@ import glob
 import json
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
+import time
 from typing import List
 
 from mnext_det.engine.allocator import ALLOCATOR_ENV, find_tcmalloc
@@ -74,3 +76,24 @@ def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
     assert (next_dir / 'epoch_2.pth').is_file()
     report = json.loads((tmp_path / 'report.json').read_text())
     assert [r['name'] for r in report['summary']] == names and report['resumed']
+
+
+def test_demo_ctrl_c_names_the_resume_command(tmp_path):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) during the
+    first training: exit 130 and the command that continues, no traceback."""
+    log_path = tmp_path / 'out.log'
+    with open(log_path, 'w') as log:
+        proc = subprocess.Popen(
+            [sys.executable, osp.join(ROOT, 'tools', 'demo.py'), '--quick', '--work-dir',
+             str(tmp_path / 'wd')], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        deadline = time.time() + 600
+        while 'Epoch(train)' not in log_path.read_text() and time.time() < deadline:
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+    out = log_path.read_text()
+    assert f'to continue from each training\'s last epoch: python tools/demo.py --quick ' \
+        f'--work-dir {tmp_path / "wd"} --resume' in out
+    assert 'KeyboardInterrupt' not in out
