@@ -23,6 +23,7 @@ from ..engine.checkpoint_hook import read_last_checkpoint
 from ..engine.cpus import cpu_summary, cpu_times, usable_cpus
 from ..study.execute import val_records
 from .demo_configs import detector_config, pretrain_config
+from .output_log import output_to_log
 from .training_process import run_trainings
 
 __all__ = ['DEMO_DETECTORS', 'DemoOptions', 'run_demo']
@@ -208,25 +209,30 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
     curves = {name: [(int(r['step']), float(r[_METRIC])) for r in val_records(wd) if _METRIC in r]
               for name, _, _, wd in detectors}
 
-    log('[4/5] evaluating both detectors on the val split (CocoMetric; mmengine logs warnings '
-        'only, the metrics go to the report)')
+    eval_dir = osp.join(work_dir, 'eval')
+    log(f'[4/5] evaluating both detectors on the val split (CocoMetric; the metrics go to the '
+        f'report, the evaluations\' output to {eval_dir}/<detector>_stdout.log)')
     start = time.time()
     baseline_cfg = Config.fromfile(detectors[0][1])
-    results = [evaluate_detector(cfg, ckpt, name=name, work_dir=osp.join(work_dir, 'eval'),
-                                 dataset_from=baseline_cfg, latency_runs=3 if opts.quick else 20,
-                                 confusion=True, log_level='WARNING')
-               for name, cfg, ckpt, _ in detectors]
+    results = []
+    for name, cfg, ckpt, _ in detectors:
+        with output_to_log(osp.join(eval_dir, f'{name}_stdout.log')):
+            results.append(evaluate_detector(cfg, ckpt, name=name, work_dir=eval_dir,
+                                             dataset_from=baseline_cfg,
+                                             latency_runs=3 if opts.quick else 20,
+                                             confusion=True, log_level='WARNING'))
     timings['eval_s'] = time.time() - start
 
     log('[5/5] writing the report')
     pictures = [osp.join(work_dir, p) for p in _PICTURES]
-    plot_chart(results, pictures[0], 'SSDLite on the built-in shapes val split')
-    plot_learning_curves(curves, pictures[1])
-    detection_grid([d[:3] for d in detectors],
-                   osp.join(data_root, 'annotations', 'instances_val.json'),
-                   osp.join(data_root, 'VOC2007', 'JPEGImages'), SHAPE_CLASSES, pictures[2])
-    plot_confusion_matrices([r.confusion for r in results], class_names(baseline_cfg),
-                            [d[0] for d in detectors], pictures[3])
+    with output_to_log(osp.join(work_dir, 'report_stdout.log')):
+        plot_chart(results, pictures[0], 'SSDLite on the built-in shapes val split')
+        plot_learning_curves(curves, pictures[1])
+        detection_grid([d[:3] for d in detectors],
+                       osp.join(data_root, 'annotations', 'instances_val.json'),
+                       osp.join(data_root, 'VOC2007', 'JPEGImages'), SHAPE_CLASSES, pictures[2])
+        plot_confusion_matrices([r.confusion for r in results], class_names(baseline_cfg),
+                                [d[0] for d in detectors], pictures[3])
     timings['total_s'] = time.time() - t0
     cpu1 = cpu_times()
     steal = cpu1.steal_since(cpu0) if cpu0 and cpu1 else None

@@ -42,6 +42,11 @@ def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
     for stage in ('[1/5]', '[2/5]', '[3/5]', '[4/5]', '[5/5]'):
         assert stage in proc.stdout
     assert 'System environment' not in proc.stdout  # the evaluation runner logs warnings only
+    for name in ('SSDLite-MobileNetV2-0.5', 'SSDLite-MobileNeXt-0.5'):  # pycocotools' prints
+        assert 'Average Precision' in (tmp_path / 'eval' / f'{name}_stdout.log').read_text()
+    assert 'Average Precision' not in proc.stdout + proc.stderr
+    assert 'Loads checkpoint' in (tmp_path / 'report_stdout.log').read_text()  # the pictures'
+    assert 'Loads checkpoint' not in proc.stdout + proc.stderr
     assert 'load backbone. in model from' in proc.stdout  # detectors start from stage 2
     report = json.loads((tmp_path / 'report.json').read_text())
     names = [r['name'] for r in report['summary']]
