@@ -14,6 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS, TASK_UTILS, init_default_scope
 
+from ..config_types import type_name
 from ..datasets.pipeline_info import innermost_dataset, input_size_of
 
 __all__ = ['AnchorReport', 'training_boxes', 'anchor_coverage', 'propose_ssd_sizes',
@@ -115,7 +116,7 @@ def analyze_ssd_anchors(config: str, iou_thr: float = None) -> AnchorReport:
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     head = cfg.model.bbox_head
     generator = dict(head.anchor_generator)
-    if generator.get('type') != 'SSDAnchorGenerator':
+    if type_name(generator.get('type')) != 'SSDAnchorGenerator':
         raise ValueError(f'{config}: model.bbox_head.anchor_generator.type is '
                          f'{generator.get("type")!r}; this tool measures SSDAnchorGenerator '
                          '(use mmdet\'s optimize_anchors.py for YOLOAnchorGenerator)')

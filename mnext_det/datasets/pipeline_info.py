@@ -1,6 +1,8 @@
 """Facts read from a config's data settings (the one place that reads them)."""
 from typing import Any, Tuple
 
+from ..config_types import type_name
+
 __all__ = ['input_size_of', 'innermost_dataset']
 
 
@@ -12,7 +14,7 @@ def input_size_of(cfg: Any) -> Tuple[int, int]:
         KeyError: the test pipeline has no ``Resize`` with a ``scale``.
     """
     for step in cfg.test_dataloader.dataset.get('pipeline', []):
-        if step.get('type') == 'Resize' and 'scale' in step:
+        if type_name(step.get('type')) == 'Resize' and 'scale' in step:
             scale = step['scale']
             return (scale, scale) if isinstance(scale, int) else (int(scale[0]), int(scale[1]))
     raise KeyError('test_dataloader.dataset.pipeline has no Resize with a scale to read the '

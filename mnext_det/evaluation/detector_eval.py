@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 from ..analysis.complexity import count_madds, count_params
 from ..analysis.timing import measure_latency
+from ..config_types import type_name
 from ..datasets.pipeline_info import input_size_of
 
 __all__ = ['DetectorResult', 'evaluate_detector']
@@ -64,6 +65,15 @@ def _metric_prefix(metrics: Dict[str, float]) -> str:
         if key.endswith('/mAP'):
             return key[:-len('mAP')]
     raise KeyError(f'no bbox_mAP or mAP among the metrics {sorted(metrics)}')
+
+
+def _add_coco_items(evaluators: List[Dict]) -> None:
+    """Give every ``CocoMetric`` (plain, scoped or a class) without its own
+    ``metric_items`` the items the reports show."""
+    for evaluator in evaluators:
+        if (type_name(evaluator.get('type')) == 'CocoMetric'
+                and evaluator.get('metric_items') is None):
+            evaluator['metric_items'] = _COCO_ITEMS
 
 
 def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
@@ -115,9 +125,7 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
         cfg.pop(key, None)
     evaluators = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) else \
         list(cfg.test_evaluator)
-    for evaluator in evaluators:
-        if evaluator.get('type') == 'CocoMetric' and evaluator.get('metric_items') is None:
-            evaluator['metric_items'] = _COCO_ITEMS
+    _add_coco_items(evaluators)
     results_file = osp.join(cfg.work_dir, 'results.pkl')
     if confusion:
         evaluators.append(dict(type='DumpResults', out_file_path=results_file))

@@ -25,3 +25,9 @@ def test_a_pipeline_without_resize_is_named():
         input_size_of(cfg)
     with pytest.raises(ValueError, match='pass --input-size'):
         default_input_size(cfg, 'detector')
+
+
+def test_a_scoped_or_class_resize_is_read():
+    from mmdet.datasets.transforms import Resize
+    assert input_size_of(_cfg(dict(type='mmdet.Resize', scale=(200, 100)))) == (200, 100)
+    assert input_size_of(_cfg(dict(type=Resize, scale=96))) == (96, 96)

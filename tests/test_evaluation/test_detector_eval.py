@@ -32,3 +32,16 @@ def test_comparison_report(trained, tmp_path):
     plot_chart(results, str(tmp_path / 'r.png'))
     assert json.load(open(tmp_path / 'r.json'))['summary'][1]['d_AP'] == pytest.approx(0.25)
     assert (tmp_path / 'r.png').stat().st_size > 1000
+
+
+def test_coco_items_reach_every_spelling_of_coco_metric():
+    """A scoped type or the class itself (as configs may hold them) gets the
+    report's items like a plain name; other metrics and a config's own items
+    are left alone."""
+    from mmdet.evaluation import CocoMetric, VOCMetric
+
+    from mnext_det.evaluation.detector_eval import _COCO_ITEMS, _add_coco_items
+    evaluators = [dict(type='CocoMetric'), dict(type='mmdet.CocoMetric'), dict(type=CocoMetric),
+                  dict(type='CocoMetric', metric_items=['mAP']), dict(type=VOCMetric)]
+    _add_coco_items(evaluators)
+    assert [e.get('metric_items') for e in evaluators] == [_COCO_ITEMS] * 3 + [['mAP'], None]
