@@ -1,5 +1,6 @@
 """Datasets and transforms; importable with torch, torchvision and mmengine
 alone (no mmcv, no mmdet)."""
+from .cached_transforms import CachedTransforms
 from .dataset_wrappers import BadSampleError, ValidatedDataset
 from .image_folder import IMG_EXTENSIONS, ImageFolderDataset, find_classes, scan_class_folders
 from .transforms import (DecodeImage, ImageDecodeError, PackClsInputs, TorchvisionTransforms,
@@ -7,4 +8,4 @@ from .transforms import (DecodeImage, ImageDecodeError, PackClsInputs, Torchvisi
 
 __all__ = ['IMG_EXTENSIONS', 'ImageFolderDataset', 'find_classes', 'scan_class_folders',
            'DecodeImage', 'ImageDecodeError', 'PackClsInputs', 'TorchvisionTransforms',
-           'build_torchvision_transform', 'ValidatedDataset', 'BadSampleError']
+           'build_torchvision_transform', 'ValidatedDataset', 'BadSampleError', 'CachedTransforms']
