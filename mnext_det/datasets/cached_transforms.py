@@ -28,18 +28,23 @@ DETERMINISTIC_TRANSFORMS = ('LoadImageFromFile', 'LoadAnnotations', 'Resize', 'D
 _DETERMINISTIC_TORCHVISION = ('Resize', 'CenterCrop', 'ToImage', 'ToDtype', 'Grayscale')
 
 
+def _name(transform: Union[Dict, Any]) -> str:
+    if isinstance(transform, dict):
+        return type_name(transform.get('type'))
+    return type(transform).__name__
+
+
 def _check_deterministic(transforms: Sequence[Union[Dict, Any]]) -> None:
     for cfg in transforms:
-        name = type_name(cfg.get('type')) if isinstance(cfg, dict) else type(cfg).__name__
+        name = _name(cfg)
         if name not in DETERMINISTIC_TRANSFORMS:
             raise ValueError(
                 f'CachedTransforms replays deterministic transforms only '
                 f'({", ".join(DETERMINISTIC_TRANSFORMS)}), got {name!r}: put it after '
                 'CachedTransforms in the pipeline')
         if name == 'TorchvisionTransforms' and isinstance(cfg, dict):
-            inner = [type_name(t.get('type')) if isinstance(t, dict) else type(t).__name__
-                     for t in cfg.get('transforms', [])]
-            random = [n for n in inner if n not in _DETERMINISTIC_TORCHVISION]
+            random = [_name(t) for t in cfg.get('transforms', [])
+                      if _name(t) not in _DETERMINISTIC_TORCHVISION]
             if random:
                 raise ValueError(
                     f'CachedTransforms: TorchvisionTransforms holds {random}, not among the '
