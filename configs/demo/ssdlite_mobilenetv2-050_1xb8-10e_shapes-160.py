@@ -29,9 +29,6 @@
 #   the optimizer step is 2 ms instead of 13 (one kernel call per group,
 #   not ten small ops per tensor).
 # - channels-last tensors (ChannelsLastHook): a CPU step takes 0.72-0.78x the time.
-# - the train images decoded, resized and their boxes read once, then replayed
-#   from memory (CachedTransforms, about 230 MB): the same samples, 0.6 ms less
-#   per image from the second epoch on.
 # - backbone initialised from the demo's own pretraining on object crops
 #   (tools/demo.py writes it and sets init_cfg); from scratch otherwise, with
 #   the COCO configs' TruncNormal + ZeroInitResidual (docs/detection.md).
@@ -57,13 +54,9 @@ model = dict(
     test_cfg=dict(score_thr=0.01, max_per_img=100))
 
 train_pipeline = [
-    dict(
-        type='CachedTransforms',
-        transforms=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations', with_bbox=True),
-            dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
-        ]),
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
