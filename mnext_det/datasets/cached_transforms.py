@@ -42,9 +42,10 @@ def _check_deterministic(transforms: Sequence[Union[Dict, Any]]) -> None:
                 f'CachedTransforms replays deterministic transforms only '
                 f'({", ".join(DETERMINISTIC_TRANSFORMS)}), got {name!r}: put it after '
                 'CachedTransforms in the pipeline')
-        if name == 'TorchvisionTransforms' and isinstance(cfg, dict):
-            random = [_name(t) for t in cfg.get('transforms', [])
-                      if _name(t) not in _DETERMINISTIC_TORCHVISION]
+        if name == 'TorchvisionTransforms':
+            inner = cfg.get('transforms', []) if isinstance(cfg, dict) else \
+                cfg.transform.transforms
+            random = [_name(t) for t in inner if _name(t) not in _DETERMINISTIC_TORCHVISION]
             if random:
                 raise ValueError(
                     f'CachedTransforms: TorchvisionTransforms holds {random}, not among the '

@@ -55,6 +55,14 @@ def test_random_transforms_are_refused_by_name(transforms, named):
         CachedTransforms(transforms)
 
 
+def test_a_built_torchvision_transform_is_checked_too():
+    from mnext_det.datasets import TorchvisionTransforms
+    built = TorchvisionTransforms([dict(type='Resize', size=8), dict(type='ColorJitter')])
+    with pytest.raises(ValueError, match='ColorJitter'):
+        CachedTransforms([dict(type='DecodeImage'), built])
+    CachedTransforms([TorchvisionTransforms([dict(type='Resize', size=8)])])
+
+
 def test_a_sample_without_its_key_is_named(tmp_path):
     cached = CachedTransforms(HEAD, key='filename')
     with pytest.raises(KeyError, match="no 'filename'.*img_path"):
