@@ -8,9 +8,9 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ['output_to_log']
+__all__ = ['TAIL_LINES', 'output_to_log']
 
-_TAIL_LINES = 40
+TAIL_LINES = 40  # log lines shown when a stage or a training fails
 
 
 def _flush() -> None:
@@ -41,7 +41,7 @@ def output_to_log(path: str) -> Iterator[None]:
         raise
     except BaseException:
         with open(path) as log:
-            tail = log.readlines()[-_TAIL_LINES:]
+            tail = log.readlines()[-TAIL_LINES:]
         sys.stderr.write(''.join(tail) + f'(the last {len(tail)} lines of {path})\n')
         raise
     finally:

@@ -15,12 +15,12 @@ from mmengine.config import Config
 
 from ..engine.allocator import tcmalloc_env
 from ..engine.checkpoint_hook import finished_training
+from .output_log import TAIL_LINES
 
 __all__ = ['TrainingFailed', 'run_training', 'run_trainings']
 
 _PROGRESS = re.compile(r'Epoch\(|Error|error:|Traceback|load backbone|missing keys|'
                        r'resumed epoch|^resume: ')
-_TAIL_LINES = 40
 _INTERRUPTED = (-signal.SIGINT, 128 + signal.SIGINT)  # exit statuses of a Ctrl-C
 
 
@@ -57,7 +57,7 @@ def run_training(repo: str, config: str, work_dir: str, tag: str, threads: int,
         for line in proc.stdout:
             logf.write(line)
             logf.flush()
-            tail = (tail + [line])[-_TAIL_LINES:]
+            tail = (tail + [line])[-TAIL_LINES:]
             if _PROGRESS.search(line):
                 echo(f'  [{tag}] {line.rstrip().split(" - INFO - ")[-1][:220]}')
         proc.wait()
