@@ -58,6 +58,8 @@ def _nbytes(value: Any) -> int:
         return value.nbytes
     if isinstance(value, torch.Tensor):
         return value.numel() * value.element_size()
+    if isinstance(getattr(value, 'tensor', None), torch.Tensor):  # mmdet's box types
+        return _nbytes(value.tensor)
     if isinstance(value, dict):
         return sum(_nbytes(v) for v in value.values())
     if isinstance(value, (list, tuple)):

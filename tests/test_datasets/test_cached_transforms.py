@@ -100,3 +100,8 @@ def test_the_demo_detector_pipeline_cached_gives_the_plain_pipelines_samples(sha
     assert isinstance(cached, CachedTransforms) and len(cached._cache) == len(datasets[0])
     flips = [s['data_samples'].flip for s in samples[0]]
     assert any(flips) and not all(flips)  # the flip stayed random
+    heads = [cached.pipeline(datasets[0].get_data_info(i)) for i in range(len(datasets[0]))]
+    assert all(type(h['gt_bboxes']).__name__ == 'HorizontalBoxes' for h in heads)
+    assert cached.cached_bytes == sum(  # the boxes count towards max_bytes too
+        sum(v.nbytes for v in h.values() if isinstance(v, np.ndarray))
+        + h['gt_bboxes'].tensor.numel() * 4 for h in heads)
