@@ -20,6 +20,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DET_CONFIGS = {
     'SSDLite-MobileNeXt-1.0': 'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py',
     'SSDLite-MobileNetV2': 'configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
+    # tapped as Sandler et al. and the MobileNeXt authors tap: the same head input
+    'SSDLite-MobileNetV2, expansion tap':
+        'configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py',
 }
 CLS_BASELINE, DET_BASELINE = 'torchvision MobileNetV2', 'SSDLite-MobileNetV2'
 # MobileNeXt-1.0 with identity tensor multiplier 1 (the full shortcut) and 1/N

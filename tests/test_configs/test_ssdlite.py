@@ -23,7 +23,14 @@ PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
          ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-360e_voc0712.py',
           'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-360e_voc0712.py'),
          ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
-          'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')]
+          'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py'),
+         ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
+          'configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py')]
+# MobileNetV2 tapped as Sandler et al. tap it: the same head input as MobileNeXt's
+SAME_TAP_PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py',
+                   'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py'),
+                  ('configs/demo/ssdlite_mobilenetv2-050-exptap_1xb8-10e_shapes-160.py',
+                   'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')]
 
 
 @pytest.mark.parametrize('config', DET_CONFIGS, ids=osp.basename)
@@ -68,3 +75,12 @@ def test_pairs_differ_only_in_backbone_and_taps(baseline, mnext):
     for key in ('model.neck.out_channels', 'model.bbox_head.in_channels'):
         assert a[key][1:] == b[key][1:]  # only the stride-16 tap's channels differ
     assert a['model.neck.in_channels'][1:] == b['model.neck.in_channels'][1:]
+
+
+@pytest.mark.parametrize('baseline,mnext', SAME_TAP_PAIRS, ids=lambda p: osp.basename(p)[:30])
+def test_same_tap_pairs_differ_in_the_backbone_only(baseline, mnext):
+    cfg_a = Config.fromfile(osp.join(ROOT, baseline)).to_dict()
+    cfg_b = Config.fromfile(osp.join(ROOT, mnext)).to_dict()
+    assert unfair_differences(cfg_a, cfg_b) == set()
+    assert {k for k in differing_keys(cfg_a, cfg_b) if not k.startswith('model.backbone.')} \
+        == set()
