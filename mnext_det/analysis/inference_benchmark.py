@@ -31,9 +31,9 @@ import torch
 
 from ..deploy import OnnxRuntimeModel
 from .complexity import count_madds, count_params
-from .inference_benchmark_models import (CLS_BASELINE, DET_BASELINE, FULL_SHORTCUT,
-                                         IDENTITY_PREFIX, backends, make_runner,
-                                         model_builders)
+from .inference_benchmark_models import (CLS_BASELINE, DET_BASELINE, DET_MNEXT, FULL_SHORTCUT,
+                                         IDENTITY_PREFIX, SAME_TAP_BASELINE, backends,
+                                         make_runner, model_builders)
 from .peak_memory import peak_memory_mb
 from .timing import CLOCKS, Clock, Spread, machine_summary, time_calls
 
@@ -103,6 +103,11 @@ def _row_stats(row: dict, key: Tuple[str, str],
     if key[0].startswith(IDENTITY_PREFIX) and key != full and full in samples:
         vs_full = _paired_ratio(samples[key], samples[full])
         row.update(vs_full=vs_full.median, vs_full_p10=vs_full.p10, vs_full_p90=vs_full.p90)
+    same_tap = (SAME_TAP_BASELINE, key[1])
+    if key[0] == DET_MNEXT and same_tap in samples:
+        vs_tap = _paired_ratio(samples[key], samples[same_tap])
+        row.update(vs_same_tap=vs_tap.median, vs_same_tap_p10=vs_tap.p10,
+                   vs_same_tap_p90=vs_tap.p90)
 
 
 def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
@@ -116,7 +121,8 @@ def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
     memory processes (a smoke test). ``timer``: a key of
     :data:`~.timing.CLOCKS`; ``cpu`` runs with one thread. ``models``: a
     regular expression the model names must match (the baselines of the
-    ratios, and the full shortcut beside an identity variant, always run);
+    ratios, the full shortcut beside an identity variant and the same-tap
+    MobileNetV2 beside SSDLite-MobileNeXt always run);
     ``only_backends``: a subset of the backends.
     """
     clock = CLOCKS[timer]
@@ -137,6 +143,8 @@ def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
                  if base in builders and builders[base][1] in sizes}
         if any(n.startswith(IDENTITY_PREFIX) for n in kept):
             kept.add(FULL_SHORTCUT)
+        if DET_MNEXT in kept and SAME_TAP_BASELINE in builders:
+            kept.add(SAME_TAP_BASELINE)
         builders = {n: b for n, b in builders.items() if n in kept}
     names_backends = backends(quick)
     if only_backends:

@@ -12,19 +12,20 @@ from ..deploy import (OnnxRuntimeModel, SSDExportWrapper, build_model, compile_f
                       export_onnx, fuse_conv_bn)
 from ..models import ImageClassifier, create_model
 
-__all__ = ['DET_CONFIGS', 'CLS_BASELINE', 'DET_BASELINE', 'IDENTITY_PREFIX', 'FULL_SHORTCUT',
-           'model_builders', 'backends', 'make_runner']
+__all__ = ['DET_CONFIGS', 'CLS_BASELINE', 'DET_BASELINE', 'DET_MNEXT', 'SAME_TAP_BASELINE',
+           'IDENTITY_PREFIX', 'FULL_SHORTCUT', 'model_builders', 'backends', 'make_runner']
 
 # the checkout (configs/ lies beside the package)
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CLS_BASELINE, DET_BASELINE, DET_MNEXT = ('torchvision MobileNetV2', 'SSDLite-MobileNetV2',
+                                         'SSDLite-MobileNeXt-1.0')
+# MobileNetV2 tapped where Sandler et al. and the MobileNeXt authors tap: the same head input
+SAME_TAP_BASELINE = 'SSDLite-MobileNetV2, expansion tap'
 DET_CONFIGS = {
-    'SSDLite-MobileNeXt-1.0': 'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py',
-    'SSDLite-MobileNetV2': 'configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
-    # tapped as Sandler et al. and the MobileNeXt authors tap: the same head input
-    'SSDLite-MobileNetV2, expansion tap':
-        'configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py',
+    DET_MNEXT: 'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py',
+    DET_BASELINE: 'configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
+    SAME_TAP_BASELINE: 'configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py',
 }
-CLS_BASELINE, DET_BASELINE = 'torchvision MobileNetV2', 'SSDLite-MobileNetV2'
 # MobileNeXt-1.0 with identity tensor multiplier 1 (the full shortcut) and 1/N
 IDENTITY_PREFIX = 'MobileNeXt-1.0 (identity '
 FULL_SHORTCUT = IDENTITY_PREFIX + '1)'

@@ -5,6 +5,8 @@ import os
 import os.path as osp
 from typing import Dict, List
 
+from .inference_benchmark_models import SAME_TAP_BASELINE
+
 __all__ = ['write_outputs']
 
 
@@ -34,6 +36,13 @@ def _markdown(meta: dict, rows: List[dict], profiles: Dict[str, Dict[str, float]
                   '', '| model | backend | ratio to identity 1 (p10-p90) |', '|---|---|---|']
         lines += [f"| {r['model']} | {r['backend']} | {r['vs_full']:.3f} "
                   f"({r['vs_full_p10']:.3f}-{r['vs_full_p90']:.3f}) |" for r in paired]
+    same_tap = [r for r in rows if 'vs_same_tap' in r]
+    if same_tap:
+        lines += ['', f"{same_tap[0]['model']}, latency / {SAME_TAP_BASELINE}'s (the same "
+                  'head input; median of per-round ratios, p10-p90 of them):', '',
+                  '| backend | ratio (p10-p90) |', '|---|---|']
+        lines += [f"| {r['backend']} | {r['vs_same_tap']:.3f} "
+                  f"({r['vs_same_tap_p10']:.3f}-{r['vs_same_tap_p90']:.3f}) |" for r in same_tap]
     for name, prof in profiles.items():
         total = sum(prof.values())
         lines += ['', f'ONNX Runtime profile, {name}: {total:.2f} ms of kernels per run: ' +
