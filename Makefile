@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr data summary benchmark benchmark-detectors benchmark-pretrain check-data clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-tap data summary benchmark benchmark-detectors benchmark-pretrain check-data clean
 
 install:
 	@bash tools/install.sh
@@ -86,6 +86,13 @@ study-lr: data
 		optim_wrapper.optimizer.lr=4e-3 --work-dir $(STUDY_DIR)/runs-lr4e-3 \
 		--report-dir $(STUDY_DIR)/lr4e-3 --title "SSDLite from scratch at AdamW lr 4e-3" \
 		$(V2) $(NEXT)
+
+study-tap: data
+	@echo "make study-tap: 9 trainings (6 of them shared with make study), about 30 min"
+	$(STUDY) --report-dir $(STUDY_DIR)/same-tap \
+		--title "SSDLite from scratch, MobileNetV2 tapped where MobileNeXt is (same head input)" \
+		mobilenetv2-050-exptap=$(DEMO)/ssdlite_mobilenetv2-050-exptap_1xb8-10e_shapes-160.py \
+		$(NEXT) $(V2)
 
 summary: install
 	$(PYTHON) tools/analysis_tools/model_summary.py
