@@ -16,10 +16,10 @@ from typing import Any, Callable, Dict, List, NamedTuple, Sequence, Tuple
 import torch
 
 from .complexity import count_params
-from .timing import Spread, machine_summary, median_time, time_interleaved
+from .timing import Spread, machine_summary, median_time, paired_ratio, time_interleaved
 
 __all__ = ['DEFAULT_CONFIGS', 'Variant', 'build_detector', 'synthetic_batch',
-           'benchmark_detectors', 'paired_speed_ratio', 'format_table']
+           'benchmark_detectors', 'format_table']
 
 DEFAULT_CONFIGS = ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
                    'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')
@@ -154,7 +154,7 @@ def benchmark_detectors(variants: Sequence[Variant], batch_size: int = 8,
             pred_s = median_time(_synced(lambda: model.test_step(one), device), infer_runs,
                                  warmup)
         spread = Spread.of([batch_size / t for t in times])
-        paired = paired_speed_ratio(steps[0], times)
+        paired = paired_ratio(steps[0], times)  # base step / step: speed relative to row 0
         rows.append(dict(name=bench.name, input=f'{bench.size[0]}x{bench.size[1]}',
                          params_M=count_params(model) / 1e6,
                          train_img_s=spread.median, train_img_s_p10=spread.p10,
@@ -162,13 +162,6 @@ def benchmark_detectors(variants: Sequence[Variant], batch_size: int = 8,
                          train_ratio_p10=paired.p10, train_ratio_p90=paired.p90,
                          forward_ms=fwd_s * 1000, predict_ms=pred_s * 1000))
     return rows
-
-
-def paired_speed_ratio(base_times: Sequence[float], times: Sequence[float]) -> Spread:
-    """Speed relative to the baseline round by round (``base / time`` of
-    the steps that took turns in the same round): a drift of the machine's
-    speed falls on both steps of a round and cancels."""
-    return Spread.of([b / t for b, t in zip(base_times, times)])
 
 
 def format_table(rows: Sequence[Dict], threads: int, batch_size: int,

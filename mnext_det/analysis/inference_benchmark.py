@@ -35,7 +35,7 @@ from .inference_benchmark_models import (CLS_BASELINE, DET_BASELINE, DET_MNEXT, 
                                          IDENTITY_PREFIX, SAME_TAP_BASELINE, backends,
                                          make_runner, model_builders)
 from .peak_memory import peak_memory_mb
-from .timing import CLOCKS, Clock, Spread, machine_summary, time_calls
+from .timing import CLOCKS, Clock, Spread, machine_summary, paired_ratio, time_calls
 
 __all__ = ['run_inference_benchmark', 'matmul_peak_gflops', 'ort_profile']
 
@@ -84,7 +84,7 @@ def _cpu_name() -> str:
 def _paired_ratio(rounds: List[List[float]], base_rounds: List[List[float]]) -> Spread:
     """Median and p10-p90 of the per-round ratios of median latencies: pairs
     that took turns in every round share that round's machine load."""
-    return Spread.of([np.median(a) / np.median(b) for a, b in zip(rounds, base_rounds)])
+    return paired_ratio([np.median(a) for a in rounds], [np.median(b) for b in base_rounds])
 
 
 def _row_stats(row: dict, key: Tuple[str, str],

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 __all__ = ['Clock', 'CLOCKS', 'time_call', 'time_calls', 'median_time', 'time_interleaved',
-           'Spread', 'measure_latency', 'machine_summary']
+           'Spread', 'paired_ratio', 'measure_latency', 'machine_summary']
 
 Clock = Callable[[], float]
 K = TypeVar('K')
@@ -72,6 +72,13 @@ class Spread:
         values = np.asarray(samples, dtype=float)
         return cls(median=float(np.median(values)), p10=float(np.percentile(values, 10)),
                    p90=float(np.percentile(values, 90)), min=float(values.min()))
+
+
+def paired_ratio(values: Sequence[float], base_values: Sequence[float]) -> Spread:
+    """Spread of the per-round ratios ``value / base`` of two measurements
+    that took turns in every round: a drift of the machine's speed falls on
+    both of a round and cancels."""
+    return Spread.of([v / b for v, b in zip(values, base_values)])
 
 
 def measure_latency(module: nn.Module, input_size: Tuple[int, int], runs: int = 20,

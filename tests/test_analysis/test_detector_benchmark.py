@@ -25,14 +25,11 @@ def test_mmdet_anchors_row_rebuilds_the_anchors_every_step():
     assert not rebuilt.model.bbox_head._anchor_cache
 
 
-def test_the_train_ratio_pairs_the_steps_of_each_round():
-    from mnext_det.analysis.detector_benchmark import format_table, paired_speed_ratio
-    base = [0.10, 0.20, 0.10, 0.10]  # round 2: the machine twice as slow for both
-    other = [0.11, 0.22, 0.11, 0.125]
-    paired = paired_speed_ratio(base, other)
-    assert paired.median == pytest.approx(1 / 1.1)
-    assert paired.p10 == pytest.approx((0.8 + 0.3 * (1 / 1.1 - 0.8)), rel=1e-6)
-    assert paired.p90 == pytest.approx(1 / 1.1)
+def test_the_train_ratio_is_printed_with_its_per_round_spread():
+    from mnext_det.analysis.detector_benchmark import format_table
+    from mnext_det.analysis.timing import paired_ratio
+    base = [0.10, 0.20, 0.10, 0.10]  # step seconds; round 2: the machine twice as slow
+    paired = paired_ratio(base, [0.11, 0.22, 0.11, 0.125])  # base step / step: speed
     row = dict(name='b', input='160x160', params_M=1.7, train_img_s=70., train_img_s_p10=60.,
                train_img_s_p90=75., forward_ms=9., predict_ms=15.)
     rows = [dict(row, name='a', train_ratio=1., train_ratio_p10=1., train_ratio_p90=1.),

@@ -1,7 +1,8 @@
 """The one timer: calls timed on the clock passed in, interleaved rounds, spread."""
 import pytest
 
-from mnext_det.analysis.timing import Spread, median_time, time_calls, time_interleaved
+from mnext_det.analysis.timing import (Spread, median_time, paired_ratio, time_calls,
+                                       time_interleaved)
 
 
 class FakeClock:
@@ -39,3 +40,11 @@ def test_spread():
     spread = Spread.of([4., 1., 3., 2., 10.])
     assert spread.median == 3. and spread.min == 1.
     assert spread.p10 == pytest.approx(1.4) and spread.p90 == pytest.approx(7.6)
+
+
+def test_paired_ratio_pairs_the_rounds_so_a_slow_round_cancels():
+    base = [0.10, 0.20, 0.10, 0.10]  # round 2: the machine twice as slow for both
+    paired = paired_ratio(base, [0.11, 0.22, 0.11, 0.125])
+    assert paired.median == pytest.approx(1 / 1.1)
+    assert paired.p10 == pytest.approx((0.8 + 0.3 * (1 / 1.1 - 0.8)), rel=1e-6)
+    assert paired.p90 == pytest.approx(1 / 1.1) and paired.min == pytest.approx(0.8)

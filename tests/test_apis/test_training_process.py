@@ -13,8 +13,7 @@ from mnext_det.apis.training_process import TrainingFailed, run_training, run_tr
 # status given by the config's file name (``exit_<N>.py``).
 _TRAIN_PY = textwrap.dedent('''
     import os, sys
-    config, work_dir = sys.argv[1], sys.argv[3]
-    status = int(os.path.basename(config)[len('exit_'):-len('.py')])
+    status = int(os.path.basename(sys.argv[1])[len('exit_'):-len('.py')])
     for i in range(60):
         print(f'line {i}')
     print('2026/12/04 01:00:00 - mmengine - INFO - Epoch(train) [1][1/1] loss: 1.0')
