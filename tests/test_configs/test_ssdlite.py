@@ -24,6 +24,8 @@ PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
           'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-360e_voc0712.py'),
          ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
           'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py'),
+         ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_fashion-scenes-160.py',
+          'configs/demo/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py'),
          ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
           'configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py')]
 # MobileNetV2 tapped as Sandler et al. tap it: the same head input as MobileNeXt's
@@ -84,3 +86,24 @@ def test_same_tap_pairs_differ_in_the_backbone_only(baseline, mnext):
     assert unfair_differences(cfg_a, cfg_b) == set()
     assert {k for k in differing_keys(cfg_a, cfg_b) if not k.startswith('model.backbone.')} \
         == set()
+
+
+@pytest.mark.parametrize('backbone', ['mobilenetv2', 'mobilenext'])
+def test_fashion_scenes_configs_change_the_data_only(backbone):
+    from mnext_det.datasets.fashion_mnist import CLASSES
+    shapes = Config.fromfile(osp.join(
+        ROOT, f'configs/demo/ssdlite_{backbone}-050_1xb8-10e_shapes-160.py')).to_dict()
+    fashion = Config.fromfile(osp.join(
+        ROOT, f'configs/demo/ssdlite_{backbone}-050_1xb8-10e_fashion-scenes-160.py')).to_dict()
+    assert fashion['classes'] == CLASSES and fashion['model']['bbox_head']['num_classes'] == 10
+    data = ('data_root', 'classes', 'metainfo', 'model.bbox_head.num_classes',
+            'train_dataloader.dataset.', 'val_dataloader.dataset.', 'test_dataloader.dataset.',
+            'val_evaluator.ann_file', 'test_evaluator.ann_file')
+    assert {k for k in differing_keys(shapes, fashion) if not k.startswith(data)} == set()
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = fashion[loader]['dataset']
+        assert dataset['data_root'] == 'data/fashion-scenes/'
+        assert dataset['data_prefix'] == dict(img='images/')
+        assert dataset['metainfo']['classes'] == CLASSES
+    assert fashion['val_evaluator']['ann_file'] == \
+        'data/fashion-scenes/annotations/instances_val.json'

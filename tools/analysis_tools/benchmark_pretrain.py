@@ -1,7 +1,7 @@
 """Pretraining throughput: MobileNeXt-1.0 vs MobileNetV2-1.0 training steps,
 and the training data pipeline alone.
 
-    python tools/analysis_tools/benchmark_pretrain.py [--batch-size 32] [--iters 10]
+    python tools/analysis_tools/benchmark_pretrain.py [--batch-size 32] [--iters 5]
         [--data-root DIR] [--workers 0 1 2] [--device cpu|cuda]
 
 Model part: forward + loss + backward + SGD step of the pretraining
