@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from .identity_meta import check_identity_multiplier
+
 __all__ = [
     'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_globals', 'load_checkpoint_file',
     'load_storage_bytes', 'extract_state_dict', 'CheckpointMismatchError', 'state_dict_mismatch',
@@ -218,8 +220,12 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str,
     aside) uninitialised or misshaped; extra keys are allowed.
 
     mmengine loads ``load_from`` non-strictly and only warns, so a foreign
-    checkpoint would otherwise silently evaluate random weights."""
-    state = extract_state_dict(load_checkpoint_file(checkpoint), checkpoint)
+    checkpoint would otherwise silently evaluate random weights. A checkpoint
+    recording another identity tensor multiplier than the model's MobileNeXt
+    is refused too (:mod:`mnext_det.identity_meta`)."""
+    ckpt = load_checkpoint_file(checkpoint)
+    check_identity_multiplier(ckpt, model, checkpoint, "the config's model")
+    state = extract_state_dict(ckpt, checkpoint)
     own = {k: v for k, v in model.state_dict().items() if not k.startswith('ema_')}
     missing, _, misshaped = state_dict_mismatch(own, state)
     if missing or misshaped:

@@ -9,7 +9,9 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
+from ..identity_meta import IDENTITY_META_KEY, model_identity_multiplier
 from .atomic_io import TMP_SUFFIX, atomic_write_text
+from .unwrap import unwrap_model
 
 __all__ = ['SafeCheckpointHook', 'read_last_checkpoint', 'finished_training', 'NO_CHECKPOINT']
 
@@ -65,7 +67,9 @@ class SafeCheckpointHook(CheckpointHook):
       ``--resume`` finds it;
     - temporary files left by a killed save are removed at the next start;
     - each checkpoint's ``meta`` records the run's ``world_size``, so a resume
-      on another number of processes is named (:mod:`.resume_check`).
+      on another number of processes is named (:mod:`.resume_check`), and
+      the identity tensor multiplier of the model's MobileNeXt, so loading it
+      into a model with another one is refused (:mod:`mnext_det.identity_meta`).
     """
 
     def __init__(self, *args, backend_args: Optional[dict] = None, **kwargs) -> None:
@@ -84,6 +88,9 @@ class SafeCheckpointHook(CheckpointHook):
 
     def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
         checkpoint['meta']['world_size'] = runner.world_size  # read by engine.resume_check
+        identity = model_identity_multiplier(unwrap_model(runner.model))
+        if identity is not None:
+            checkpoint['meta'][IDENTITY_META_KEY] = identity  # read by identity_meta
 
     def _save_checkpoint_with_step(self, runner, step: int, meta: Dict) -> None:
         stale = []

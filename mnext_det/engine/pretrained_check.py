@@ -7,7 +7,8 @@ lines and trains on (mmpretrain#462, mmdetection#5184). Before the first
 step :class:`PretrainedCheckHook` compares every such module's tensors with
 the checkpoint's, logs ``N of M tensors of <module> loaded from <file>`` and
 stops the run when fewer than ``min_loaded`` of them hold the checkpoint's
-values.
+values. A checkpoint that records another identity tensor multiplier than the
+module's MobileNeXt stops it too (:mod:`mnext_det.identity_meta`).
 """
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
@@ -17,6 +18,7 @@ from mmengine.registry import HOOKS
 
 from ..checkpoint import extract_state_dict, load_checkpoint_file
 from ..config_types import type_name
+from ..identity_meta import check_identity_multiplier
 from .unwrap import unwrap_model
 
 __all__ = ['PretrainedCheckHook', 'pretrained_inits', 'loaded_tensors', 'has_pretrained_init']
@@ -93,10 +95,12 @@ class PretrainedCheckHook(Hook):
         model = unwrap_model(runner.model)
         for name, module, entry in pretrained_inits(model):
             path, prefix = entry['checkpoint'], entry.get('prefix')
-            state = extract_state_dict(load_checkpoint_file(path), path)
+            ckpt = load_checkpoint_file(path)
+            where = f'model.{name}' if name else 'the model'
+            check_identity_multiplier(ckpt, module, path, where)
+            state = extract_state_dict(ckpt, path)
             loaded, missing = loaded_tensors(module, state, prefix)
             total = len(loaded) + len(missing)
-            where = f'model.{name}' if name else 'the model'
             runner.logger.info(f'init_cfg Pretrained: {len(loaded)} of {total} tensors of '
                                f'{where} loaded from {path}')
             if len(loaded) < self.min_loaded * total:

@@ -2,6 +2,7 @@
 from typing import Any, Dict, List, Optional
 
 from ..checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_strict
+from ..identity_meta import check_identity_multiplier
 from .classifiers import ImageClassifier
 
 __all__ = ['create_model', 'list_models', 'checkpoint_filter_fn']
@@ -36,7 +37,9 @@ def create_model(name: str,
         num_classes: Classifier outputs. Default: 1000.
         checkpoint: Optional path of this project's checkpoint, an official
             one (timm dict or plain state dict, ``module.`` prefixes allowed).
-            Loaded strictly; raises ``CheckpointMismatchError`` listing mismatched keys.
+            Loaded strictly; raises ``CheckpointMismatchError`` listing mismatched keys,
+            and ``IdentityMultiplierMismatchError`` when the checkpoint records
+            another identity tensor multiplier (:mod:`mnext_det.identity_meta`).
         use_ema: Load ``state_dict_ema`` of a timm checkpoint.
         drop_rate: Dropout before the classifier. Default: 0.2.
         trusted: See :func:`mnext_det.checkpoint.load_checkpoint_file`.
@@ -58,6 +61,7 @@ def create_model(name: str,
     model = ImageClassifier(backbone=backbone, num_classes=num_classes, drop_rate=drop_rate)
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint, trusted=trusted)
+        check_identity_multiplier(ckpt, model, checkpoint, f'model {name!r}')
         state = extract_state_dict(ckpt, checkpoint, use_ema=use_ema)
         load_state_dict_strict(model, state, checkpoint, key_filter=checkpoint_filter_fn,
                                model_name=f'model {name!r}')

@@ -14,9 +14,12 @@ from ..conftest import EPOCHS, _assert_same_run, _last
 from ..fault_injection import run_train, write_classification_run
 
 
-def test_checkpoints_record_the_world_size(reference):
+def test_checkpoints_record_the_world_size_and_identity_multiplier(reference):
+    meta = load_checkpoint_file(reference[2])['meta']
     # read by engine.resume_check to name a resume on another number of processes
-    assert load_checkpoint_file(reference[2])['meta']['world_size'] == 1
+    assert meta['world_size'] == 1
+    # read by identity_meta to refuse the weights for a model with another one
+    assert meta['identity_tensor_multiplier'] == 1.0
 
 
 def test_sigkill_during_checkpoint_save_keeps_previous_then_resume(reference):

@@ -6,9 +6,10 @@
 Reads this project's (mmengine) checkpoints, the authors' timm checkpoints
 and plain state dicts through the safe loader. The output holds
 ``state_dict`` (keys without ``backbone.``) and ``meta`` (source file, key
-count), for ``init_cfg=dict(type='Pretrained', checkpoint=OUT)`` without a
-prefix. Pretraining checkpoints also work as they are with
-``prefix='backbone.'``; this tool only makes smaller files. An mmengine
+count, the identity tensor multiplier when the source records it), for
+``init_cfg=dict(type='Pretrained', checkpoint=OUT)`` without a prefix.
+Pretraining checkpoints also work as they are with ``prefix='backbone.'``;
+this tool only makes smaller files. An mmengine
 checkpoint written with ``EMAHook`` already stores the EMA weights in
 ``state_dict``.
 """
@@ -20,6 +21,7 @@ import os.path as osp
 import torch
 
 from mnext_det.checkpoint import extract_state_dict, load_checkpoint_file
+from mnext_det.identity_meta import IDENTITY_META_KEY, recorded_identity_multiplier
 from mnext_det.models import checkpoint_filter_fn
 from mnext_det.tool_errors import run_tool
 
@@ -44,6 +46,8 @@ def main() -> None:
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     meta = dict(source=osp.basename(args.checkpoint), prefix=args.prefix,
                 num_tensors=len(backbone))
+    if recorded_identity_multiplier(ckpt) is not None:
+        meta[IDENTITY_META_KEY] = recorded_identity_multiplier(ckpt)
     torch.save(dict(state_dict=backbone, meta=meta), args.out)
     with open(args.out, 'rb') as f:
         sha = hashlib.sha256(f.read()).hexdigest()
