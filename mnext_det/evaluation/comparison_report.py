@@ -15,14 +15,21 @@ _COCO_KEYS = (('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'), ('AP75', 'bbox_mAP_75
               ('APs', 'bbox_mAP_s'), ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l'),
               ('AR100', 'bbox_AR@100'), ('ARs', 'bbox_AR_s@1000'), ('ARm', 'bbox_AR_m@1000'),
               ('ARl', 'bbox_AR_l@1000'))
-_VOC_KEYS = (('mAP', 'mAP'), ('AP50', 'AP50'))
 SUMMARY_KEYS = ('params_M', 'madds_G', 'latency_ms')
 
 
 def metric_columns(results: Sequence[DetectorResult]) -> List[Tuple[str, str]]:
-    """``(column, metric key)`` of the accuracy columns (COCO or VOC)."""
-    keys = results[0].metrics
-    return list(_COCO_KEYS) if 'bbox_mAP' in keys else list(_VOC_KEYS)
+    """``(column, metric key)`` of the accuracy columns: COCO's, or VOC's
+    named with their ``eval_mode`` ("11points" or "area": VOC2007's and
+    VOC2010's AP differ)."""
+    if 'bbox_mAP' in results[0].metrics:
+        return list(_COCO_KEYS)
+    modes = {r.voc_eval_mode for r in results}
+    if len(modes) > 1:
+        raise ValueError(f'the detectors were evaluated with VOC eval modes '
+                         f'{sorted(map(str, modes))}: their mAP cannot be compared')
+    mode = modes.pop() or 'eval_mode unknown'
+    return [(f'mAP (VOC {mode})', 'mAP'), (f'AP50 (VOC {mode})', 'AP50')]
 
 
 def summary_rows(results: Sequence[DetectorResult]) -> List[Dict[str, float]]:

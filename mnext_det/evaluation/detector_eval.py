@@ -45,6 +45,7 @@ class DetectorResult:
     input_size: Tuple[int, int] = (0, 0)
     eval_seconds: float = 0.
     confusion: Optional[List[List[float]]] = None
+    voc_eval_mode: Optional[str] = None
 
 
 class _TensorForward(nn.Module):
@@ -74,6 +75,15 @@ def _add_coco_items(evaluators: List[Dict]) -> None:
         if (type_name(evaluator.get('type')) == 'CocoMetric'
                 and evaluator.get('metric_items') is None):
             evaluator['metric_items'] = _COCO_ITEMS
+
+
+def voc_eval_mode(evaluators: List[Dict]) -> Optional[str]:
+    """The ``eval_mode`` of the first ``VOCMetric`` among ``evaluators``
+    (mmdet's default, ``'11points'``, when unset); None without one."""
+    for evaluator in evaluators:
+        if type_name(evaluator.get('type')) == 'VOCMetric':
+            return evaluator.get('eval_mode', '11points')
+    return None
 
 
 def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
@@ -154,4 +164,5 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
         params_M=count_params(model) / 1e6,
         madds_G=count_madds(net, (1, 3, size[1], size[0])) / 1e9,
         latency_ms=measure_latency(net, size, runs=latency_runs),
-        input_size=size, eval_seconds=seconds, confusion=matrix)
+        input_size=size, eval_seconds=seconds, confusion=matrix,
+        voc_eval_mode=voc_eval_mode(evaluators))

@@ -45,3 +45,27 @@ def test_coco_items_reach_every_spelling_of_coco_metric():
                   dict(type='CocoMetric', metric_items=['mAP']), dict(type=VOCMetric)]
     _add_coco_items(evaluators)
     assert [e.get('metric_items') for e in evaluators] == [_COCO_ITEMS] * 3 + [['mAP'], None]
+
+
+def test_voc_columns_name_the_eval_mode():
+    """VOC2007's 11-point and VOC2010's area AP differ: every report names which."""
+    from mnext_det.evaluation.comparison_report import format_markdown, metric_columns
+    from mnext_det.evaluation.detector_eval import DetectorResult, voc_eval_mode
+    assert voc_eval_mode([dict(type='CocoMetric'),
+                          dict(type='mmdet.VOCMetric', eval_mode='area')]) == 'area'
+    assert voc_eval_mode([dict(type='VOCMetric')]) == '11points'  # mmdet's default
+    assert voc_eval_mode([dict(type='CocoMetric')]) is None
+
+    def result(name, mode, value):
+        return DetectorResult(name=name, config='c.py', checkpoint='c.pth',
+                              metrics=dict(mAP=value, AP50=value), latency_ms=1.,
+                              voc_eval_mode=mode)
+    results = [result('base', '11points', 0.70), result('other', '11points', 0.72)]
+    assert [c for c, _ in metric_columns(results)] == ['mAP (VOC 11points)',
+                                                        'AP50 (VOC 11points)']
+    table = format_markdown(results)
+    assert '| model | input | mAP (VOC 11points) | AP50 (VOC 11points) |' in table
+    assert '0.720 (+0.020)' in table
+    with pytest.raises(ValueError, match=r"VOC eval modes \['11points', 'area'\]: their mAP "
+                                         'cannot be compared'):
+        metric_columns([results[0], result('other', 'area', 0.72)])
