@@ -2,11 +2,22 @@
 import importlib
 import platform
 import sys
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 REQUIRED: List[Tuple[str, str]] = [('torch', ''), ('torchvision', ''), ('mmengine', ''),
                                    ('mmcv', '2.1.0'), ('mmdet', '3.3.0'), ('pycocotools', ''),
                                    ('numpy', '')]
+
+
+def cuda_ops_problem(cuda_available: bool, mmcv_cuda: str) -> Optional[str]:
+    """The problem, if any, of mmcv's ops compiled for ``mmcv_cuda``
+    (``mmcv.ops.get_compiling_cuda_version()``: ``'not available'`` for a CPU
+    build) on a machine whose torch sees a GPU or not."""
+    if cuda_available and mmcv_cuda == 'not available':
+        return ('a GPU is visible but mmcv\'s ops were built without CUDA (CUDA NMS and '
+                'RoI ops fail on the GPU): rebuild them with `make install` (it builds the '
+                'CUDA ops where torch sees a GPU, or with FORCE_CUDA=1)')
+    return None
 
 
 def collect() -> Tuple[List[str], List[str]]:
@@ -24,15 +35,21 @@ def collect() -> Tuple[List[str], List[str]]:
         lines.append(f'{name}: {version}')
         if want and version != want:
             problems.append(f'{name} is {version}, mnext-det needs {want}. Run `make install`.')
+    cuda_available = False
     try:
         import torch
-        lines.append(f'CUDA available: {torch.cuda.is_available()} '
+        cuda_available = torch.cuda.is_available()
+        lines.append(f'CUDA available: {cuda_available} '
                      f'(torch built with CUDA {torch.version.cuda})')
     except ImportError:
         pass
     try:
-        from mmcv.ops import nms  # noqa: F401
-        lines.append('mmcv compiled ops: OK')
+        from mmcv.ops import get_compiling_cuda_version, nms  # noqa: F401
+        mmcv_cuda = get_compiling_cuda_version()
+        lines.append(f'mmcv compiled ops: OK (CUDA: {mmcv_cuda})')
+        problem = cuda_ops_problem(cuda_available, mmcv_cuda)
+        if problem:
+            problems.append(problem)
     except Exception as e:  # noqa: BLE001
         problems.append(f'mmcv compiled ops unavailable ({e}): rebuild with `make install`.')
     from .engine.allocator import find_tcmalloc

@@ -32,8 +32,13 @@ import importlib, os, sys
 root, mmcv_version = sys.argv[1:3]
 checks = {
     'torch': lambda: importlib.import_module('torch') and importlib.import_module('torchvision'),
+    # with CUDA ops where a GPU is visible or FORCE_CUDA=1 asks for them
     'mmcv': lambda: (importlib.import_module('mmcv.ops').nms
-                     and importlib.import_module('mmcv').__version__ == mmcv_version),
+                     and importlib.import_module('mmcv').__version__ == mmcv_version
+                     and (importlib.import_module('mmcv.ops').get_compiling_cuda_version()
+                          != 'not available' or not (
+                              os.environ.get('FORCE_CUDA') == '1'
+                              or importlib.import_module('torch').cuda.is_available()))),
     'mmdet': lambda: (importlib.import_module('mmengine') and importlib.import_module('pycocotools')
                       and importlib.import_module('mmdet').__version__ == '3.3.0'),
     'tools': lambda: all(importlib.import_module(m) for m in (
