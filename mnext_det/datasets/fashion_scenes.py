@@ -86,8 +86,8 @@ def paste_item(canvas: Image.Image, item: np.ndarray, x: int, y: int, size: int,
                color: Tuple[int, int, int]) -> Optional[Tuple[int, int, int, int]]:
     """Paste the grey ``item`` photograph scaled to ``size`` x ``size`` with its
     top-left corner at ``(x, y)``, as shading of ``color``, opaque where its
-    brightness is above half and fading out below. Returns the ``(x0, y0, x1, y1)`` box of its visible pixels
-    (exclusive ends), or None when none is visible."""
+    brightness is above half and fading out below. Returns the ``(x0, y0, x1,
+    y1)`` box of its visible pixels (exclusive ends), or None when none is."""
     grey = Image.fromarray(item, mode='L').resize((size, size), Image.BILINEAR)
     shade = np.asarray(grey, dtype=np.float32)[..., None] / 255
     rgb = (np.asarray(color, dtype=np.float32) * (0.35 + 0.65 * shade)).astype(np.uint8)
