@@ -49,6 +49,15 @@ def test_width_100_layer_table():
     assert rows == TABLE_100
 
 
+@pytest.mark.parametrize('name', MODEL_NAMES)
+def test_multiply_adds_equal_official(name):
+    # the authors' README rounds its own counter's figures (80/110/210/300/590 M)
+    from mnext_det.analysis import count_madds
+    model = create_model(name)
+    official = OfficialMobileNeXt(width_mult=model.backbone.widen_factor)
+    assert count_madds(model) == count_madds(official) > 7e7
+
+
 @pytest.mark.parametrize('width', WIDTHS)
 def test_channels_strides_hidden_per_width(width):
     net = MobileNeXt(widen_factor=width, out_indices=range(NUM_LAYERS))
