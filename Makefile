@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr study-tap data summary benchmark benchmark-detectors benchmark-pretrain check-data clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-tap study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data clean
 
 install:
 	@bash tools/install.sh
@@ -93,6 +93,20 @@ study-tap: data
 		--title "SSDLite from scratch, MobileNetV2 tapped where MobileNeXt is (same head input)" \
 		mobilenetv2-050-exptap=$(DEMO)/ssdlite_mobilenetv2-050-exptap_1xb8-10e_shapes-160.py \
 		$(NEXT) $(V2)
+
+# `make study-fashion`: the same-tap comparison on real photographs (the Fashion-MNIST
+# scenes, written first from Debian's dataset-fashion-mnist), 10 epochs from scratch
+FASHION_DATA = data/fashion-scenes
+study-fashion: install
+	test -f $(FASHION_DATA)/annotations/instances_val.json || \
+		$(PYTHON) tools/dataset_converters/fashion_mnist_to_coco_scenes.py $(FASHION_DATA)
+	@echo "make study-fashion: 9 trainings of 10 epochs, two at a time: about 30 min on a 2-core CPU"
+	$(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_dirs/study-fashion/runs \
+		--report-dir work_dirs/study-fashion/report \
+		--title "SSDLite from scratch on the Fashion-MNIST scenes (real photographs, 10 classes)" \
+		mobilenetv2-050-exptap=$(DEMO)/ssdlite_mobilenetv2-050-exptap_1xb8-10e_fashion-scenes-160.py \
+		mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py \
+		mobilenetv2-050=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-10e_fashion-scenes-160.py
 
 summary: install
 	$(PYTHON) tools/analysis_tools/model_summary.py

@@ -32,7 +32,9 @@ PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
 SAME_TAP_PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py',
                    'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py'),
                   ('configs/demo/ssdlite_mobilenetv2-050-exptap_1xb8-10e_shapes-160.py',
-                   'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')]
+                   'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py'),
+                  ('configs/demo/ssdlite_mobilenetv2-050-exptap_1xb8-10e_fashion-scenes-160.py',
+                   'configs/demo/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py')]
 
 
 @pytest.mark.parametrize('config', DET_CONFIGS, ids=osp.basename)
@@ -88,13 +90,13 @@ def test_same_tap_pairs_differ_in_the_backbone_only(baseline, mnext):
         == set()
 
 
-@pytest.mark.parametrize('backbone', ['mobilenetv2', 'mobilenext'])
-def test_fashion_scenes_configs_change_the_data_only(backbone):
+@pytest.mark.parametrize('name', ['mobilenetv2-050', 'mobilenetv2-050-exptap', 'mobilenext-050'])
+def test_fashion_scenes_configs_change_the_data_only(name):
     from mnext_det.datasets.fashion_mnist import CLASSES
     shapes = Config.fromfile(osp.join(
-        ROOT, f'configs/demo/ssdlite_{backbone}-050_1xb8-10e_shapes-160.py')).to_dict()
+        ROOT, f'configs/demo/ssdlite_{name}_1xb8-10e_shapes-160.py')).to_dict()
     fashion = Config.fromfile(osp.join(
-        ROOT, f'configs/demo/ssdlite_{backbone}-050_1xb8-10e_fashion-scenes-160.py')).to_dict()
+        ROOT, f'configs/demo/ssdlite_{name}_1xb8-10e_fashion-scenes-160.py')).to_dict()
     assert fashion['classes'] == CLASSES and fashion['model']['bbox_head']['num_classes'] == 10
     data = ('data_root', 'classes', 'metainfo', 'model.bbox_head.num_classes',
             'train_dataloader.dataset.', 'val_dataloader.dataset.', 'test_dataloader.dataset.',
