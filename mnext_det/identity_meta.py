@@ -27,14 +27,12 @@ class IdentityMultiplierMismatchError(ValueError):
 
 
 def model_identity_multiplier(module: torch.nn.Module) -> Optional[float]:
-    """The identity tensor multiplier of the MobileNeXt in ``module`` (None
-    without one); raises ``ValueError`` when its MobileNeXts differ."""
+    """The identity tensor multiplier of the MobileNeXts in ``module`` (its
+    EMA copy included); None without one, and None when they differ, which
+    one record cannot describe (nothing is recorded or checked then)."""
     values = {float(m.identity_tensor_multiplier) for m in module.modules()
               if hasattr(m, IDENTITY_META_KEY)}
-    if len(values) > 1:
-        raise ValueError(f'the model holds MobileNeXts with identity tensor multipliers '
-                         f'{sorted(values)}: one checkpoint record cannot describe them')
-    return values.pop() if values else None
+    return values.pop() if len(values) == 1 else None
 
 
 def recorded_identity_multiplier(checkpoint: Any) -> Optional[float]:
