@@ -42,9 +42,10 @@ def check_model_matches_config(model_file: str, meta: Dict[str, Any], config: st
 def evaluate_exported(config: str, model_file: str, cfg_options: Optional[Dict] = None,
                       num_threads: Optional[int] = None,
                       progress: bool = True) -> ExportEvaluation:
-    """Run ``config``'s test dataloader through the exported ONNX
-    ``model_file`` (raw or end-to-end graph, float or INT8) in ONNX Runtime
-    and score it with the config's test evaluator."""
+    """Run ``config``'s test dataloader through the exported ``model_file``,
+    ONNX (raw or end-to-end graph, float or INT8) in ONNX Runtime or
+    ``.tflite`` (raw graph, with its metadata file) in LiteRT, and score it
+    with the config's test evaluator."""
     from mmengine.evaluator import Evaluator
     from mmengine.runner import Runner
     from mmengine.structures import InstanceData
@@ -54,7 +55,12 @@ def evaluate_exported(config: str, model_file: str, cfg_options: Optional[Dict] 
     from .builder import load_scoped_config
     cfg = load_scoped_config(config, cfg_options)
     from .onnxruntime_model import OnnxRuntimeModel, normalize_loaded
-    model = OnnxRuntimeModel(model_file, num_threads=num_threads)
+    if model_file.endswith('.tflite'):
+        from .tflite import TFLiteModel
+        model = TFLiteModel(model_file, num_threads=num_threads)
+        model.require_metadata()
+    else:
+        model = OnnxRuntimeModel(model_file, num_threads=num_threads)
     meta = model.meta
     loader = Runner.build_dataloader(cfg.test_dataloader)
     width, height = input_size_of(cfg)

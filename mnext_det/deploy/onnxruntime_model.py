@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .onnx_export import read_metadata, require_detector
-from .postprocess import ssd_postprocess
+from .postprocess import raw_detections
 
 __all__ = ['read_image', 'preprocess', 'normalize_loaded', 'OnnxRuntimeModel']
 
@@ -133,8 +133,7 @@ class OnnxRuntimeModel:
                     scores=det[keep, 4], labels=label[keep].astype(np.int64)))
             return results
         boxes, scores = outputs
-        return [ssd_postprocess(b, s, scale_factor=scale, **self.meta['postprocess'])
-                for b, s, scale in zip(boxes, scores, scale_factors)]
+        return raw_detections(boxes, scores, scale_factors, self.meta)
 
     def class_names(self) -> Sequence[str]:
         """Class names stored at export (empty if none)."""

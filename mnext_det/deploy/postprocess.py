@@ -12,11 +12,11 @@ anchors. :func:`ssd_postprocess` then does what mmdet's
 4. class-wise NMS (IoU ``> iou_threshold`` suppresses), highest score first;
 5. keep the ``max_per_img`` best.
 """
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['box_iou', 'nms', 'batched_nms', 'ssd_postprocess']
+__all__ = ['box_iou', 'nms', 'batched_nms', 'ssd_postprocess', 'raw_detections']
 
 
 def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -108,3 +108,13 @@ def ssd_postprocess(boxes: np.ndarray,
         det_boxes, det_scores, det_labels = det_boxes[valid], det_scores[valid], det_labels[valid]
     keep = batched_nms(det_boxes, det_scores, det_labels, iou_threshold)[:max_per_img]
     return dict(bboxes=det_boxes[keep], scores=det_scores[keep], labels=det_labels[keep])
+
+
+def raw_detections(boxes: np.ndarray, scores: np.ndarray,
+                   scale_factors: Sequence[Tuple[float, float]],
+                   meta: Dict) -> List[Dict[str, np.ndarray]]:
+    """:func:`ssd_postprocess` of a raw exported detector's batch outputs
+    (``(N, A, 4)`` boxes, ``(N, A, C)`` scores), with the post-processing
+    settings of its metadata and one ``(w_scale, h_scale)`` per image."""
+    return [ssd_postprocess(b, s, scale_factor=scale, **meta['postprocess'])
+            for b, s, scale in zip(boxes, scores, scale_factors)]

@@ -1,6 +1,10 @@
 """TFLite export (litert-torch) and LiteRT inference match PyTorch; skipped
 unless the optional extra is installed (``pip install .[tflite]``).
 Tolerances as for ONNX: the float32 bound of ``tests/tolerances.py``, same top-5."""
+import json
+import os
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +17,9 @@ pytest.importorskip('ai_edge_litert')
 
 from mnext_det.deploy.tflite import TFLiteModel, export_tflite  # noqa: E402
 
+from ..conftest import DEMO_DET, NO_WORKERS, ROOT, run  # noqa: E402
 from ..tolerances import assert_float32_close, assert_max_error, depth_and_fan_in  # noqa: E402
+from .test_exported_detector import ON_TRAIN, _metrics  # noqa: E402
 from .test_onnx_export import build_detector, calibrate, real_images, score_bound  # noqa: E402
 
 
@@ -53,3 +59,29 @@ def test_tflite_detector_matches_pytorch(images, tmp_path):
     assert_float32_close(out_boxes, boxes.numpy(), depth, fan_in, what='tflite boxes')
     assert_max_error(out_scores, scores.numpy(), score_bound(model, x, depth, fan_in),
                      what='tflite scores')
+
+
+def test_evaluate_scores_the_tflite_export_as_its_onnx_twin(demo_ws):
+    """tools/deploy/evaluate.py on the .tflite export (with the metadata file the
+    export writes beside it) gives the ONNX export's metrics; without it, a named error."""
+    export, evaluate = (osp.join(ROOT, 'tools', 'deploy', f'{tool}.py')
+                        for tool in ('export', 'evaluate'))
+    for out, extra in (('twin.onnx', []), ('det.tflite', ['--format', 'tflite'])):
+        run(export, DEMO_DET, '--checkpoint', 'work/epoch_10.pth', '--out', out, *extra,
+            cwd=demo_ws)
+    with open(demo_ws / 'det.tflite.json') as f:
+        assert json.load(f)['task'] == 'detector'
+    scores = {}
+    for model in ('twin.onnx', 'det.tflite'):
+        out = run(evaluate, DEMO_DET, model, '--threads', 1, '--cfg-options', *ON_TRAIN,
+                  *NO_WORKERS, cwd=demo_ws).stdout
+        scores[model] = _metrics(out)
+    assert max(scores['twin.onnx'].values()) > 0.01
+    assert set(scores['det.tflite']) == set(scores['twin.onnx'])
+    for key, value in scores['twin.onnx'].items():
+        assert scores['det.tflite'][key] == pytest.approx(value, abs=0.002), key
+    os.remove(demo_ws / 'det.tflite.json')
+    proc = run(evaluate, DEMO_DET, 'det.tflite', cwd=demo_ws, ok=False)
+    assert proc.returncode == 2
+    assert 'error: det.tflite.json not found: the metadata tools/deploy/export.py writes' \
+        in proc.stderr

@@ -1,10 +1,13 @@
-"""Evaluate an exported ONNX detector on a config's test split (mmdet's metric).
+"""Evaluate an exported detector on a config's test split (mmdet's metric).
 
-    python tools/deploy/evaluate.py CONFIG MODEL.onnx [--threads N] [--cfg-options k=v ...]
+    python tools/deploy/evaluate.py CONFIG MODEL.onnx|MODEL.tflite [--threads N]
+        [--cfg-options k=v ...]
 
-MODEL is a raw or end-to-end (``export.py --nms``) export, float or INT8
-(``quantize.py``). Prints the metrics as tools/test.py logs them and the
-model's latency per image (ONNX Runtime, batch of the test dataloader).
+MODEL is an ONNX raw or end-to-end (``export.py --nms``) export, float or INT8
+(``quantize.py``), or a ``.tflite`` export (``export.py --format tflite``,
+with the ``MODEL.tflite.json`` metadata it writes). Prints the metrics as
+tools/test.py logs them and the model's latency per image (ONNX Runtime at
+the test dataloader's batch, LiteRT image by image).
 """
 import argparse
 import os.path as osp
@@ -19,8 +22,8 @@ from mnext_det.tool_errors import run_tool
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detection config whose test split is scored')
-    parser.add_argument('model', help='exported .onnx file')
-    parser.add_argument('--threads', type=int, help='ONNX Runtime intra-op threads')
+    parser.add_argument('model', help='exported .onnx or .tflite file')
+    parser.add_argument('--threads', type=int, help='ONNX Runtime / LiteRT threads')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     for path, what in ((args.config, 'config'), (args.model, 'model')):

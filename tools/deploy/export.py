@@ -73,7 +73,7 @@ def main() -> None:
     shape = (args.batch or 1, 3, *meta['input_size'])
     if args.format == 'tflite':
         from mnext_det.deploy.tflite import export_tflite
-        export_tflite(graph, out, shape, fold_bn=not args.no_fold_bn)
+        export_tflite(graph, out, shape, fold_bn=not args.no_fold_bn, metadata=meta)
     else:
         export_onnx(graph, out, shape, output_names=output_names,
                     dynamic_batch=args.batch is None, opset=args.opset,
