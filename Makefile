@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr study-tap study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-tap study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
 
 install:
 	@bash tools/install.sh
@@ -123,6 +123,10 @@ benchmark-pretrain: install
 check-data: install
 	@test -n "$(CONFIG)" || { echo "usage: make check-data CONFIG=path/to/config.py" >&2; exit 2; }
 	$(PYTHON) tools/misc/check_dataset.py config $(CONFIG)
+
+# the offline install set for a GPU machine without internet (tools/gpu/run_checks.sh there)
+gpu-wheels:
+	bash tools/gpu/download_wheels.sh .whl 3.12
 
 clean:
 	rm -rf work_dirs build *.egg-info .pytest_cache

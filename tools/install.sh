@@ -13,23 +13,33 @@
 #   FORCE_CUDA=1    build mmcv's CUDA ops even where no GPU is visible
 #   MAX_JOBS        parallel compile jobs for mmcv (default: nproc)
 #   MNEXT_ALLOCATOR system: neither install nor use tcmalloc
+#   MNEXT_WHEELS    offline: install from this folder only (no index, no
+#                   dependency resolution: the folder holds what is missing;
+#                   tools/gpu/download_wheels.sh writes one)
 set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
 CACHE=${MNEXT_CACHE:-$HOME/.cache/mnext-det}
-MMCV_VERSION=2.1.0
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tools/requirements.sh
+source "$ROOT/tools/requirements.sh"
 
 step() { printf '\n==> [install] %s\n' "$*"; }
 fail() { printf '\n[install] FAILED at step: %s\n' "$*" >&2; exit 1; }
+if [ -n "${MNEXT_WHEELS:-}" ]; then
+  [ -d "$MNEXT_WHEELS" ] || fail "offline install: MNEXT_WHEELS=$MNEXT_WHEELS is not a folder"
+  # pip reads these in every call, the build venv's and isolated builds' too
+  export PIP_NO_INDEX=1 PIP_NO_DEPS=1 PIP_FIND_LINKS=$(cd "$MNEXT_WHEELS" && pwd)
+  echo "[install] offline: packages from $PIP_FIND_LINKS only, dependencies not resolved"
+fi
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 # Run checks outside the repo so a source checkout on sys.path is not mistaken for an install.
 has() { (cd / && "$PYTHON" -c "$1") >/dev/null 2>&1; }
 # What is already satisfied, probed in one interpreter (each start imports torch: seconds).
 probe() {
-  (cd / && "$PYTHON" - "$ROOT" "$MMCV_VERSION" 2>/dev/null <<'PY'
+  (cd / && "$PYTHON" - "$ROOT" "$MMCV_VERSION" "$MMDET_VERSION" 2>/dev/null <<'PY'
 import importlib, os, sys
-root, mmcv_version = sys.argv[1:3]
+root, mmcv_version, mmdet_version = sys.argv[1:4]
 checks = {
     'torch': lambda: importlib.import_module('torch') and importlib.import_module('torchvision'),
     # with CUDA ops where a GPU is visible or FORCE_CUDA=1 asks for them
@@ -40,7 +50,7 @@ checks = {
                               os.environ.get('FORCE_CUDA') == '1'
                               or importlib.import_module('torch').cuda.is_available()))),
     'mmdet': lambda: (importlib.import_module('mmengine') and importlib.import_module('pycocotools')
-                      and importlib.import_module('mmdet').__version__ == '3.3.0'),
+                      and importlib.import_module('mmdet').__version__ == mmdet_version),
     'tools': lambda: all(importlib.import_module(m) for m in (
         'pytest', 'xdist', 'hypothesis', 'onnx', 'onnxruntime', 'onnxscript', 'seaborn',
         'psutil')),
@@ -96,8 +106,13 @@ else
     # A build venv that sees the installed torch (--system-site-packages) but has
     # its own setuptools < 70, which still ships pkg_resources for mmcv's setup.py.
     "$PYTHON" -m venv --system-site-packages "$BUILD/venv" || fail "2/6 create build venv"
-    "$BUILD/venv/bin/python" -m pip install --disable-pip-version-check -q "setuptools<70" wheel ninja \
-      || fail "2/6 install build tools (setuptools<70, wheel, ninja)"
+    # A venv made from a venv sees the base interpreter's packages, not torch in $PYTHON's:
+    # put $PYTHON's own site-packages behind the build venv's.
+    "$PYTHON" -c 'import sysconfig; print("import site; " + "; ".join(f"site.addsitedir({p!r})" for p in dict.fromkeys(sysconfig.get_path(k) for k in ("purelib", "platlib"))))' \
+      > "$("$BUILD/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/_install_python.pth" \
+      || fail "2/6 let the build venv see $PYTHON's packages"
+    "$BUILD/venv/bin/python" -m pip install --disable-pip-version-check -q "${MMCV_BUILD_REQS[@]}" \
+      || fail "2/6 install build tools (${MMCV_BUILD_REQS[*]})"
     "$BUILD/venv/bin/python" -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: \
       "mmcv==$MMCV_VERSION" -d "$BUILD" || fail "2/6 download mmcv $MMCV_VERSION source"
     tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD" || fail "2/6 unpack mmcv source"
@@ -115,27 +130,23 @@ else
     echo "using cached wheel: $(ls "$WHEEL_DIR"/mmcv-*.whl)"
   fi
   pip_install --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-*.whl || fail "2/6 install cached mmcv wheel"
-  pip_install "addict" "mmengine>=0.10.4,<0.11" "opencv-python-headless" "packaging" "Pillow" "pyyaml" "yapf" \
+  pip_install "${MMCV_RUNTIME_REQS[@]}" \
     || fail "2/6 install mmcv's runtime dependencies"
   has "from mmcv.ops import nms" || fail "2/6 import mmcv.ops after install"
 fi
 
-step "3/6 mmengine, mmdet 3.3.0, pycocotools"
+step "3/6 mmengine, mmdet $MMDET_VERSION, pycocotools"
 if ready mmdet; then
   echo "already installed"
 else
-  pip_install "mmengine>=0.10.4,<0.11" "mmdet==3.3.0" "pycocotools" "numpy" \
-    || fail "3/6 pip install mmengine mmdet==3.3.0 pycocotools"
+  pip_install "${DET_REQS[@]}" || fail "3/6 pip install ${DET_REQS[*]}"
 fi
 
 step "4/6 test, export and analysis tools (pytest, pytest-xdist, hypothesis, onnx, onnxruntime, seaborn, psutil)"
 if ready tools; then
   echo "already installed"
 else
-  # the exporters at the versions the parity tests passed with (export tools keep moving)
-  pip_install pytest pytest-xdist hypothesis onnx==1.23.2 onnxruntime==1.32.0 onnxscript==0.7.2 \
-    seaborn psutil \
-    || fail "4/6 pip install test, export and analysis tools"
+  pip_install "${TOOL_REQS[@]}" || fail "4/6 pip install ${TOOL_REQS[*]}"
 fi
 
 step "5/6 mnext-det (editable)"
