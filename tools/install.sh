@@ -26,11 +26,16 @@ source "$ROOT/tools/requirements.sh"
 
 step() { printf '\n==> [install] %s\n' "$*"; }
 fail() { printf '\n[install] FAILED at step: %s\n' "$*" >&2; exit 1; }
+EDITABLE_FLAGS=()
 if [ -n "${MNEXT_WHEELS:-}" ]; then
   [ -d "$MNEXT_WHEELS" ] || fail "offline install: MNEXT_WHEELS=$MNEXT_WHEELS is not a folder"
   # pip reads these in every call, the build venv's and isolated builds' too
   export PIP_NO_INDEX=1 PIP_NO_DEPS=1 PIP_FIND_LINKS=$(cd "$MNEXT_WHEELS" && pwd)
   echo "[install] offline: packages from $PIP_FIND_LINKS only, dependencies not resolved"
+  MMCV_RUNTIME_REQS+=("${OFFLINE_DEPS[@]}")
+  # this package builds with the interpreter's setuptools (an isolated build would need
+  # setuptools' and wheel's own dependencies in the folder)
+  EDITABLE_FLAGS=(--no-build-isolation)
 fi
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 # Run checks outside the repo so a source checkout on sys.path is not mistaken for an install.
@@ -153,7 +158,7 @@ step "5/6 mnext-det (editable)"
 if ready mnext_det; then
   echo "already installed from $ROOT"
 else
-  pip_install -e "$ROOT" --no-deps -q || fail "5/6 pip install -e $ROOT"
+  pip_install -e "$ROOT" --no-deps -q "${EDITABLE_FLAGS[@]}" || fail "5/6 pip install -e $ROOT"
 fi
 step "6/6 tcmalloc (optional: about 1.15x CPU training speed, mnext_det/engine/allocator.py)"
 if [ "${MNEXT_ALLOCATOR:-auto}" = "system" ]; then

@@ -20,8 +20,8 @@ esac
 PYTHON=${PYTHON:-python3}
 # Beyond torch, numpy, scipy, matplotlib, opencv, rich, pyyaml, tqdm, six, pytest,
 # onnx, onnxruntime, onnxscript, seaborn and psutil, which such images ship.
-LACKING=("${MMCV_BUILD_REQS[@]}" addict "$MMENGINE_SPEC" yapf platformdirs termcolor
-  "mmdet==$MMDET_VERSION" pycocotools terminaltables shapely)
+LACKING=("${MMCV_BUILD_REQS[@]}" addict "$MMENGINE_SPEC" yapf "mmdet==$MMDET_VERSION" pycocotools
+  "${OFFLINE_DEPS[@]}")
 PLATFORMS=()
 for tag in manylinux_2_28 manylinux_2_27 manylinux_2_24 manylinux_2_17 manylinux2014 manylinux1; do
   PLATFORMS+=(--platform "${tag}_x86_64")
