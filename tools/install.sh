@@ -109,10 +109,11 @@ else
     BUILD=$(mktemp -d)
     trap 'rm -rf "$BUILD"' EXIT
     # A build venv that sees the installed torch (--system-site-packages) but has
-    # its own setuptools < 70, which still ships pkg_resources for mmcv's setup.py.
-    "$PYTHON" -m venv --system-site-packages "$BUILD/venv" || fail "2/6 create build venv"
+    # its own setuptools < 70, which still ships pkg_resources for mmcv's setup.py;
+    # without pip of its own (no ensurepip needed): it runs $PYTHON's.
+    "$PYTHON" -m venv --system-site-packages --without-pip "$BUILD/venv" || fail "2/6 create build venv"
     # A venv made from a venv sees the base interpreter's packages, not torch in $PYTHON's:
-    # put $PYTHON's own site-packages behind the build venv's.
+    # put $PYTHON's own site-packages (torch, pip) behind the build venv's.
     "$PYTHON" -c 'import sysconfig; print("import site; " + "; ".join(f"site.addsitedir({p!r})" for p in dict.fromkeys(sysconfig.get_path(k) for k in ("purelib", "platlib"))))' \
       > "$("$BUILD/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/_install_python.pth" \
       || fail "2/6 let the build venv see $PYTHON's packages"
