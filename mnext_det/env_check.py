@@ -1,5 +1,6 @@
 """Print the environment and say what is wrong: ``python -m mnext_det.env_check``."""
 import importlib
+import importlib.metadata
 import platform
 import sys
 from typing import List, Optional, Tuple
@@ -20,6 +21,15 @@ def cuda_ops_problem(cuda_available: bool, mmcv_cuda: str) -> Optional[str]:
     return None
 
 
+def _dist_version(name: str) -> str:
+    """The installed distribution's version, for a module without ``__version__``
+    (pycocotools); ``'?'`` if pip's metadata does not know it."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return '?'
+
+
 def collect() -> Tuple[List[str], List[str]]:
     """Return (report lines, problems)."""
     lines = [f'python: {sys.version.split()[0]} ({platform.machine()})']
@@ -31,7 +41,7 @@ def collect() -> Tuple[List[str], List[str]]:
             problems.append(f'{name} does not import: {e}. Run `make install`.')
             lines.append(f'{name}: MISSING')
             continue
-        version = getattr(mod, '__version__', '?')
+        version = getattr(mod, '__version__', None) or _dist_version(name)
         lines.append(f'{name}: {version}')
         if want and version != want:
             problems.append(f'{name} is {version}, mnext-det needs {want}. Run `make install`.')

@@ -1,4 +1,6 @@
 """env_check: what it reports, and that it names what is wrong and exits 1."""
+import importlib.metadata
+
 import numpy as np
 
 from mnext_det import env_check
@@ -28,3 +30,10 @@ def test_this_environment_is_ok(capsys):
     assert env_check.main() == 0
     out = capsys.readouterr().out
     assert 'mmcv compiled ops: OK (CUDA: ' in out and out.rstrip().endswith('environment OK')
+
+
+def test_a_module_without_version_reports_its_distributions(monkeypatch):
+    # pycocotools has no __version__ (2.0.x)
+    monkeypatch.setattr(env_check, 'REQUIRED', [('pycocotools', '')])
+    lines, problems = env_check.collect()
+    assert f'pycocotools: {importlib.metadata.version("pycocotools")}' in lines and not problems
