@@ -32,7 +32,8 @@ if [ -n "${MNEXT_WHEELS:-}" ]; then
   # pip reads these in every call, the build venv's and isolated builds' too
   export PIP_NO_INDEX=1 PIP_NO_DEPS=1 PIP_FIND_LINKS=$(cd "$MNEXT_WHEELS" && pwd)
   echo "[install] offline: packages from $PIP_FIND_LINKS only, dependencies not resolved"
-  MMCV_RUNTIME_REQS+=("${OFFLINE_DEPS[@]}")
+  MMCV_RUNTIME_REQS+=("${RUNTIME_OFFLINE_DEPS[@]}")
+  DET_REQS+=("${DET_OFFLINE_DEPS[@]}")
   # this package builds with the interpreter's setuptools (an isolated build would need
   # setuptools' and wheel's own dependencies in the folder)
   EDITABLE_FLAGS=(--no-build-isolation)

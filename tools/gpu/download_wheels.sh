@@ -18,10 +18,14 @@ case "$PY_VERSION" in
   *) echo "download_wheels.sh: PYTHON_VERSION must look like 3.12, got '$PY_VERSION'" >&2; exit 2 ;;
 esac
 PYTHON=${PYTHON:-python3}
-# Beyond torch, numpy, scipy, matplotlib, opencv, rich, pyyaml, tqdm, six, pytest,
-# onnx, onnxruntime, onnxscript, seaborn and psutil, which such images ship.
-LACKING=("${MMCV_BUILD_REQS[@]}" addict "$MMENGINE_SPEC" yapf "mmdet==$MMDET_VERSION" pycocotools
-  "${OFFLINE_DEPS[@]}")
+# What install.sh's steps 2-3 ask for, less what such images ship besides torch (they
+# also have scipy, matplotlib, rich, tqdm, six and step 4's tools), each once.
+SHIPPED=" opencv-python-headless packaging Pillow pyyaml numpy "
+LACKING=("${MMCV_BUILD_REQS[@]}")
+for req in "${MMCV_RUNTIME_REQS[@]}" "${RUNTIME_OFFLINE_DEPS[@]}" "${DET_REQS[@]}" \
+  "${DET_OFFLINE_DEPS[@]}"; do
+  case "$SHIPPED ${LACKING[*]} " in *" $req "*) ;; *) LACKING+=("$req") ;; esac
+done
 PLATFORMS=()
 for tag in manylinux_2_28 manylinux_2_27 manylinux_2_24 manylinux_2_17 manylinux2014 manylinux1; do
   PLATFORMS+=(--platform "${tag}_x86_64")

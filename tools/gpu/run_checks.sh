@@ -26,7 +26,7 @@ export PYTHON PYTHONUNBUFFERED=1 MNEXT_ALLOCATOR=system
 DEMO=(configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py
   configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py)
 
-install() {
+install_stage() {
   [ -d .whl ] || { echo "no .whl/: run tools/gpu/download_wheels.sh where pip works and carry .whl" >&2; return 1; }
   nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv || return 1
   local arch
@@ -36,7 +36,7 @@ install() {
     MAX_JOBS=$(nproc) bash tools/install.sh
 }
 
-measure() {
+measure_stage() {
   local status=0
   "$PYTHON" tools/analysis_tools/benchmark_detectors.py "${DEMO[@]}" --device cuda --amp \
     --train-iters 60 --warmup 10 --infer-runs 50 | tee "$OUT/benchmark_demo.md" || status=1
@@ -49,10 +49,10 @@ measure() {
 
 status=0
 if [ "$STAGE" != measure ]; then
-  (time install) 2>&1 | tee "$OUT/install.log" || status=1
+  (time install_stage) 2>&1 | tee "$OUT/install.log" || status=1
 fi
 if [ "$STAGE" != install ] && [ $status = 0 ]; then
-  measure 2>&1 | tee "$OUT/measure.log" || status=1
+  measure_stage 2>&1 | tee "$OUT/measure.log" || status=1
 fi
 echo "run_checks.sh $STAGE: $([ $status = 0 ] && echo done || echo FAILED), logs in $OUT"
 exit $status
