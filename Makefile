@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr study-tap study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-tap study-batch study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
 
 install:
 	@bash tools/install.sh
@@ -93,6 +93,26 @@ study-tap: data
 		--title "SSDLite from scratch, MobileNetV2 tapped where MobileNeXt is (same head input)" \
 		mobilenetv2-050-exptap=$(DEMO)/ssdlite_mobilenetv2-050-exptap_1xb8-10e_shapes-160.py \
 		$(NEXT) $(V2)
+
+# `make study-batch`: the demo's batch 16 (lr scaled linearly) against batch 8 over seeds,
+# both backbones from make study's crop pretraining, the demo's full 10 epochs
+BATCH_STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_dirs/study-batch/runs
+V2_PRE_B16 = mobilenetv2-050-cropspre-b16=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb16-10e_shapes-160.py
+NEXT_PRE_B16 = mobilenext-050-cropspre-b16=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb16-10e_shapes-160.py
+study-batch: data
+	@echo "make study-batch: 12 detector trainings of 10 epochs, two at a time: about 75 min on a"
+	@echo "2-core CPU. Rerun to resume."
+	mkdir -p $(PRETRAIN_DIR)
+	$(MAKE) -j2 $(PRETRAIN_DIR)/mobilenetv2-050/epoch_4.pth $(PRETRAIN_DIR)/mobilenext-050/epoch_4.pth
+	$(BATCH_STUDY) --allow-config-diff --report-dir work_dirs/study-batch/mobilenetv2 \
+		--title "SSDLite-MobileNetV2-0.5 (demo): batch 16, lr 4e-3 against batch 8, lr 2e-3" \
+		$(V2_PRE) $(V2_PRE_B16)
+	$(BATCH_STUDY) --allow-config-diff --report-dir work_dirs/study-batch/mobilenext \
+		--title "SSDLite-MobileNeXt-0.5 (demo): batch 16, lr 4e-3 against batch 8, lr 2e-3" \
+		$(NEXT_PRE) $(NEXT_PRE_B16)
+	$(BATCH_STUDY) --report-dir work_dirs/study-batch/batch16 \
+		--title "SSDLite on the demo data at batch 16, backbones from crop pretraining" \
+		$(V2_PRE_B16) $(NEXT_PRE_B16)
 
 # `make study-fashion`: the same-tap comparison on real photographs (the Fashion-MNIST
 # scenes, written first from Debian's dataset-fashion-mnist), 10 epochs from scratch
