@@ -100,8 +100,8 @@ BATCH_STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_di
 V2_PRE_B16 = mobilenetv2-050-cropspre-b16=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb16-10e_shapes-160.py
 NEXT_PRE_B16 = mobilenext-050-cropspre-b16=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb16-10e_shapes-160.py
 study-batch: data
-	@echo "make study-batch: 12 detector trainings of 10 epochs, two at a time: about 75 min on a"
-	@echo "2-core CPU. Rerun to resume."
+	@echo "make study-batch: 12 detector trainings of 10 epochs, two at a time: 112 min on the"
+	@echo "slowest 2-core CPU seen (configs/demo/README.md). Rerun to resume."
 	mkdir -p $(PRETRAIN_DIR)
 	$(MAKE) -j2 $(PRETRAIN_DIR)/mobilenetv2-050/epoch_4.pth $(PRETRAIN_DIR)/mobilenext-050/epoch_4.pth
 	$(BATCH_STUDY) --allow-config-diff --report-dir work_dirs/study-batch/mobilenetv2 \
@@ -110,6 +110,9 @@ study-batch: data
 	$(BATCH_STUDY) --allow-config-diff --report-dir work_dirs/study-batch/mobilenext \
 		--title "SSDLite-MobileNeXt-0.5 (demo): batch 16, lr 4e-3 against batch 8, lr 2e-3" \
 		$(NEXT_PRE) $(NEXT_PRE_B16)
+	$(BATCH_STUDY) --report-dir work_dirs/study-batch/batch8 \
+		--title "SSDLite on the demo data at batch 8, backbones from crop pretraining, 10 epochs" \
+		$(V2_PRE) $(NEXT_PRE)
 	$(BATCH_STUDY) --report-dir work_dirs/study-batch/batch16 \
 		--title "SSDLite on the demo data at batch 16, backbones from crop pretraining" \
 		$(V2_PRE_B16) $(NEXT_PRE_B16)
