@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr study-tap study-batch study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
 
 install:
 	@bash tools/install.sh
@@ -50,12 +50,15 @@ $(PRETRAIN_DIR)/%/epoch_4.pth:
 		--work-dir $(PRETRAIN_DIR)/$* --resume > $(PRETRAIN_DIR)-$*.log 2>&1 \
 		|| { tail -20 $(PRETRAIN_DIR)-$*.log; exit 1; }
 
-study: data
+# the crop pretraining of both backbones that the -cropspre configs start from
+study-pretrain: data
+	mkdir -p $(PRETRAIN_DIR)
+	$(MAKE) -j2 $(PRETRAIN_DIR)/mobilenetv2-050/epoch_4.pth $(PRETRAIN_DIR)/mobilenext-050/epoch_4.pth
+
+study: study-pretrain
 	@echo "make study: 18 detector trainings of $(STUDY_EPOCHS) epochs (2 backbones x 3 seeds from"
 	@echo "crop pretraining, 4 scratch variants x 3 seeds), two at a time: about 60 minutes on a"
 	@echo "2-core CPU (README). Rerun to resume; progress and ETA follow."
-	mkdir -p $(PRETRAIN_DIR)
-	$(MAKE) -j2 $(PRETRAIN_DIR)/mobilenetv2-050/epoch_4.pth $(PRETRAIN_DIR)/mobilenext-050/epoch_4.pth
 	$(STUDY) --report-dir $(STUDY_DIR)/scratch --title "SSDLite on the demo data, from scratch" \
 		$(V2) mobilenetv2-050-truncnormal=$(DEMO)/ssdlite_mobilenetv2-050-truncnormal_1xb8-10e_shapes-160.py \
 		$(NEXT) $(NEXT_TRUNC)
@@ -94,16 +97,14 @@ study-tap: data
 		mobilenetv2-050-exptap=$(DEMO)/ssdlite_mobilenetv2-050-exptap_1xb8-10e_shapes-160.py \
 		$(NEXT) $(V2)
 
-# `make study-batch`: the demo's batch 16 (lr scaled linearly) against batch 8 over seeds,
+# `make study-batch`: the demo detectors at batch 16 (lr scaled linearly) against batch 8 over seeds,
 # both backbones from make study's crop pretraining, the demo's full 10 epochs
 BATCH_STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_dirs/study-batch/runs
 V2_PRE_B16 = mobilenetv2-050-cropspre-b16=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb16-10e_shapes-160.py
 NEXT_PRE_B16 = mobilenext-050-cropspre-b16=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb16-10e_shapes-160.py
-study-batch: data
+study-batch: study-pretrain
 	@echo "make study-batch: 12 detector trainings of 10 epochs, two at a time: 112 min on the"
 	@echo "slowest 2-core CPU seen (configs/demo/README.md). Rerun to resume."
-	mkdir -p $(PRETRAIN_DIR)
-	$(MAKE) -j2 $(PRETRAIN_DIR)/mobilenetv2-050/epoch_4.pth $(PRETRAIN_DIR)/mobilenext-050/epoch_4.pth
 	$(BATCH_STUDY) --allow-config-diff --report-dir work_dirs/study-batch/mobilenetv2 \
 		--title "SSDLite-MobileNetV2-0.5 (demo): batch 16, lr 4e-3 against batch 8, lr 2e-3" \
 		$(V2_PRE) $(V2_PRE_B16)
