@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-batch-sqrtlr study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
 
 install:
 	@bash tools/install.sh
@@ -117,6 +117,24 @@ study-batch: study-pretrain
 	$(BATCH_STUDY) --report-dir work_dirs/study-batch/batch16 \
 		--title "SSDLite on the demo data at batch 16, backbones from crop pretraining" \
 		$(V2_PRE_B16) $(NEXT_PRE_B16)
+
+# `make study-batch-sqrtlr`: batch 16 with the lr scaled by sqrt(2) (2.8e-3) against batch 8,
+# same seeds and runs dir as make study-batch (its batch-8 runs are reused); the batch-16 pair
+# first, so that its six trainings run two at a time
+V2_PRE_B16_SQRT = mobilenetv2-050-cropspre-b16-sqrtlr=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb16-sqrtlr-10e_shapes-160.py
+NEXT_PRE_B16_SQRT = mobilenext-050-cropspre-b16-sqrtlr=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb16-sqrtlr-10e_shapes-160.py
+study-batch-sqrtlr: study-pretrain
+	@echo "make study-batch-sqrtlr: 6 detector trainings of 10 epochs more than make study-batch"
+	@echo "(12 without its runs), two at a time: about 50 min on a 2-core CPU. Rerun to resume."
+	$(BATCH_STUDY) --report-dir work_dirs/study-batch/batch16-sqrtlr \
+		--title "SSDLite on the demo data at batch 16, lr 2.8e-3, backbones from crop pretraining" \
+		$(V2_PRE_B16_SQRT) $(NEXT_PRE_B16_SQRT)
+	$(BATCH_STUDY) --allow-config-diff --report-dir work_dirs/study-batch/mobilenetv2-sqrtlr \
+		--title "SSDLite-MobileNetV2-0.5 (demo): batch 16, lr 2.8e-3 against batch 8, lr 2e-3" \
+		$(V2_PRE) $(V2_PRE_B16_SQRT)
+	$(BATCH_STUDY) --allow-config-diff --report-dir work_dirs/study-batch/mobilenext-sqrtlr \
+		--title "SSDLite-MobileNeXt-0.5 (demo): batch 16, lr 2.8e-3 against batch 8, lr 2e-3" \
+		$(NEXT_PRE) $(NEXT_PRE_B16_SQRT)
 
 # `make study-fashion`: the same-tap comparison on real photographs (the Fashion-MNIST
 # scenes, written first from Debian's dataset-fashion-mnist), 10 epochs from scratch
