@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-batch-sqrtlr study-fashion data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-batch-sqrtlr study-fashion study-fashion-batch fashion-data data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
 
 install:
 	@bash tools/install.sh
@@ -136,19 +136,44 @@ study-batch-sqrtlr: study-pretrain
 		--title "SSDLite-MobileNeXt-0.5 (demo): batch 16, lr 2.8e-3 against batch 8, lr 2e-3" \
 		$(NEXT_PRE) $(NEXT_PRE_B16_SQRT)
 
-# `make study-fashion`: the same-tap comparison on real photographs (the Fashion-MNIST
-# scenes, written first from Debian's dataset-fashion-mnist), 10 epochs from scratch
+# the Fashion-MNIST scenes (real photographs, 10 classes), written from Debian's
+# dataset-fashion-mnist on first use; their studies share one runs dir
 FASHION_DATA = data/fashion-scenes
-study-fashion: install
+FASHION_STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_dirs/study-fashion/runs
+FASHION_V2 = mobilenetv2-050=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-10e_fashion-scenes-160.py
+FASHION_NEXT = mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py
+FASHION_V2_B16 = mobilenetv2-050-b16-sqrtlr=$(DEMO)/ssdlite_mobilenetv2-050_1xb16-sqrtlr-10e_fashion-scenes-160.py
+FASHION_NEXT_B16 = mobilenext-050-b16-sqrtlr=$(DEMO)/ssdlite_mobilenext-050_1xb16-sqrtlr-10e_fashion-scenes-160.py
+
+fashion-data: install
 	test -f $(FASHION_DATA)/annotations/instances_val.json || \
 		$(PYTHON) tools/dataset_converters/fashion_mnist_to_coco_scenes.py $(FASHION_DATA)
+
+# `make study-fashion`: the same-tap comparison on the scenes, 10 epochs from scratch
+study-fashion: fashion-data
 	@echo "make study-fashion: 9 trainings of 10 epochs, two at a time: about 30 min on a 2-core CPU"
-	$(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_dirs/study-fashion/runs \
-		--report-dir work_dirs/study-fashion/report \
+	$(FASHION_STUDY) --report-dir work_dirs/study-fashion/report \
 		--title "SSDLite from scratch on the Fashion-MNIST scenes (real photographs, 10 classes)" \
 		mobilenetv2-050-exptap=$(DEMO)/ssdlite_mobilenetv2-050-exptap_1xb8-10e_fashion-scenes-160.py \
-		mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py \
-		mobilenetv2-050=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-10e_fashion-scenes-160.py
+		$(FASHION_NEXT) $(FASHION_V2)
+
+# `make study-fashion-batch`: batch 16 at lr 2.8e-3 against batch 8 on the scenes over seeds,
+# both backbones from scratch (the batch-8 runs are make study-fashion's)
+study-fashion-batch: fashion-data
+	@echo "make study-fashion-batch: 12 trainings of 10 epochs (6 shared with make study-fashion),"
+	@echo "two at a time: about 50 min on a 2-core CPU. Rerun to resume."
+	$(FASHION_STUDY) --report-dir work_dirs/study-fashion/batch8 \
+		--title "SSDLite from scratch on the Fashion-MNIST scenes at batch 8, lr 2e-3" \
+		$(FASHION_V2) $(FASHION_NEXT)
+	$(FASHION_STUDY) --report-dir work_dirs/study-fashion/batch16-sqrtlr \
+		--title "SSDLite from scratch on the Fashion-MNIST scenes at batch 16, lr 2.8e-3" \
+		$(FASHION_V2_B16) $(FASHION_NEXT_B16)
+	$(FASHION_STUDY) --allow-config-diff --report-dir work_dirs/study-fashion/mobilenetv2-batch \
+		--title "SSDLite-MobileNetV2-0.5 on the Fashion-MNIST scenes: batch 16, lr 2.8e-3 against batch 8" \
+		$(FASHION_V2) $(FASHION_V2_B16)
+	$(FASHION_STUDY) --allow-config-diff --report-dir work_dirs/study-fashion/mobilenext-batch \
+		--title "SSDLite-MobileNeXt-0.5 on the Fashion-MNIST scenes: batch 16, lr 2.8e-3 against batch 8" \
+		$(FASHION_NEXT) $(FASHION_NEXT_B16)
 
 summary: install
 	$(PYTHON) tools/analysis_tools/model_summary.py

@@ -30,6 +30,8 @@ PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
           'configs/demo/ssdlite_mobilenext-050-cropspre_1xb16-sqrtlr-10e_shapes-160.py'),
          ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_fashion-scenes-160.py',
           'configs/demo/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py'),
+         ('configs/demo/ssdlite_mobilenetv2-050_1xb16-sqrtlr-10e_fashion-scenes-160.py',
+          'configs/demo/ssdlite_mobilenext-050_1xb16-sqrtlr-10e_fashion-scenes-160.py'),
          ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
           'configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py')]
 # MobileNetV2 tapped as Sandler et al. tap it: the same head input as MobileNeXt's
@@ -119,6 +121,22 @@ def test_sqrtlr_configs_change_the_lr_only(name):
     # written with two significant digits: 2e-3 x 1.414 = 2.83e-3 -> 2.8e-3
     assert sqrt.optim_wrapper.optimizer.lr == pytest.approx(
         scale ** 0.5 * b8.optim_wrapper.optimizer.lr, rel=0.02)
+
+
+@pytest.mark.parametrize('name', ['mobilenetv2-050', 'mobilenext-050'])
+def test_fashion_batch16_configs_change_the_batch_and_lr_only(name):
+    # make study-fashion-batch: the shapes' batch-16 recipe (lr scaled by sqrt(16 / 8))
+    b8 = Config.fromfile(
+        osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb8-10e_fashion-scenes-160.py'))
+    b16 = Config.fromfile(
+        osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb16-sqrtlr-10e_fashion-scenes-160.py'))
+    shapes = Config.fromfile(osp.join(
+        ROOT, f'configs/demo/ssdlite_{name}-cropspre_1xb16-sqrtlr-10e_shapes-160.py'))
+    assert set(differing_keys(b8.to_dict(), b16.to_dict())) == {
+        'train_dataloader.batch_size', 'optim_wrapper.optimizer.lr',
+        'auto_scale_lr.base_batch_size'}
+    assert b16.train_dataloader.batch_size == b16.auto_scale_lr.base_batch_size == 16
+    assert b16.optim_wrapper.optimizer.lr == shapes.optim_wrapper.optimizer.lr
 
 
 @pytest.mark.parametrize('name', ['mobilenetv2-050', 'mobilenetv2-050-exptap', 'mobilenext-050'])
