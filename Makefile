@@ -121,8 +121,8 @@ study-batch: study-pretrain
 # `make study-batch-sqrtlr`: batch 16 with the lr scaled by sqrt(2) (2.8e-3) against batch 8,
 # same seeds and runs dir as make study-batch (its batch-8 runs are reused); the batch-16 pair
 # first, so that its six trainings run two at a time
-V2_PRE_B16_SQRT = mobilenetv2-050-cropspre-b16-sqrtlr=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb16-sqrtlr-10e_shapes-160.py
-NEXT_PRE_B16_SQRT = mobilenext-050-cropspre-b16-sqrtlr=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb16-sqrtlr-10e_shapes-160.py
+V2_PRE_B16_SQRT = mobilenetv2-050-cropspre-b16-sqrtlr=$(DEMO)/ssdlite_mobilenetv2-050-cropspre_1xb16-10e-sqrtlr_shapes-160.py
+NEXT_PRE_B16_SQRT = mobilenext-050-cropspre-b16-sqrtlr=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb16-10e-sqrtlr_shapes-160.py
 study-batch-sqrtlr: study-pretrain
 	@echo "make study-batch-sqrtlr: 6 detector trainings of 10 epochs more than make study-batch"
 	@echo "(12 without its runs), two at a time: about 50 min on a 2-core CPU. Rerun to resume."
@@ -142,8 +142,8 @@ FASHION_DATA = data/fashion-scenes
 FASHION_STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_dirs/study-fashion/runs
 FASHION_V2 = mobilenetv2-050=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-10e_fashion-scenes-160.py
 FASHION_NEXT = mobilenext-050=$(DEMO)/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py
-FASHION_V2_B16 = mobilenetv2-050-b16-sqrtlr=$(DEMO)/ssdlite_mobilenetv2-050_1xb16-sqrtlr-10e_fashion-scenes-160.py
-FASHION_NEXT_B16 = mobilenext-050-b16-sqrtlr=$(DEMO)/ssdlite_mobilenext-050_1xb16-sqrtlr-10e_fashion-scenes-160.py
+FASHION_V2_B16 = mobilenetv2-050-b16-sqrtlr=$(DEMO)/ssdlite_mobilenetv2-050_1xb16-10e-sqrtlr_fashion-scenes-160.py
+FASHION_NEXT_B16 = mobilenext-050-b16-sqrtlr=$(DEMO)/ssdlite_mobilenext-050_1xb16-10e-sqrtlr_fashion-scenes-160.py
 
 fashion-data: install
 	test -f $(FASHION_DATA)/annotations/instances_val.json || \

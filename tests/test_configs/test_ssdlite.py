@@ -26,12 +26,12 @@ PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
           'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py'),
          ('configs/demo/ssdlite_mobilenetv2-050-cropspre_1xb16-10e_shapes-160.py',
           'configs/demo/ssdlite_mobilenext-050-cropspre_1xb16-10e_shapes-160.py'),
-         ('configs/demo/ssdlite_mobilenetv2-050-cropspre_1xb16-sqrtlr-10e_shapes-160.py',
-          'configs/demo/ssdlite_mobilenext-050-cropspre_1xb16-sqrtlr-10e_shapes-160.py'),
+         ('configs/demo/ssdlite_mobilenetv2-050-cropspre_1xb16-10e-sqrtlr_shapes-160.py',
+          'configs/demo/ssdlite_mobilenext-050-cropspre_1xb16-10e-sqrtlr_shapes-160.py'),
          ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_fashion-scenes-160.py',
           'configs/demo/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py'),
-         ('configs/demo/ssdlite_mobilenetv2-050_1xb16-sqrtlr-10e_fashion-scenes-160.py',
-          'configs/demo/ssdlite_mobilenext-050_1xb16-sqrtlr-10e_fashion-scenes-160.py'),
+         ('configs/demo/ssdlite_mobilenetv2-050_1xb16-10e-sqrtlr_fashion-scenes-160.py',
+          'configs/demo/ssdlite_mobilenext-050_1xb16-10e-sqrtlr_fashion-scenes-160.py'),
          ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
           'configs/ssdlite/ssdlite_mobilenetv2-exptap-scratch_8xb24-600e_coco.py')]
 # MobileNetV2 tapped as Sandler et al. tap it: the same head input as MobileNeXt's
@@ -115,7 +115,7 @@ def test_sqrtlr_configs_change_the_lr_only(name):
     b8 = Config.fromfile(osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb8-10e_shapes-160.py'))
     b16 = Config.fromfile(osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb16-10e_shapes-160.py'))
     sqrt = Config.fromfile(
-        osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb16-sqrtlr-10e_shapes-160.py'))
+        osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb16-10e-sqrtlr_shapes-160.py'))
     assert set(differing_keys(b16.to_dict(), sqrt.to_dict())) == {'optim_wrapper.optimizer.lr'}
     scale = sqrt.train_dataloader.batch_size / b8.train_dataloader.batch_size
     # written with two significant digits: 2e-3 x 1.414 = 2.83e-3 -> 2.8e-3
@@ -129,9 +129,9 @@ def test_fashion_batch16_configs_change_the_batch_and_lr_only(name):
     b8 = Config.fromfile(
         osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb8-10e_fashion-scenes-160.py'))
     b16 = Config.fromfile(
-        osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb16-sqrtlr-10e_fashion-scenes-160.py'))
+        osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb16-10e-sqrtlr_fashion-scenes-160.py'))
     shapes = Config.fromfile(osp.join(
-        ROOT, f'configs/demo/ssdlite_{name}-cropspre_1xb16-sqrtlr-10e_shapes-160.py'))
+        ROOT, f'configs/demo/ssdlite_{name}-cropspre_1xb16-10e-sqrtlr_shapes-160.py'))
     assert set(differing_keys(b8.to_dict(), b16.to_dict())) == {
         'train_dataloader.batch_size', 'optim_wrapper.optimizer.lr',
         'auto_scale_lr.base_batch_size'}
