@@ -125,7 +125,7 @@ V2_PRE_B16_SQRT = mobilenetv2-050-cropspre-b16-sqrtlr=$(DEMO)/ssdlite_mobilenetv
 NEXT_PRE_B16_SQRT = mobilenext-050-cropspre-b16-sqrtlr=$(DEMO)/ssdlite_mobilenext-050-cropspre_1xb16-10e-sqrtlr_shapes-160.py
 study-batch-sqrtlr: study-pretrain
 	@echo "make study-batch-sqrtlr: 6 detector trainings of 10 epochs more than make study-batch"
-	@echo "(12 without its runs), two at a time: about 50 min on a 2-core CPU. Rerun to resume."
+	@echo "(12 without its runs), two at a time: 42 min on a 2-core Intel VM (configs/demo/README.md). Rerun to resume."
 	$(BATCH_STUDY) --report-dir work_dirs/study-batch/batch16-sqrtlr \
 		--title "SSDLite on the demo data at batch 16, lr 2.8e-3, backbones from crop pretraining" \
 		$(V2_PRE_B16_SQRT) $(NEXT_PRE_B16_SQRT)
@@ -161,7 +161,7 @@ study-fashion: fashion-data
 # both backbones from scratch (the batch-8 runs are make study-fashion's)
 study-fashion-batch: fashion-data
 	@echo "make study-fashion-batch: 12 trainings of 10 epochs (6 shared with make study-fashion),"
-	@echo "two at a time: about 50 min on a 2-core CPU. Rerun to resume."
+	@echo "two at a time: 45 min on a 2-core Intel VM (configs/demo/README.md). Rerun to resume."
 	$(FASHION_STUDY) --report-dir work_dirs/study-fashion/batch8 \
 		--title "SSDLite from scratch on the Fashion-MNIST scenes at batch 8, lr 2e-3" \
 		$(FASHION_V2) $(FASHION_NEXT)
