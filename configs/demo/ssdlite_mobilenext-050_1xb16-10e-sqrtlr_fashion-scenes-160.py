@@ -1,6 +1,6 @@
 # ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py at batch 16 with the AdamW lr
 # scaled by the square root of the batch ratio (2e-3 -> 2.8e-3), as the shapes'
-# -cropspre_1xb16-sqrtlr configs: `make study-fashion-batch` checks on the held-out
+# -cropspre_1xb16-10e-sqrtlr configs: `make study-fashion-batch` checks on the held-out
 # photographs whether batch 16 keeps the AP of batch 8.
 _base_ = './ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py'
 
