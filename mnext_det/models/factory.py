@@ -1,14 +1,24 @@
 """timm-style model names -> classifiers (``create_model``)."""
+import difflib
+import inspect
 from typing import Any, Dict, List, Optional
 
 from ..checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_strict
 from ..identity_meta import check_identity_multiplier
+from .backbones.mobilenext import MobileNeXt
 from .classifiers import ImageClassifier
 
 __all__ = ['create_model', 'list_models', 'checkpoint_filter_fn']
 
 _WIDTHS = {'mobilenext_035': 0.35, 'mobilenext_050': 0.5, 'mobilenext_075': 0.75,
            'mobilenext_100': 1.0, 'mobilenext_140': 1.4}
+# what timm's create_model takes and this one does not, with what to do instead
+_TIMM_ONLY = {
+    'checkpoint_path': 'pass checkpoint=PATH',
+    'features_only': "build the backbone alone: MobileNeXt(widen_factor=..., out_indices=...), "
+                     "registered in mmdet's MODELS",
+    'pretrained_cfg_overlay': 'pass checkpoint=PATH',
+}
 
 
 def list_models() -> List[str]:
@@ -29,6 +39,7 @@ def create_model(name: str,
                  use_ema: bool = False,
                  drop_rate: float = 0.2,
                  trusted: Optional[bool] = None,
+                 pretrained: bool = False,
                  **kwargs: Any) -> ImageClassifier:
     """Build a MobileNeXt classifier by name, timm style.
 
@@ -43,6 +54,8 @@ def create_model(name: str,
         use_ema: Load ``state_dict_ema`` of a timm checkpoint.
         drop_rate: Dropout before the classifier. Default: 0.2.
         trusted: See :func:`mnext_det.checkpoint.load_checkpoint_file`.
+        pretrained: timm's flag; nothing is downloaded, so ``True`` needs
+            ``checkpoint`` (``checkpoints/README.md`` lists what loads).
         **kwargs: Passed to :class:`MobileNeXt` (e.g.
             ``identity_tensor_multiplier=0.5``, ``norm_cfg``).
 
@@ -51,12 +64,16 @@ def create_model(name: str,
         >>> logits = model(torch.randn(1, 3, 224, 224))
     """
     if name not in _WIDTHS:
-        import difflib
         close = difflib.get_close_matches(name, _WIDTHS, n=1)
         hint = f' Did you mean {close[0]!r}?' if close else ''
         raise ValueError(f'unknown model name {name!r}; valid names: {list_models()}.{hint}')
     if 'widen_factor' in kwargs:
         raise ValueError(f'widen_factor is set by the model name {name!r}; do not pass it')
+    if pretrained and checkpoint is None:
+        raise ValueError(f'create_model({name!r}, pretrained=True): no weights are downloaded; '
+                         'pass checkpoint=PATH (the authors\' MobileNeXt-1.0 file or a '
+                         'pretraining checkpoint of this project, checkpoints/README.md)')
+    _check_backbone_kwargs(kwargs)
     backbone = dict(type='MobileNeXt', widen_factor=_WIDTHS[name], **kwargs)
     model = ImageClassifier(backbone=backbone, num_classes=num_classes, drop_rate=drop_rate)
     if checkpoint is not None:
@@ -66,3 +83,19 @@ def create_model(name: str,
         load_state_dict_strict(model, state, checkpoint, key_filter=checkpoint_filter_fn,
                                model_name=f'model {name!r}')
     return model
+
+
+def _check_backbone_kwargs(kwargs: Dict[str, Any]) -> None:
+    """Refuse arguments that neither ``create_model`` nor :class:`MobileNeXt` takes,
+    naming each (with the way to do it here for timm's own) and the valid ones."""
+    valid = [p for p in inspect.signature(MobileNeXt.__init__).parameters
+             if p not in ('self', 'widen_factor')]
+    unknown = [k for k in kwargs if k not in valid]
+    if unknown:
+        hints = ''.join(f'; {k}: {_TIMM_ONLY[k]}' if k in _TIMM_ONLY else
+                        ''.join(f'; {k}: did you mean {c!r}?'
+                                for c in difflib.get_close_matches(k, valid, n=1))
+                        for k in unknown)
+        raise ValueError(f'create_model: unknown argument(s) {unknown}{hints}. It takes '
+                         'num_classes, checkpoint, use_ema, drop_rate, trusted, pretrained '
+                         f'and the backbone\'s {valid}')

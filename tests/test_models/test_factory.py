@@ -33,6 +33,33 @@ def test_unknown_name_suggests_closest():
         create_model('mobilenext_10')
 
 
+def test_pretrained_needs_a_checkpoint(tmp_path):
+    with pytest.raises(ValueError, match=r"pretrained=True\): no weights are downloaded; "
+                                         r"pass checkpoint=PATH"):
+        create_model('mobilenext_050', pretrained=True)
+    official = OfficialMobileNeXt(num_classes=5, width_mult=0.5).eval()
+    path = str(tmp_path / 'w050.pth')
+    torch.save(official.state_dict(), path)
+    model = create_model('mobilenext_050', pretrained=True, num_classes=5, checkpoint=path).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), official(x))
+    assert isinstance(create_model('mobilenext_050', pretrained=False), torch.nn.Module)
+
+
+@pytest.mark.parametrize('kwargs, hint', [
+    (dict(identiy_tensor_multiplier=0.5),
+     r"\['identiy_tensor_multiplier'\]; identiy_tensor_multiplier: did you mean "
+     r"'identity_tensor_multiplier'\?"),
+    (dict(checkpoint_path='w.pth'), r"\['checkpoint_path'\]; checkpoint_path: pass checkpoint=PATH"),
+    (dict(features_only=True), r"\['features_only'\]; features_only: build the backbone alone: MobileNeXt\("),
+])
+def test_unknown_argument_is_named_with_its_fix(kwargs, hint):
+    with pytest.raises(ValueError, match=r'create_model: unknown argument\(s\) ' + hint) as e:
+        create_model('mobilenext_050', **kwargs)
+    assert "'identity_tensor_multiplier', 'out_indices'" in str(e.value)
+
+
 def test_reset_classifier():
     model = create_model('mobilenext_050')
     model.reset_classifier(7)
