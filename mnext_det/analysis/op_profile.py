@@ -7,19 +7,24 @@ phase and to a kind: convolutions by their weight's shape (depthwise k x k,
 pointwise 1 x 1, dense), batch norm, activations, elementwise, and the rest.
 :func:`activation_traffic` counts the activation elements each kind reads and
 writes in one forward pass: what memory-bound ops cost on a CPU, which
-multiply-adds do not show. Needs mmdet for the detectors.
+multiply-adds do not show; :func:`step_traffic` the same for a whole training
+step, and :func:`format_memory_speed` sets the two side by side: the GB/s each
+kind reaches against an add, a pure memory pass (:func:`add_bandwidth`).
+Needs mmdet for the detectors.
 """
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from .detector_benchmark import build_detector, synthetic_batch
+from .timing import median_time
 
 __all__ = ['PHASES', 'op_kind', 'profile_train_step', 'activation_traffic', 'detector_traffic',
-           'format_profiles', 'format_traffic']
+           'training_traffic', 'step_traffic', 'add_bandwidth', 'format_profiles', 'format_traffic',
+           'format_memory_speed', 'format_byte_rate']
 
 PHASES = ('forward', 'backward', 'optimizer')
 _CONV_WEIGHT_INDEX = {'aten::convolution': 1, 'aten::convolution_backward': 2}
@@ -102,8 +107,9 @@ def profile_train_step(config: str, channels_last: bool = False, batch_size: int
 
 class _TrafficMode(TorchDispatchMode):
     """Adds up, per op kind, the elements of the 4-D tensors each aten op reads
-    and writes (activations; weights only tell convolutions apart). Views
-    move no data and are not counted."""
+    and writes (activations; weights only tell convolutions apart; a conv's
+    backward reads the output gradient and the input and writes the input
+    gradient). Views move no data and are not counted."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -114,8 +120,9 @@ class _TrafficMode(TorchDispatchMode):
         if func.is_view:
             return out
         name = f'aten::{func.__name__.split(".")[0]}'
-        conv_weight = list(args[1].shape) if 'convolution' in name else None
-        inputs = args[:1] if conv_weight is not None else args
+        index = _CONV_WEIGHT_INDEX.get(name)
+        conv_weight = list(args[index].shape) if index is not None else None
+        inputs = args[:index] if index is not None else args
         tensors = [t for t in inputs if isinstance(t, torch.Tensor) and t.dim() == 4]
         outs = out if isinstance(out, (tuple, list)) else (out, )
         tensors += [t for t in outs if isinstance(t, torch.Tensor) and t.dim() == 4][:1]
@@ -143,6 +150,91 @@ def detector_traffic(config: str, fold_bn: bool = False) -> Dict[str, float]:
         from ..deploy.fuse import fuse_conv_bn
         model = fuse_conv_bn(model.eval())
     return activation_traffic(model, torch.zeros(1, 3, h, w))
+
+
+def training_traffic(loss_fn: Callable[[], torch.Tensor]) -> Dict[str, Dict[str, float]]:
+    """MB of activations each kind of op reads and writes while ``loss_fn``
+    computes a loss (``forward``) and autograd back-propagates it
+    (``backward``): the bytes a training step cannot move less of, whatever
+    the kernels."""
+    modes = {phase: _TrafficMode() for phase in PHASES[:2]}
+    with modes['forward']:
+        loss = loss_fn()
+    with modes['backward']:
+        loss.backward()
+    return {phase: {kind: n * 4 / 1e6 for kind, n in mode.elements.items()}
+            for phase, mode in modes.items()}
+
+
+def step_traffic(config: str, batch_size: int = 8) -> Dict[str, Dict[str, float]]:
+    """:func:`training_traffic` of one training step of ``config``'s detector
+    on :func:`profile_train_step`'s synthetic batch."""
+    model, _, size = build_detector(config)
+    data = synthetic_batch(model, size, batch_size)
+    model.train()
+
+    def loss_fn() -> torch.Tensor:
+        batch = model.data_preprocessor(data, True)
+        return model.parse_losses(model._run_forward(batch, mode='loss'))[0]
+
+    return training_traffic(loss_fn)
+
+
+def add_bandwidth(numel: int = 8 * 96 * 40 * 40, runs: int = 20) -> float:
+    """GB/s of a float32 add ``a + b -> out`` over ``numel`` elements (two
+    reads and a write): the speed of one pass over memory on this machine.
+    The default is an activation of the demo detectors' step (batch 8, 96
+    channels at 40 x 40), which no core's L2 holds."""
+    a, b, out = torch.rand(numel), torch.rand(numel), torch.empty(numel)
+    seconds = median_time(lambda: torch.add(a, b, out=out), runs, warmup=3)
+    return 3 * numel * 4 / seconds / 1e9
+
+
+def format_memory_speed(names: Sequence[str], profiles: Sequence[Dict[str, Dict[str, float]]],
+                        traffic: Sequence[Dict[str, Dict[str, float]]],
+                        bandwidth: float) -> str:
+    """A Markdown table: per phase and kind of op, the MB a step moves
+    (:func:`step_traffic`), its ms (:func:`profile_train_step`) and the GB/s
+    that makes, also as a share of an add's ``bandwidth``: near 100 % a kind
+    runs at the speed of memory, and only moving fewer bytes makes it faster."""
+    keys = sorted({(p, k) for t in traffic for p, kinds in t.items() for k in kinds},
+                  key=lambda pk: (PHASES.index(pk[0]), -traffic[0].get(pk[0], {}).get(pk[1], 0)))
+    header = ['phase', 'op kind'] + [f'{n} {col}' for n in names for col in ('MB', 'ms', 'GB/s')]
+    lines = [f'Memory speed of the training step: activation MB each kind must read and write, '
+             f'its ms, and the GB/s that makes (share of an add\'s {bandwidth:.1f} GB/s)', '',
+             '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    def cell(t: Dict[str, Dict[str, float]], prof: Dict[str, Dict[str, float]],
+             keys_: Sequence) -> List[str]:
+        mb = sum(t.get(p, {}).get(k, 0.) for p, k in keys_)
+        ms = sum(prof.get(p, {}).get(k, 0.) for p, k in keys_)
+        return [f'{mb:.1f}', f'{ms:.1f}',
+                f'{mb / ms:.1f} ({mb / ms / bandwidth:.0%})' if ms > 0 else '-']
+
+    for key in keys + [('all', 'total')]:
+        cells = list(key)
+        for t, prof in zip(traffic, profiles):
+            cells += cell(t, prof, keys if key == ('all', 'total') else [key])
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def format_byte_rate(names: Sequence[str], traffic: Sequence[Dict[str, Dict[str, float]]],
+                     wall_ms: Sequence[float]) -> str:
+    """A Markdown table: each detector's activation MB per training step
+    (:func:`step_traffic`, all kinds), its wall ms per step (e.g. the
+    interleaved ``total`` of :func:`~.step_phases.time_step_phases`) and the
+    GB/s that makes; each later one's MB and GB/s as ratios to the first's, and
+    the speed ratio it would train at moving its bytes at the first's GB/s."""
+    mbs = [sum(sum(kinds.values()) for kinds in t.values()) for t in traffic]
+    header = ['detector', 'MB per step', 'wall ms per step', 'GB/s',
+              f'speed vs {names[0]} at equal GB/s']
+    lines = ['Activation bytes per training step against its wall time', '',
+             '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for name, mb, ms in zip(names, mbs, wall_ms):
+        rate, base_rate = mb / ms, mbs[0] / wall_ms[0]
+        lines.append(f'| {name} | {mb:.1f} (x{mb / mbs[0]:.3f}) | {ms:.1f} | '
+                     f'{rate:.2f} (x{rate / base_rate:.3f}) | {mbs[0] / mb:.3f}x |')
+    return '\n'.join(lines)
 
 
 def format_traffic(names: Sequence[str], traffic: Sequence[Dict[str, float]],

@@ -42,3 +42,46 @@ def test_activation_traffic_counts_real_passes_not_views():
     assert mb['batch norm'] == pytest.approx(2 * per_tensor)
     assert mb['elementwise'] == pytest.approx(1.5 * per_tensor)  # reads 2 halves, writes 1
     assert set(mb) == {'depthwise conv 3x3', 'batch norm', 'elementwise'}
+
+
+def test_training_traffic_charges_each_backward_to_its_kind():
+    import torch
+    import torch.nn as nn
+
+    from mnext_det.analysis.op_profile import training_traffic
+
+    dw = nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
+    bn = nn.BatchNorm2d(8)
+    x = torch.randn(2, 8, 10, 10, requires_grad=True)
+    mb = training_traffic(lambda: bn(dw(x)).sum())
+    tensor = 2 * 8 * 10 * 10 * 4 / 1e6  # one activation of the batch
+    # forward: each op reads its input and writes its output
+    assert mb['forward']['depthwise conv 3x3'] == pytest.approx(2 * tensor)
+    assert mb['forward']['batch norm'] == pytest.approx(2 * tensor)
+    # backward: the output gradient and the input in, the input gradient out
+    assert mb['backward']['depthwise conv 3x3'] == pytest.approx(3 * tensor)
+    assert mb['backward']['batch norm'] == pytest.approx(3 * tensor)
+
+
+def test_format_memory_speed_divides_bytes_by_time():
+    from mnext_det.analysis.op_profile import format_memory_speed
+
+    traffic = [{'forward': {'batch norm': 100.0, 'activation': 50.0}}]
+    profiles = [{'forward': {'batch norm': 20.0, 'activation': 2.5}}]
+    table = format_memory_speed(['a'], profiles, traffic, bandwidth=20.0)
+    assert "an add's 20.0 GB/s" in table
+    assert '| forward | batch norm | 100.0 | 20.0 | 5.0 (25%) |' in table
+    assert '| forward | activation | 50.0 | 2.5 | 20.0 (100%) |' in table
+    assert table.index('batch norm |') < table.index('activation |')  # most MB first
+    assert '| all | total | 150.0 | 22.5 | 6.7 (33%) |' in table
+
+
+def test_format_byte_rate_gives_the_speed_at_equal_bytes_per_second():
+    from mnext_det.analysis.op_profile import format_byte_rate
+
+    traffic = [{'forward': {'batch norm': 60.0}, 'backward': {'batch norm': 40.0}},
+               {'forward': {'batch norm': 80.0}, 'backward': {'batch norm': 45.0}}]
+    table = format_byte_rate(['a', 'b'], traffic, [50.0, 62.5])
+    assert '| a | 100.0 (x1.000) | 50.0 | 2.00 (x1.000) | 1.000x |' in table
+    # 1.25x the bytes in 1.25x the time: the same GB/s, so 0.8x the speed
+    assert '| b | 125.0 (x1.250) | 62.5 | 2.00 (x1.000) | 0.800x |' in table

@@ -34,14 +34,27 @@ def test_profile_detectors_charges_every_phase_and_counts_activation_traffic():
     out = run(osp.join(TOOLS, 'profile_detectors.py'), *DEMO, '--batch-size', '2', '--iters',
               '1', '--warmup', '1', '--phase-iters', '2', cwd=ROOT).stdout
     lines = {tuple(c.strip() for c in ln.strip('|').split('|')[:2]): ln
-             for ln in out.splitlines() if ln.startswith('| ')}
+             for ln in out.split('Memory speed')[0].splitlines() if ln.startswith('| ')}
     for phase in ('forward', 'backward'):
         for kind in ('depthwise conv 3x3', 'pointwise conv 1x1', 'batch norm', 'activation'):
             assert (phase, kind) in lines, (phase, kind, out)
     assert ('optimizer', 'elementwise') in lines
     total = lines[('all', 'total')].split('|')
     assert float(total[3]) > 0 and float(total[4]) > 0 and '(+100%)' in total[5]
-    phases = out.split('Training step by phase')[1].split('Activation traffic')[0]
+    speed = out.split('Memory speed of the training step')[1].split('Training step by phase')[0]
+    add_gbs = float(re.search(r"an add's ([\d.]+) GB/s", speed).group(1))
+    assert add_gbs > 0
+    rows = {tuple(c.strip() for c in ln.strip('|').split('|')[:2]): ln.strip('|').split('|')[2:]
+            for ln in speed.splitlines() if ln.startswith('| ') and 'phase' not in ln}
+    for phase in ('forward', 'backward'):
+        for kind in ('depthwise conv 3x3', 'batch norm', 'activation'):
+            for mb, ms, gbs in zip(*[iter(rows[(phase, kind)])] * 3):  # per detector
+                mb, ms, gbs = float(mb), float(ms), float(gbs.split('(')[0])
+                assert mb > 0 and ms > 0, (phase, kind, speed)
+                # MB and ms are printed to 0.1, GB/s from the unrounded values
+                low, high = (mb - 0.05) / (ms + 0.05), (mb + 0.05) / max(ms - 0.05, 1e-9)
+                assert low - 0.05 <= gbs <= high + 0.05, (phase, kind, speed)
+    phases = out.split('Training step by phase')[1].split('Activation bytes')[0]
     rows = {ln.split('|')[1].strip(): [float(c) for c in ln.strip('|').split('|')[1:3]]
             for ln in phases.splitlines() if ln.startswith('| ') and 'phase' not in ln}
     assert list(rows) == ['data preprocessor', 'backbone + neck', 'head', 'loss', 'backward',
@@ -49,6 +62,10 @@ def test_profile_detectors_charges_every_phase_and_counts_activation_traffic():
     for phase, (v2, nxt) in rows.items():
         assert v2 > 0 and nxt > 0, (phase, phases)
     assert rows['total'][0] >= rows['backward'][0] + rows['backbone + neck'][0]
+    rate = out.split('Activation bytes per training step')[1].split('Activation traffic')[0]
+    wall = {ln.split('|')[1].strip(): ln.strip('|').split('|')[1:] for ln in rate.splitlines()
+            if ln.startswith('| ') and 'detector' not in ln}
+    assert [float(wall[osp.splitext(osp.basename(c))[0]][1]) for c in DEMO] == rows['total']
     with_bn, folded = out.split('Activation traffic of one batch-1 forward')[1:]
     assert '| batch norm |' in with_bn and '| batch norm |' not in folded
     # the wide depthwise convs: MobileNeXt's sandglass blocks hold two of them

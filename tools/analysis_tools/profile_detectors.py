@@ -10,6 +10,11 @@ Default configs: the demo's SSDLite-MobileNetV2-0.5 and SSDLite-MobileNeXt-0.5
 with loss, backward, optimizer) and kind of op (depthwise, pointwise and dense
 convs by weight shape, batch norm, activations, elementwise, other), and every
 later detector's difference to the first with its share of the whole gap.
+Next to it, the MB of activations each kind reads and writes in that step and
+the GB/s its time makes, also as a share of a plain add's on this machine:
+a kind near 100 % runs at the speed of memory. Last, each detector's bytes
+per step against its interleaved wall time: the speed ratio it would have
+moving its bytes as fast as the first detector does.
 Then the activation traffic (MB read and written by each kind of op) of one
 batch-1 forward, with BN and with BN folded into the convs as exported
 (``mnext_det/analysis/op_profile.py``), and the wall time of each phase of
@@ -23,8 +28,9 @@ import os.path as osp
 
 import torch
 
-from mnext_det.analysis.op_profile import (detector_traffic, format_profiles, format_traffic,
-                                           profile_train_step)
+from mnext_det.analysis.op_profile import (add_bandwidth, detector_traffic, format_byte_rate,
+                                           format_memory_speed, format_profiles, format_traffic,
+                                           profile_train_step, step_traffic)
 from mnext_det.analysis.step_phases import format_step_phases, time_step_phases
 from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
@@ -59,9 +65,12 @@ def main() -> None:
     names = [osp.splitext(osp.basename(c))[0] for c in args.configs]
     print(f'{args.memory_format}, batch {args.batch_size}')
     print(format_profiles(names, profiles, torch.get_num_threads()))
+    step_mb = [step_traffic(c, args.batch_size) for c in args.configs]
+    print('\n' + format_memory_speed(names, profiles, step_mb, add_bandwidth()))
     phases = time_step_phases(args.configs, args.memory_format == 'channels_last',
                               args.batch_size, args.phase_iters, args.warmup)
     print('\n' + format_step_phases(names, phases, torch.get_num_threads()))
+    print('\n' + format_byte_rate(names, step_mb, [row['total'] for row in phases]))
     for fold_bn, what in ((False, 'with BN'), (True, 'BN folded into the convs')):
         traffic = [detector_traffic(c, fold_bn) for c in args.configs]
         print('\n' + format_traffic(names, traffic, f'Activation traffic of one batch-1 '
