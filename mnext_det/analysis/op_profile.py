@@ -203,10 +203,11 @@ def format_memory_speed(names: Sequence[str], profiles: Sequence[Dict[str, Dict[
     lines = [f'Memory speed of the training step: activation MB each kind must read and write, '
              f'its ms, and the GB/s that makes (share of an add\'s {bandwidth:.1f} GB/s)', '',
              '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+
     def cell(t: Dict[str, Dict[str, float]], prof: Dict[str, Dict[str, float]],
-             keys_: Sequence) -> List[str]:
-        mb = sum(t.get(p, {}).get(k, 0.) for p, k in keys_)
-        ms = sum(prof.get(p, {}).get(k, 0.) for p, k in keys_)
+             rows: Sequence) -> List[str]:
+        mb = sum(t.get(p, {}).get(k, 0.) for p, k in rows)
+        ms = sum(prof.get(p, {}).get(k, 0.) for p, k in rows)
         return [f'{mb:.1f}', f'{ms:.1f}',
                 f'{mb / ms:.1f} ({mb / ms / bandwidth:.0%})' if ms > 0 else '-']
 
