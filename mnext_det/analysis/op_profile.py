@@ -1,6 +1,6 @@
 """Where a detector's CPU time goes, by kind of op.
 
-:func:`profile_train_step` cuts one training step into its phases
+:func:`profile_train_steps` cuts training steps into their phases
 (``forward`` with the loss, ``backward``, ``optimizer``) with
 ``torch.profiler.record_function`` and charges every op's self CPU time to its
 phase and to a kind: convolutions by their weight's shape (depthwise k x k,
@@ -22,7 +22,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from .detector_benchmark import build_detector, synthetic_batch
 from .timing import median_time
 
-__all__ = ['PHASES', 'op_kind', 'profile_train_step', 'activation_traffic', 'detector_traffic',
+__all__ = ['PHASES', 'op_kind', 'profile_train_steps', 'activation_traffic', 'detector_traffic',
            'training_traffic', 'step_traffic', 'add_bandwidth', 'format_profiles', 'format_traffic',
            'format_memory_speed', 'format_byte_rate']
 
@@ -55,31 +55,33 @@ def op_kind(name: str, conv_weight: Optional[Sequence[int]]) -> str:
     return 'other'
 
 
-def _charge(events) -> Dict[str, Dict[str, float]]:
-    """Self CPU microseconds by phase and kind of the profiled ``events``."""
-    totals: Dict[str, Dict[str, float]] = defaultdict(lambda: defaultdict(float))
+_STEP_LABEL = 'detector step '
+
+
+def _charge(events) -> Dict[int, Dict[str, Dict[str, float]]]:
+    """Self CPU microseconds of the profiled ``events`` by detector (the index
+    in their ``_STEP_LABEL`` range), phase and kind."""
+    totals: Dict[int, Dict[str, Dict[str, float]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(float)))
     for event in events:
-        if event.name in PHASES:
+        if event.name in PHASES or event.name.startswith(_STEP_LABEL):
             continue
         phase, conv_weight, parent = None, None, event
-        while parent is not None:
-            if parent.name in PHASES:
+        while parent is not None and not parent.name.startswith(_STEP_LABEL):
+            if phase is None and parent.name in PHASES:
                 phase = parent.name
-                break
             if conv_weight is None and parent.name in _CONV_WEIGHT_INDEX:
                 shapes = parent.input_shapes or []
                 index = _CONV_WEIGHT_INDEX[parent.name]
                 conv_weight = shapes[index] if len(shapes) > index else []
             parent = parent.cpu_parent
-        if phase is not None:
-            totals[phase][op_kind(event.name, conv_weight)] += event.self_cpu_time_total
+        if phase is not None and parent is not None:
+            detector = int(parent.name[len(_STEP_LABEL):])
+            totals[detector][phase][op_kind(event.name, conv_weight)] += event.self_cpu_time_total
     return totals
 
 
-def profile_train_step(config: str, channels_last: bool = False, batch_size: int = 8,
-                       iters: int = 3, warmup: int = 2) -> Dict[str, Dict[str, float]]:
-    """Milliseconds per training step of ``config``'s detector on a synthetic
-    batch, by phase and kind of op (:data:`PHASES`, :func:`op_kind`)."""
+def _train_step(config: str, channels_last: bool, batch_size: int) -> Callable[[], None]:
     model, optim, size = build_detector(config, channels_last)
     data = synthetic_batch(model, size, batch_size)
     model.train()
@@ -95,14 +97,28 @@ def profile_train_step(config: str, channels_last: bool = False, batch_size: int
             optim.step()
             optim.zero_grad()
 
+    return step
+
+
+def profile_train_steps(configs: Sequence[str], channels_last: bool = False,
+                        batch_size: int = 8, iters: int = 3,
+                        warmup: int = 2) -> List[Dict[str, Dict[str, float]]]:
+    """Milliseconds per training step of each config's detector on a synthetic
+    batch, by phase and kind of op (:data:`PHASES`, :func:`op_kind`). The
+    detectors take turns step by step under one profiler, so a drift of the
+    machine's speed falls on all of them alike."""
+    steps = [_train_step(c, channels_last, batch_size) for c in configs]
     for _ in range(warmup):
-        step()
+        for step in steps:
+            step()
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         for _ in range(iters):
-            step()
+            for i, step in enumerate(steps):
+                with record_function(f'{_STEP_LABEL}{i}'):
+                    step()
     totals = _charge(prof.events())
-    return {phase: {kind: us / 1000 / iters for kind, us in kinds.items()}
-            for phase, kinds in totals.items()}
+    return [{phase: {kind: us / 1000 / iters for kind, us in kinds.items()}
+             for phase, kinds in totals[i].items()} for i in range(len(configs))]
 
 
 class _TrafficMode(TorchDispatchMode):
@@ -168,7 +184,7 @@ def training_traffic(loss_fn: Callable[[], torch.Tensor]) -> Dict[str, Dict[str,
 
 def step_traffic(config: str, batch_size: int = 8) -> Dict[str, Dict[str, float]]:
     """:func:`training_traffic` of one training step of ``config``'s detector
-    on :func:`profile_train_step`'s synthetic batch."""
+    on :func:`profile_train_steps`'s synthetic batch."""
     model, _, size = build_detector(config)
     data = synthetic_batch(model, size, batch_size)
     model.train()
@@ -194,7 +210,7 @@ def format_memory_speed(names: Sequence[str], profiles: Sequence[Dict[str, Dict[
                         traffic: Sequence[Dict[str, Dict[str, float]]],
                         bandwidth: float) -> str:
     """A Markdown table: per phase and kind of op, the MB a step moves
-    (:func:`step_traffic`), its ms (:func:`profile_train_step`) and the GB/s
+    (:func:`step_traffic`), its ms (:func:`profile_train_steps`) and the GB/s
     that makes, also as a share of an add's ``bandwidth``: near 100 % a kind
     runs at the speed of memory, and only moving fewer bytes makes it faster."""
     keys = sorted({(p, k) for t in traffic for p, kinds in t.items() for k in kinds},

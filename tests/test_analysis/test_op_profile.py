@@ -85,3 +85,27 @@ def test_format_byte_rate_gives_the_speed_at_equal_bytes_per_second():
     assert '| a | 100.0 (x1.000) | 50.0 | 2.00 (x1.000) | 1.000x |' in table
     # 1.25x the bytes in 1.25x the time: the same GB/s, so 0.8x the speed
     assert '| b | 125.0 (x1.250) | 62.5 | 2.00 (x1.000) | 0.800x |' in table
+
+
+def test_profiled_ops_are_charged_to_their_detector_phase_and_kind():
+    from types import SimpleNamespace
+
+    from mnext_det.analysis.op_profile import _STEP_LABEL, _charge
+
+    def event(name, parent=None, us=0., shapes=None):
+        return SimpleNamespace(name=name, cpu_parent=parent, self_cpu_time_total=us,
+                               input_shapes=shapes)
+
+    steps = [event(f'{_STEP_LABEL}{i}') for i in range(2)]
+    forward0, backward1 = event('forward', steps[0]), event('backward', steps[1])
+    conv = event('aten::convolution', forward0, 1., [[8, 96, 20, 20], [96, 1, 3, 3]])
+    conv_bwd = event('aten::convolution_backward', backward1, 2.,
+                     [[8, 96, 20, 20], [8, 96, 20, 20], [96, 1, 3, 3]])
+    events = steps + [forward0, backward1, conv, conv_bwd,
+                      event('aten::mkldnn_convolution', conv, 30.),
+                      event('aten::native_batch_norm', forward0, 20.),
+                      event('aten::native_batch_norm_backward', backward1, 40.),
+                      event('aten::empty', event('aten::mkldnn_convolution', conv_bwd), 5.)]
+    totals = _charge(events)
+    assert totals[0] == {'forward': {'depthwise conv 3x3': 31., 'batch norm': 20.}}
+    assert totals[1] == {'backward': {'depthwise conv 3x3': 7., 'batch norm': 40.}}

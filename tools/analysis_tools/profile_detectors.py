@@ -6,7 +6,7 @@
 
 Default configs: the demo's SSDLite-MobileNetV2-0.5 and SSDLite-MobileNeXt-0.5
 (160 input). Each detector trains on the same synthetic batch under
-``torch.profiler``; the table gives milliseconds per step by phase (forward
+``torch.profiler``, the detectors taking turns step by step; the table gives milliseconds per step by phase (forward
 with loss, backward, optimizer) and kind of op (depthwise, pointwise and dense
 convs by weight shape, batch norm, activations, elementwise, other), and every
 later detector's difference to the first with its share of the whole gap.
@@ -30,7 +30,7 @@ import torch
 
 from mnext_det.analysis.op_profile import (add_bandwidth, detector_traffic, format_byte_rate,
                                            format_memory_speed, format_profiles, format_traffic,
-                                           profile_train_step, step_traffic)
+                                           profile_train_steps, step_traffic)
 from mnext_det.analysis.step_phases import format_step_phases, time_step_phases
 from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
@@ -60,8 +60,8 @@ def main() -> None:
     missing = [c for c in args.configs if not osp.isfile(c)]
     if missing:
         raise FileNotFoundError(f'config file not found: {", ".join(missing)}')
-    profiles = [profile_train_step(c, args.memory_format == 'channels_last', args.batch_size,
-                                   args.iters, args.warmup) for c in args.configs]
+    profiles = profile_train_steps(args.configs, args.memory_format == 'channels_last',
+                                   args.batch_size, args.iters, args.warmup)
     names = [osp.splitext(osp.basename(c))[0] for c in args.configs]
     print(f'{args.memory_format}, batch {args.batch_size}')
     print(format_profiles(names, profiles, torch.get_num_threads()))
