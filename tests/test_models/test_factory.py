@@ -51,8 +51,10 @@ def test_pretrained_needs_a_checkpoint(tmp_path):
     (dict(identiy_tensor_multiplier=0.5),
      r"\['identiy_tensor_multiplier'\]; identiy_tensor_multiplier: did you mean "
      r"'identity_tensor_multiplier'\?"),
-    (dict(checkpoint_path='w.pth'), r"\['checkpoint_path'\]; checkpoint_path: pass checkpoint=PATH"),
-    (dict(features_only=True), r"\['features_only'\]; features_only: build the backbone alone: MobileNeXt\("),
+    (dict(checkpoint_path='w.pth'),
+     r"\['checkpoint_path'\]; checkpoint_path: pass checkpoint=PATH"),
+    (dict(features_only=True),
+     r"\['features_only'\]; features_only: build the backbone alone: MobileNeXt\("),
 ])
 def test_unknown_argument_is_named_with_its_fix(kwargs, hint):
     with pytest.raises(ValueError, match=r'create_model: unknown argument\(s\) ' + hint) as e:

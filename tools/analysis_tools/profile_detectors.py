@@ -5,23 +5,27 @@
         [--memory-format nchw|channels_last]
 
 Default configs: the demo's SSDLite-MobileNetV2-0.5 and SSDLite-MobileNeXt-0.5
-(160 input). Each detector trains on the same synthetic batch under
-``torch.profiler``, the detectors taking turns step by step; the table gives milliseconds per step by phase (forward
-with loss, backward, optimizer) and kind of op (depthwise, pointwise and dense
-convs by weight shape, batch norm, activations, elementwise, other), and every
-later detector's difference to the first with its share of the whole gap.
-Next to it, the MB of activations each kind reads and writes in that step and
-the GB/s its time makes, also as a share of a plain add's on this machine:
-a kind near 100 % runs at the speed of memory. Last, each detector's bytes
-per step against its interleaved wall time: the speed ratio it would have
-moving its bytes as fast as the first detector does.
-Then the activation traffic (MB read and written by each kind of op) of one
-batch-1 forward, with BN and with BN folded into the convs as exported
-(``mnext_det/analysis/op_profile.py``), and the wall time of each phase of
-the step without the profiler, the detectors taking turns (data
-preprocessor, backbone + neck, head, loss, backward, optimizer;
-``mnext_det/analysis/step_phases.py``). A profile, not a test: the profiler
-adds overhead of its own, so compare rows, not absolute times.
+(160 input). Each detector trains on the same synthetic batch; the tables, in
+the order printed:
+
+1. milliseconds per step under ``torch.profiler`` (the detectors taking turns
+   step by step) by phase (forward with loss, backward, optimizer) and kind of
+   op (depthwise, pointwise and dense convs by weight shape, batch norm,
+   activations, elementwise, other), with every later detector's difference
+   to the first and its share of the whole gap;
+2. the MB of activations each kind reads and writes in that step and the GB/s
+   its time makes, also as a share of a plain add's on this machine (a kind
+   near 100 % runs at the speed of memory);
+3. the wall time of each phase of the step without the profiler, the
+   detectors taking turns (data preprocessor, backbone + neck, head, loss,
+   backward, optimizer; ``mnext_det/analysis/step_phases.py``);
+4. each detector's bytes per step against that wall time: the speed ratio it
+   would have moving its bytes as fast as the first detector does;
+5. the activation traffic of one batch-1 forward, with BN and with BN folded
+   into the convs as exported (``mnext_det/analysis/op_profile.py``).
+
+A profile, not a test: the profiler adds overhead of its own, so compare rows,
+not absolute times.
 """
 import argparse
 import os.path as osp
