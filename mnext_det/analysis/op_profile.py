@@ -13,7 +13,7 @@ kind reaches against an add, a pure memory pass (:func:`add_bandwidth`).
 Needs mmdet for the detectors.
 """
 from collections import defaultdict
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
@@ -81,16 +81,27 @@ def _charge(events) -> Dict[int, Dict[str, Dict[str, float]]]:
     return totals
 
 
-def _train_step(config: str, channels_last: bool, batch_size: int) -> Callable[[], None]:
+def _detector_loss(config: str, channels_last: bool,
+                   batch_size: int) -> Tuple[Callable[[], torch.Tensor], Any]:
+    """``(loss_fn, optim_wrapper)`` of ``config``'s detector in training mode:
+    ``loss_fn`` computes its training loss on a synthetic batch of ``batch_size``."""
     model, optim, size = build_detector(config, channels_last)
     data = synthetic_batch(model, size, batch_size)
     model.train()
 
+    def loss_fn() -> torch.Tensor:
+        batch = model.data_preprocessor(data, True)
+        return model.parse_losses(model._run_forward(batch, mode='loss'))[0]
+
+    return loss_fn, optim
+
+
+def _train_step(config: str, channels_last: bool, batch_size: int) -> Callable[[], None]:
+    loss_fn, optim = _detector_loss(config, channels_last, batch_size)
+
     def step() -> None:
         with record_function('forward'):
-            batch = model.data_preprocessor(data, True)
-            losses = model._run_forward(batch, mode='loss')
-            loss, _ = model.parse_losses(losses)
+            loss = loss_fn()
         with record_function('backward'):
             loss.backward()
         with record_function('optimizer'):
@@ -185,15 +196,7 @@ def training_traffic(loss_fn: Callable[[], torch.Tensor]) -> Dict[str, Dict[str,
 def step_traffic(config: str, batch_size: int = 8) -> Dict[str, Dict[str, float]]:
     """:func:`training_traffic` of one training step of ``config``'s detector
     on :func:`profile_train_steps`'s synthetic batch."""
-    model, _, size = build_detector(config)
-    data = synthetic_batch(model, size, batch_size)
-    model.train()
-
-    def loss_fn() -> torch.Tensor:
-        batch = model.data_preprocessor(data, True)
-        return model.parse_losses(model._run_forward(batch, mode='loss'))[0]
-
-    return training_traffic(loss_fn)
+    return training_traffic(_detector_loss(config, False, batch_size)[0])
 
 
 def add_bandwidth(numel: int = 8 * 96 * 40 * 40, runs: int = 20) -> float:
