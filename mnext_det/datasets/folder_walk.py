@@ -1,10 +1,11 @@
 """The one walk of a ``<root>/<class>/**/<image>`` folder, shared by
-``ImageFolderDataset`` and the data checks. Plain python."""
+``ImageFolderDataset`` and the data checks, and the image list of the inference
+tools' file-or-folder arguments. Plain python."""
 import os
 import os.path as osp
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
-__all__ = ['IMG_EXTENSIONS', 'is_image_file', 'class_folders', 'walk_class_folder']
+__all__ = ['IMG_EXTENSIONS', 'is_image_file', 'class_folders', 'walk_class_folder', 'list_images']
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 
@@ -30,3 +31,26 @@ def walk_class_folder(class_dir: str) -> Tuple[List[str], List[str]]:
             if not f.startswith('.'):
                 (images if is_image_file(f) else others).append(osp.join(folder, f))
     return images, others
+
+
+def list_images(paths: Sequence[str]) -> List[str]:
+    """The images named by ``paths``: a file as given, a folder as its image
+    files (not recursive, hidden ones ignored, sorted), in the order given.
+
+    Raises ``FileNotFoundError`` naming a path that does not exist or a folder
+    without images."""
+    images: List[str] = []
+    for path in paths:
+        if osp.isfile(path):
+            images.append(path)
+        elif osp.isdir(path):
+            found = sorted(osp.join(path, f) for f in os.listdir(path)
+                           if is_image_file(f) and not f.startswith('.')
+                           and osp.isfile(osp.join(path, f)))
+            if not found:
+                raise FileNotFoundError(f'no images ({", ".join(IMG_EXTENSIONS)}) in folder '
+                                        f'{path}')
+            images.extend(found)
+        else:
+            raise FileNotFoundError(f'image file or folder not found: {path}')
+    return images

@@ -1,6 +1,7 @@
-"""tools/deploy/export.py and tools/deploy/onnx_infer.py from the command line,
-including their refusals of mismatched checkpoints and unreadable images."""
+"""tools/deploy/export.py and tools/deploy/onnx_infer.py (files and folders) from the
+command line, including their refusals of mismatched checkpoints and unreadable images."""
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -51,6 +52,14 @@ def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
     res = _run(INFER, out, _photo(), '--topk', '3')
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith(_photo() + ': ') and res.stdout.count(': 0.') == 3
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    shutil.copy(_photo(), folder / 'b.jpg')
+    shutil.copy(_photo(), folder / 'a.jpg')
+    res = _run(INFER, out, str(folder), '--topk', '1')
+    assert res.returncode == 0, res.stderr
+    assert [line.split(': ')[0] for line in res.stdout.splitlines()] == [
+        str(folder / 'a.jpg'), str(folder / 'b.jpg')]
     bad = tmp_path / 'broken.jpg'
     bad.write_bytes(b'not an image at all')
     res = _run(INFER, out, _photo(), str(bad))

@@ -1,19 +1,21 @@
 """Run an exported ONNX model on images with ONNX Runtime.
 
-    python tools/deploy/onnx_infer.py MODEL.onnx IMAGE [IMAGE ...]
+    python tools/deploy/onnx_infer.py MODEL.onnx IMAGE_OR_FOLDER [...]
         [--out-dir work_dirs/onnx_infer] [--score-thr 0.3] [--topk 5]
         [--threads N]
 
 Detectors: prints the detections above --score-thr and writes
 OUT_DIR/<image name>.png with the boxes drawn. Classifiers: prints the top-k
 classes. Preprocessing and post-processing settings come from the model's
-metadata (written by tools/deploy/export.py). An unreadable image stops the
-run with a message naming it.
+metadata (written by tools/deploy/export.py). A folder stands for its image
+files, sorted. An unreadable image, a missing path or a folder without images
+stops the run with a message naming it.
 """
 import argparse
 import os
 import os.path as osp
 
+from mnext_det.datasets import list_images
 from mnext_det.deploy import OnnxRuntimeModel, read_image
 from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.boxes import draw_detections
@@ -22,7 +24,7 @@ from mnext_det.visualization.boxes import draw_detections
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('model', help='.onnx file from tools/deploy/export.py')
-    parser.add_argument('images', nargs='+')
+    parser.add_argument('images', nargs='+', help='image files or folders of images')
     parser.add_argument('--out-dir', default='work_dirs/onnx_infer')
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--topk', type=int, default=5)
@@ -33,12 +35,13 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     model = OnnxRuntimeModel(args.model, num_threads=args.threads)
-    images = [(path, read_image(path)) for path in args.images]
+    paths = list_images(args.images)
     names = list(model.class_names())
     task = model.meta.get('task')
     if task == 'detector':
         os.makedirs(args.out_dir, exist_ok=True)
-    for path, image in images:
+    for path in paths:
+        image = read_image(path)
         if task == 'detector':
             dets = model.detect(image)
             keep = dets['scores'] > args.score_thr

@@ -3,7 +3,7 @@
     python tools/misc/infer.py CONFIG CHECKPOINT INPUT [--out-dir work_dirs/infer]
         [--score-thr 0.3] [--device cpu]
 
-INPUT is an image file or a folder of images (jpg/jpeg/png/bmp). For every
+INPUT is an image file or a folder of images (jpg, png, bmp, ...). For every
 image, OUT_DIR/<name>.png gets the boxes above --score-thr drawn with class
 names and scores; the detections are also printed.
 """
@@ -14,7 +14,7 @@ import os.path as osp
 import numpy as np
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
-from mnext_det.datasets import IMG_EXTENSIONS
+from mnext_det.datasets import list_images
 from mnext_det.tool_errors import run_tool
 
 
@@ -29,25 +29,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def list_images(path: str) -> list:
-    """Image files of ``path`` (a file or a folder), sorted."""
-    if osp.isfile(path):
-        return [path]
-    if not osp.isdir(path):
-        raise FileNotFoundError(f'input not found: {path}')
-    files = sorted(osp.join(path, f) for f in os.listdir(path)
-                   if f.lower().endswith(IMG_EXTENSIONS))
-    if not files:
-        raise FileNotFoundError(f'no {"/".join(IMG_EXTENSIONS)} images in {path}')
-    return files
-
-
 def main() -> None:
     args = parse_args()
     for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file not found: {path}')
-    files = list_images(args.input)
+    files = list_images([args.input])
     from mmdet.apis import inference_detector, init_detector
     from PIL import Image
 
