@@ -16,10 +16,12 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mnext_det', 'mnext_det.*']),
+    # the fused batch norm kernel, compiled on first use by torch (needs ninja)
+    package_data={'mnext_det.ops': ['csrc/*.cpp']},
     python_requires='>=3.9',
     # mmcv (2.1.x with compiled ops) is built by `make install`: PyPI has it
     # only as source that does not build on current torch without patches.
-    install_requires=['torch', 'torchvision', 'mmengine>=0.10.4,<0.11', 'numpy'],
+    install_requires=['torch', 'torchvision', 'mmengine>=0.10.4,<0.11', 'numpy', 'ninja'],
     extras_require={
         'det': ['mmdet==3.3.0', 'mmcv>=2.0.0rc4,<2.2.0', 'pycocotools'],
         'export': ['onnx>=1.17', 'onnxruntime>=1.20', 'onnxscript'],

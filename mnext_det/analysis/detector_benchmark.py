@@ -84,13 +84,15 @@ class Variant(NamedTuple):
     run as the ``nn.ReLU6`` it replaces (to measure it), with ``amp`` in mixed
     precision (CUDA), with ``mmdet_anchors`` the head's anchors rebuilt every
     step by mmdet's ``AnchorHead.get_anchors`` instead of ``SSDLiteHead``'s kept
-    ones (to measure them)."""
+    ones (to measure them), with ``fused_bn`` every batch norm and its ReLU6 in
+    one kernel as ``FusedBatchNormHook`` trains them."""
     config: str
     channels_last: bool = False
     compiled: bool = False
     torch_relu6: bool = False
     amp: bool = False
     mmdet_anchors: bool = False
+    fused_bn: bool = False
 
 
 def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
@@ -104,12 +106,15 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
     if variant.mmdet_anchors:
         from mmdet.models.dense_heads import AnchorHead
         model.bbox_head.get_anchors = types.MethodType(AnchorHead.get_anchors, model.bbox_head)
+    if variant.fused_bn:
+        from ..engine.fused_batch_norm import fuse_batch_norm
+        fuse_batch_norm(model)
     if variant.compiled:  # as mmengine's cfg.compile (tools/train.py --compile) does
         from ..engine.launch import compile_options
         model.train_step = torch.compile(model.train_step, **compile_options())
     name = osp.splitext(osp.basename(variant.config))[0]
     name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6', 'amp',
-                                             'mmdet_anchors')
+                                             'mmdet_anchors', 'fused_bn')
                     if getattr(variant, tag))
     return _Bench(name, model, optim, size, synthetic_batch(model, size, batch_size))
 

@@ -1,17 +1,18 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
 with random state, non-finite loss handling, channels-last training, merged
 optimizer parameter groups, depthwise convs padded first on maps smaller than
-their kernel, a check that an ``init_cfg`` Pretrained loaded its checkpoint,
+their kernel, batch norm and ReLU6 fused into one CPU kernel, a check that an ``init_cfg`` Pretrained loaded its checkpoint,
 and multi-process CPU training with a bounded exit when a rank dies.
 
 Importing this package registers its hooks, the optimizer constructor, the
 ``local_atomic`` file backend and the ``CPUAwareDistributedDataParallel``
 wrapper with mmengine.
-Needs mmengine only.
+Needs mmengine only (the fused batch norm builds its C++ kernel on first use).
 """
 from .atomic_io import AtomicLocalBackend, atomic_write_bytes, atomic_write_text
 from .channels_last import ChannelsLastHook, to_channels_last
 from .checkpoint_hook import SafeCheckpointHook
+from .fused_batch_norm import ClipInNorm, FusedBatchNormAct2d, FusedBatchNormHook, fuse_batch_norm
 from .merged_param_groups import MergedParamGroupsConstructor, merge_param_groups
 from .distributed import (PEER_FAILURE_EXIT_CODE, CPUAwareDistributedDataParallel,
                           configure_cpu_distributed, exit_on_peer_failure,
@@ -30,5 +31,6 @@ __all__ = [
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',
     'PadFirstDepthwiseConv2d', 'SmallMapDepthwiseHook', 'pad_small_depthwise',
-    'PretrainedCheckHook', 'apply_fault_tolerance'
+    'PretrainedCheckHook', 'apply_fault_tolerance', 'FusedBatchNormAct2d', 'ClipInNorm',
+    'fuse_batch_norm', 'FusedBatchNormHook'
 ]

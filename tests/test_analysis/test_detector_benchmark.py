@@ -38,3 +38,16 @@ def test_the_train_ratio_is_printed_with_its_per_round_spread():
     table = format_table(rows, 1, 8)
     assert '| a | 160x160 | 1.70 | 70.0 (60.0-75.0) (x1.00) |' in table
     assert f'| b | 160x160 | 1.70 | 70.0 (60.0-75.0) (x0.91, {paired.p10:.2f}-0.91) |' in table
+
+
+def test_fused_bn_row_trains_with_the_fused_batch_norm():
+    from torch import nn
+
+    from mnext_det.engine import FusedBatchNormAct2d
+    plain = _prepare(Variant(DEMO_NEXT, channels_last=True), 2, 'cpu')
+    fused = _prepare(Variant(DEMO_NEXT, channels_last=True, fused_bn=True), 2, 'cpu')
+    assert fused.name == plain.name + ' (fused_bn)'
+    assert not any(isinstance(m, FusedBatchNormAct2d) for m in plain.model.modules())
+    assert all(type(m) is not nn.BatchNorm2d for m in fused.model.modules())
+    fused.model.train()
+    assert fused.model.train_step(fused.data, fused.optim)['loss'].isfinite()

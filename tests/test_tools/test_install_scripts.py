@@ -27,7 +27,7 @@ def test_offline_install_names_a_missing_wheel_folder(tmp_path):
     res = bash('tools/install.sh', env=dict(MNEXT_WHEELS=str(tmp_path / 'nowhere')))
     assert res.returncode == 1
     assert f'MNEXT_WHEELS={tmp_path / "nowhere"} is not a folder' in res.stderr
-    assert '==> [install] 1/6' not in res.stdout
+    assert '==> [install] 1/' not in res.stdout
 
 
 def test_download_wheels_names_a_bad_python_version():

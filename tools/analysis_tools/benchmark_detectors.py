@@ -3,7 +3,7 @@
     python tools/analysis_tools/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
         [--memory-format nchw|channels_last|both] [--compile] [--torch-relu6]
-        [--mmdet-anchors]
+        [--mmdet-anchors] [--fused-bn]
         [--device cpu|cuda] [--amp]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
@@ -18,7 +18,9 @@ does; ``--torch-relu6`` adds a row per variant with torch's ``nn.ReLU6`` in
 place of the configs' ``InplaceReLU6`` (``mnext_det/models/activations.py``),
 which measures what that saves; ``--mmdet-anchors`` adds a row per variant whose
 head rebuilds its anchors every step as mmdet's ``AnchorHead`` does, which
-measures what ``SSDLiteHead``'s kept anchors save. ``--device cuda`` runs every model on the GPU
+measures what ``SSDLiteHead``'s kept anchors save; ``--fused-bn`` adds a row per
+variant with batch norm and ReLU6 in one CPU kernel (``FusedBatchNormHook``,
+``mnext_det/engine/fused_batch_norm.py``). ``--device cuda`` runs every model on the GPU
 (each step timed to the end of its kernels); ``--amp`` (CUDA only) adds a row
 per variant with mmengine's ``AmpOptimWrapper`` as ``tools/train.py --amp``.
 Training steps are interleaved across the rows (one step of each per
@@ -55,6 +57,8 @@ def parse_args() -> argparse.Namespace:
                         help="also each variant with nn.ReLU6 instead of the configs' InplaceReLU6")
     parser.add_argument('--mmdet-anchors', action='store_true',
                         help="also each variant with mmdet's anchors rebuilt every step")
+    parser.add_argument('--fused-bn', action='store_true',
+                        help='also each variant with batch norm and ReLU6 fused (FusedBatchNormHook)')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--amp', action='store_true',
                         help='also each variant in mixed precision (AmpOptimWrapper; CUDA only)')
@@ -76,10 +80,11 @@ def main() -> None:
     relu6 = [False, True] if args.torch_relu6 else [False]
     amp = [False, True] if args.amp else [False]
     anchors = [False, True] if args.mmdet_anchors else [False]
-    variants = [Variant(c, f, comp, relu, a, anc)
+    fused = [False, True] if args.fused_bn else [False]
+    variants = [Variant(c, f, comp, relu, a, anc, fb)
                 for comp in ([False, True] if args.compile else [False])
                 for c in args.configs for f in _FORMATS[args.memory_format]
-                for relu in relu6 for a in amp for anc in anchors]
+                for relu in relu6 for a in amp for anc in anchors for fb in fused]
     print(f'[benchmark] {len(variants)} variants, {args.train_iters} interleaved training '
           'rounds', flush=True)
     rows = benchmark_detectors(variants, args.batch_size, args.train_iters, args.infer_runs,

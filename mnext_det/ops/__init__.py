@@ -1,0 +1,5 @@
+"""Compiled operators: C++ kernels built for this machine's CPU on first use
+(``torch.utils.cpp_extension``), each with torch's own op as the fallback."""
+from .batch_norm_act import batch_norm_act, extension_status, load_extension
+
+__all__ = ['batch_norm_act', 'extension_status', 'load_extension']

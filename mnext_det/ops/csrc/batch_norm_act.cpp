@@ -1,0 +1,310 @@
+// Training-mode batch norm, optionally followed by ReLU6, for float32 CPU
+// tensors in channels-last (NHWC) or contiguous (NCHW) layout: one pass for
+// the batch statistics and one for the output; backward one pass for the two
+// per-channel sums and one for the input gradient. The ReLU6 mask is read
+// from the output (0 < y < 6), as torch's hardtanh_backward does.
+//
+// NHWC: the [M, C] rows are walked k at a time as "super-rows" of K = k * C
+// values (K >= 256), so that the inner loops stay long and vectorised when C
+// is small; per-channel constants are repeated k times and the K partial
+// sums folded back onto the C channels at the end.
+// Sums run in float over short runs and in double across them, of x minus the
+// channel's first value (no cancellation when the mean is large against the
+// spread); per-thread partial sums are added in thread order, so a result
+// depends on the thread count only, not on scheduling.
+#include <torch/extension.h>
+#include <ATen/Parallel.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kMinRow = 256;  // values per NHWC super-row, at least
+constexpr int64_t kRun = 64;      // NHWC: rows of C values summed in float before double
+constexpr int64_t kPlaneRun = 256;  // NCHW: values of one plane summed in float before double
+
+struct Layout {
+  bool nhwc;
+  int64_t N, C, S, M;  // S = H * W, M = N * S
+  // NHWC super-rows
+  int64_t k, K, rows;
+  Layout(const torch::Tensor& x, bool channels_last)
+      : nhwc(channels_last), N(x.size(0)), C(x.size(1)), S(x.numel() / (x.size(0) * x.size(1))),
+        M(N * S) {
+    k = std::max<int64_t>(1, (kMinRow + C - 1) / C);
+    K = k * C;
+    rows = (M + k - 1) / k;
+  }
+  int64_t row_len(int64_t r) const { return std::min(K, (M - r * k) * C); }
+  std::vector<float> repeat(const std::vector<float>& v) const {
+    std::vector<float> out(K);
+    for (int64_t j = 0; j < K; ++j) out[j] = v[j % C];
+    return out;
+  }
+};
+
+// a select without short-circuit branches, so that the loops vectorise
+inline float relu6_mask(float y, float g) { return ((y > 0.f) & (y < 6.f)) ? g : 0.f; }
+
+inline float clip6(float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); }
+
+// Per-channel sums s0, s1 of what the callbacks add into float accumulators
+// for a contiguous stretch of values: NHWC row(off, len, f0[K], f1[K]) over
+// one super-row, NCHW plane(off, len, c, f0, f1) over part of a plane.
+template <typename RowFn, typename PlaneFn>
+void channel_sums(const Layout& L, double* s0, double* s1, RowFn row, PlaneFn plane) {
+  const int nt = at::get_num_threads();
+  std::fill(s0, s0 + L.C, 0.0);
+  std::fill(s1, s1 + L.C, 0.0);
+  if (L.nhwc) {
+    const int64_t run = std::max<int64_t>(1, kRun / L.k);
+    std::vector<double> parts(static_cast<size_t>(2 * nt * L.K), 0.0);
+#pragma omp parallel num_threads(nt)
+    {
+      const int t = omp_get_thread_num();
+      double* p0 = parts.data() + 2 * t * L.K;
+      double* p1 = p0 + L.K;
+      std::vector<float> f0(L.K), f1(L.K);
+#pragma omp for schedule(static)
+      for (int64_t r0 = 0; r0 < L.rows; r0 += run) {
+        std::fill(f0.begin(), f0.end(), 0.f);
+        std::fill(f1.begin(), f1.end(), 0.f);
+        for (int64_t r = r0; r < std::min(L.rows, r0 + run); ++r)
+          row(r * L.K, L.row_len(r), f0.data(), f1.data());
+        for (int64_t j = 0; j < L.K; ++j) {
+          p0[j] += f0[j];
+          p1[j] += f1[j];
+        }
+      }
+    }
+    for (int t = 0; t < nt; ++t)
+      for (int64_t j = 0; j < L.K; ++j) {
+        s0[j % L.C] += parts[2 * t * L.K + j];
+        s1[j % L.C] += parts[2 * t * L.K + L.K + j];
+      }
+  } else {
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t c = 0; c < L.C; ++c) {
+      double d0 = 0.0, d1 = 0.0;
+      for (int64_t n = 0; n < L.N; ++n)
+        for (int64_t b = 0; b < L.S; b += kPlaneRun) {
+          float f0 = 0.f, f1 = 0.f;
+          plane((n * L.C + c) * L.S + b, std::min(L.S - b, kPlaneRun), c, f0, f1);
+          d0 += f0;
+          d1 += f1;
+        }
+      s0[c] = d0;
+      s1[c] = d1;
+    }
+  }
+}
+
+// Every value once, in parallel: NHWC row(off, len) over one super-row (its
+// constants repeated to K), NCHW plane(off, len, c) over one plane.
+template <typename RowFn, typename PlaneFn>
+void map_values(const Layout& L, RowFn row, PlaneFn plane) {
+  const int nt = at::get_num_threads();
+  if (L.nhwc) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t r = 0; r < L.rows; ++r) row(r * L.K, L.row_len(r));
+  } else {
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t p = 0; p < L.N * L.C; ++p) plane(p * L.S, L.S, p % L.C);
+  }
+}
+
+}  // namespace
+
+// Returns (y, mean, invstd) and updates running_mean / running_var in place.
+std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& weight,
+                                   const torch::Tensor& bias, torch::Tensor running_mean,
+                                   torch::Tensor running_var, double momentum, double eps,
+                                   bool relu6, bool channels_last) {
+  const Layout L(x, channels_last);
+  const int64_t C = L.C, M = L.M;
+  const float* xp = x.data_ptr<float>();
+  std::vector<float> first(C);
+  for (int64_t c = 0; c < C; ++c) first[c] = xp[L.nhwc ? c : c * L.S];
+  const std::vector<float> first_k = L.nhwc ? L.repeat(first) : first;
+  const float* k0 = first_k.data();
+  std::vector<double> sum(C), ssq(C);
+  channel_sums(
+      L, sum.data(), ssq.data(),
+      [&](int64_t off, int64_t len, float* f0, float* f1) {
+        const float* r = xp + off;
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j) {
+          const float d = r[j] - k0[j];
+          f0[j] += d;
+          f1[j] += d * d;
+        }
+      },
+      [&](int64_t off, int64_t len, int64_t c, float& f0, float& f1) {
+        const float* r = xp + off;
+        const float k = k0[c];
+#pragma omp simd reduction(+ : f0, f1)
+        for (int64_t j = 0; j < len; ++j) {
+          const float d = r[j] - k;
+          f0 += d;
+          f1 += d * d;
+        }
+      });
+  auto mean = torch::empty({C}, x.options());
+  auto invstd = torch::empty({C}, x.options());
+  // y = (x - mean) * (invstd * w) + b: a channel of equal values gives exactly b
+  std::vector<float> centre(C), scale(C), shift(C);
+  float *mp = mean.data_ptr<float>(), *ip = invstd.data_ptr<float>();
+  float *rm = running_mean.data_ptr<float>(), *rv = running_var.data_ptr<float>();
+  const float *wp = weight.data_ptr<float>(), *bp = bias.data_ptr<float>();
+  for (int64_t c = 0; c < C; ++c) {
+    const double dm = sum[c] / M;
+    const double mu = first[c] + dm;
+    const double var = std::max(ssq[c] / M - dm * dm, 0.0);
+    const double is = 1.0 / std::sqrt(var + eps);
+    mp[c] = static_cast<float>(mu);
+    ip[c] = static_cast<float>(is);
+    centre[c] = mp[c];
+    scale[c] = static_cast<float>(is * wp[c]);
+    shift[c] = bp[c];
+    rm[c] = static_cast<float>((1.0 - momentum) * rm[c] + momentum * mu);
+    rv[c] = static_cast<float>((1.0 - momentum) * rv[c] + momentum * var * M / (M - 1));
+  }
+  if (L.nhwc) {
+    centre = L.repeat(centre);
+    scale = L.repeat(scale);
+    shift = L.repeat(shift);
+  }
+  auto y = torch::empty_like(x);
+  float* yp = y.data_ptr<float>();
+  const float *ce = centre.data(), *sc = scale.data(), *sh = shift.data();
+  map_values(
+      L,
+      [&](int64_t off, int64_t len) {
+        const float* r = xp + off;
+        float* o = yp + off;
+        if (relu6) {
+#pragma omp simd
+          for (int64_t j = 0; j < len; ++j) o[j] = clip6((r[j] - ce[j]) * sc[j] + sh[j]);
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < len; ++j) o[j] = (r[j] - ce[j]) * sc[j] + sh[j];
+        }
+      },
+      [&](int64_t off, int64_t len, int64_t c) {
+        const float m = ce[c], a = sc[c], b = sh[c];
+        const float* r = xp + off;
+        float* o = yp + off;
+        if (relu6) {
+#pragma omp simd
+          for (int64_t j = 0; j < len; ++j) o[j] = clip6((r[j] - m) * a + b);
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < len; ++j) o[j] = (r[j] - m) * a + b;
+        }
+      });
+  return {y, mean, invstd};
+}
+
+namespace {
+
+// The gradient that reaches batch norm: through ReLU6's mask, or as it is.
+template <bool RELU6>
+inline float masked(const float* g, const float* y, int64_t i) {
+  if constexpr (RELU6) return relu6_mask(y[i], g[i]);
+  return g[i];
+}
+
+template <bool RELU6>
+std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch::Tensor& x,
+                                         const torch::Tensor& y, const torch::Tensor& mean,
+                                         const torch::Tensor& invstd, const torch::Tensor& weight,
+                                         bool channels_last) {
+  const Layout L(x, channels_last);
+  const int64_t C = L.C, M = L.M;
+  const float *gp = grad.data_ptr<float>(), *xp = x.data_ptr<float>();
+  const float* yp = RELU6 ? y.data_ptr<float>() : nullptr;
+  const float* ip = invstd.data_ptr<float>();
+  const float* wp = weight.data_ptr<float>();
+  const std::vector<float> mean_c(mean.data_ptr<float>(), mean.data_ptr<float>() + C);
+  const std::vector<float> mean_k = L.nhwc ? L.repeat(mean_c) : mean_c;
+  const float* mk = mean_k.data();
+  std::vector<double> sg(C), sgx(C);
+  channel_sums(
+      L, sg.data(), sgx.data(),
+      [&](int64_t off, int64_t len, float* f0, float* f1) {
+        const float *xr = xp + off, *gr = gp + off, *yr = RELU6 ? yp + off : nullptr;
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j) {
+          const float g = masked<RELU6>(gr, yr, j);
+          f0[j] += g;
+          f1[j] += g * (xr[j] - mk[j]);
+        }
+      },
+      [&](int64_t off, int64_t len, int64_t c, float& f0, float& f1) {
+        const float *xr = xp + off, *gr = gp + off, *yr = RELU6 ? yp + off : nullptr;
+        const float mu = mk[c];
+#pragma omp simd reduction(+ : f0, f1)
+        for (int64_t j = 0; j < len; ++j) {
+          const float g = masked<RELU6>(gr, yr, j);
+          f0 += g;
+          f1 += g * (xr[j] - mu);
+        }
+      });
+  auto grad_weight = torch::empty({C}, x.options());
+  auto grad_bias = torch::empty({C}, x.options());
+  float *gwp = grad_weight.data_ptr<float>(), *gbp = grad_bias.data_ptr<float>();
+  // grad_input = w * invstd * (g - mean(g) - (x - mean) * invstd^2 * mean(g * (x - mean)))
+  std::vector<float> k1(C), k2(C), k3(C);
+  for (int64_t c = 0; c < C; ++c) {
+    gbp[c] = static_cast<float>(sg[c]);
+    gwp[c] = static_cast<float>(sgx[c] * ip[c]);
+    k1[c] = wp[c] * ip[c];
+    k2[c] = static_cast<float>(sg[c] / M);
+    k3[c] = static_cast<float>(sgx[c] / M * ip[c] * ip[c]);
+  }
+  if (L.nhwc) {
+    k1 = L.repeat(k1);
+    k2 = L.repeat(k2);
+    k3 = L.repeat(k3);
+  }
+  auto grad_input = torch::empty_like(x);
+  float* op = grad_input.data_ptr<float>();
+  const float *a1 = k1.data(), *a2 = k2.data(), *a3 = k3.data();
+  map_values(
+      L,
+      [&](int64_t off, int64_t len) {
+        const float *xr = xp + off, *gr = gp + off, *yr = RELU6 ? yp + off : nullptr;
+        float* o = op + off;
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j)
+          o[j] = a1[j] * (masked<RELU6>(gr, yr, j) - a2[j] - (xr[j] - mk[j]) * a3[j]);
+      },
+      [&](int64_t off, int64_t len, int64_t c) {
+        const float b1 = a1[c], b2 = a2[c], b3 = a3[c], mu = mk[c];
+        const float *xr = xp + off, *gr = gp + off, *yr = RELU6 ? yp + off : nullptr;
+        float* o = op + off;
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j)
+          o[j] = b1 * (masked<RELU6>(gr, yr, j) - b2 - (xr[j] - mu) * b3);
+      });
+  return {grad_input, grad_weight, grad_bias};
+}
+
+}  // namespace
+
+// Returns (grad_input, grad_weight, grad_bias); `y` is read only with relu6.
+std::vector<torch::Tensor> backward(const torch::Tensor& grad, const torch::Tensor& x,
+                                    const torch::Tensor& y, const torch::Tensor& mean,
+                                    const torch::Tensor& invstd, const torch::Tensor& weight,
+                                    bool relu6, bool channels_last) {
+  return relu6 ? backward_impl<true>(grad, x, y, mean, invstd, weight, channels_last)
+               : backward_impl<false>(grad, x, y, mean, invstd, weight, channels_last);
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("forward", &forward, "batch norm (+ ReLU6) training forward");
+  m.def("backward", &backward, "batch norm (+ ReLU6) training backward");
+}
