@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <vector>
 
 namespace {
@@ -43,6 +44,11 @@ struct Layout {
     std::vector<float> out(K);
     for (int64_t j = 0; j < K; ++j) out[j] = v[j % C];
     return out;
+  }
+  // per-channel constants laid out as the inner loops read them: NHWC repeated to K
+  void per_value(std::initializer_list<std::vector<float>*> constants) const {
+    if (nhwc)
+      for (std::vector<float>* v : constants) *v = repeat(*v);
   }
 };
 
@@ -128,7 +134,8 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
   const float* xp = x.data_ptr<float>();
   std::vector<float> first(C);
   for (int64_t c = 0; c < C; ++c) first[c] = xp[L.nhwc ? c : c * L.S];
-  const std::vector<float> first_k = L.nhwc ? L.repeat(first) : first;
+  std::vector<float> first_k = first;
+  L.per_value({&first_k});
   const float* k0 = first_k.data();
   std::vector<double> sum(C), ssq(C);
   channel_sums(
@@ -172,11 +179,7 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
     rm[c] = static_cast<float>((1.0 - momentum) * rm[c] + momentum * mu);
     rv[c] = static_cast<float>((1.0 - momentum) * rv[c] + momentum * var * M / (M - 1));
   }
-  if (L.nhwc) {
-    centre = L.repeat(centre);
-    scale = L.repeat(scale);
-    shift = L.repeat(shift);
-  }
+  L.per_value({&centre, &scale, &shift});
   auto y = torch::empty_like(x);
   float* yp = y.data_ptr<float>();
   const float *ce = centre.data(), *sc = scale.data(), *sh = shift.data();
@@ -228,8 +231,8 @@ std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch:
   const float* yp = RELU6 ? y.data_ptr<float>() : nullptr;
   const float* ip = invstd.data_ptr<float>();
   const float* wp = weight.data_ptr<float>();
-  const std::vector<float> mean_c(mean.data_ptr<float>(), mean.data_ptr<float>() + C);
-  const std::vector<float> mean_k = L.nhwc ? L.repeat(mean_c) : mean_c;
+  std::vector<float> mean_k(mean.data_ptr<float>(), mean.data_ptr<float>() + C);
+  L.per_value({&mean_k});
   const float* mk = mean_k.data();
   std::vector<double> sg(C), sgx(C);
   channel_sums(
@@ -265,11 +268,7 @@ std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch:
     k2[c] = static_cast<float>(sg[c] / M);
     k3[c] = static_cast<float>(sgx[c] / M * ip[c] * ip[c]);
   }
-  if (L.nhwc) {
-    k1 = L.repeat(k1);
-    k2 = L.repeat(k2);
-    k3 = L.repeat(k3);
-  }
+  L.per_value({&k1, &k2, &k3});
   auto grad_input = torch::empty_like(x);
   float* op = grad_input.data_ptr<float>();
   const float *a1 = k1.data(), *a2 = k2.data(), *a3 = k3.data();
