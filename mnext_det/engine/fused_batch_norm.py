@@ -15,7 +15,6 @@ torch's batch norm and, for a moved clip, the same in-place clamp as
 from typing import Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS

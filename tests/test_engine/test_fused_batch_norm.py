@@ -33,7 +33,8 @@ def test_every_batch_norm_converted_and_only_an_inplace_relu6_after_it_moved():
     conv_module = mmcv_cnn.ConvModule(8, 8, 3, padding=1, norm_cfg=dict(type='BN'),
                                       act_cfg=dict(type='InplaceReLU6'))
     reordered = mmcv_cnn.ConvModule(8, 8, 1, norm_cfg=dict(type='BN'),
-                                    act_cfg=dict(type='InplaceReLU6'), order=('conv', 'act', 'norm'))
+                                    act_cfg=dict(type='InplaceReLU6'),
+                                    order=('conv', 'act', 'norm'))
     model = nn.Sequential(seq, conv_module, reordered)
     assert fuse_batch_norm(model) == (6, 2)
     assert all(type(m) is not nn.BatchNorm2d for m in model.modules())
