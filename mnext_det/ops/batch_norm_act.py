@@ -14,8 +14,9 @@ within rounding of 0 or 6, in which side of the clip it falls).
 
 The extension is compiled for this CPU (``-O3 -march=native -fopenmp``) on
 first use, about 30 s, and cached by torch under a name that holds a digest
-of the source, the compiler flags, torch's version and the CPU's model, so a
-home folder shared between machines never loads another CPU's build.
+of the source, the compiler flags, torch's version and the CPU's model and
+flags, so a home folder shared between machines never loads another CPU's
+build.
 """
 import hashlib
 import logging
@@ -35,9 +36,12 @@ _state: dict = {}
 
 
 def _cpu_model() -> str:
+    """The CPU's model name and instruction-set flags (a VM may hide some of a
+    model's), as ``-march=native`` sees them."""
     try:
         with open('/proc/cpuinfo') as f:
-            return next((line for line in f if line.startswith(('model name', 'flags'))), '')
+            lines = [line for line in f if line.startswith(('model name', 'flags'))]
+        return ''.join(dict.fromkeys(lines))
     except OSError:
         return platform.processor()
 
