@@ -20,8 +20,10 @@ build.
 """
 import hashlib
 import logging
+import os
 import os.path as osp
 import platform
+import shutil
 import warnings
 from typing import Optional, Tuple
 
@@ -54,6 +56,18 @@ def _build_name() -> str:
     return f'mnext_batch_norm_act_{digest.hexdigest()[:12]}'
 
 
+def _put_ninja_on_path() -> None:
+    """torch runs ``ninja`` from ``PATH``; the pip package's binary is not
+    there when the interpreter's environment is not activated."""
+    if shutil.which('ninja'):
+        return
+    try:
+        import ninja
+    except ImportError:
+        return
+    os.environ['PATH'] = ninja.BIN_DIR + os.pathsep + os.environ.get('PATH', '')
+
+
 def load_extension(required: bool = False):
     """The compiled module, built on first call; ``None`` where it cannot be
     built (no compiler or ninja), with one warning naming the reason, or the
@@ -66,6 +80,7 @@ def load_extension(required: bool = False):
         logger.setLevel(logging.ERROR)  # "No CUDA runtime is found": this is a CPU build
         try:
             from torch.utils.cpp_extension import load
+            _put_ninja_on_path()
             module = load(_build_name(), [_SOURCE], extra_cflags=_CFLAGS,
                           extra_ldflags=['-fopenmp'], verbose=False)
         finally:
@@ -74,8 +89,11 @@ def load_extension(required: bool = False):
     except Exception as err:  # a missing compiler or ninja: torch's op stays
         if required:
             raise RuntimeError(f'cannot build {_SOURCE}: {err}') from err
-        _state.update(module=None, reason=f'not built ({type(err).__name__}: '
-                      f'{str(err).strip().splitlines()[-1] if str(err).strip() else ""})')
+        lines = str(err).strip().splitlines() or ['']
+        # the compiler's or the shell's own words, not torch's "Error building extension"
+        cause = next((line for line in lines if any(
+            word in line for word in ('error:', 'not found', 'No such file'))), lines[-1])
+        _state.update(module=None, reason=f'not built ({type(err).__name__}: {cause.strip()})')
         warnings.warn(f'fused batch norm unavailable, torch\'s batch norm is used: '
                       f'{_state["reason"]}')
     return _state['module']

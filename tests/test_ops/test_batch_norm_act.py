@@ -10,6 +10,10 @@ ReLU6 mask is the kernel's own (where a pre-activation lies within rounding
 of 0 or 6 either side is right), so the float64 reference back-propagates
 through the same mask and the mask itself is checked away from the edges.
 """
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -94,3 +98,24 @@ def test_declines_what_it_does_not_cover():
               torch.randn(1, 4, 1, 1),                       # one value per channel
               torch.randn(2, 4, 3, 6)[..., ::2]):             # neither layout
         assert batch_norm_act(x, w, b, rm, rv, 0.1, 1e-5, False) is None
+
+
+def test_without_a_compiler_training_warns_once_and_runs_torchs_batch_norm(tmp_path):
+    script = ('import warnings, torch\n'
+              'from torch import nn\n'
+              'from mnext_det.engine import fuse_batch_norm\n'
+              'm = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n'
+              'fuse_batch_norm(m)\n'
+              'with warnings.catch_warnings(record=True) as caught:\n'
+              '    warnings.simplefilter("always")\n'
+              '    for _ in range(2):\n'
+              '        m.train()(torch.randn(2, 3, 8, 8)).sum().backward()\n'
+              'print([str(w.message) for w in caught if "fused batch norm" in str(w.message)])\n')
+    env = dict(os.environ, PATH=str(tmp_path / 'empty'), TORCH_EXTENSIONS_DIR=str(tmp_path))
+    res = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.count('fused batch norm unavailable') == 1
+    # the reason: no ninja, or (with the pip package's ninja) no compiler
+    assert 'not built (RuntimeError: ' in res.stdout
+    assert 'Ninja is required' in res.stdout or 'not found' in res.stdout
