@@ -25,6 +25,7 @@ import os.path as osp
 import platform
 import shutil
 import warnings
+from types import ModuleType
 from typing import Optional, Tuple
 
 import torch
@@ -68,7 +69,7 @@ def _put_ninja_on_path() -> None:
     os.environ['PATH'] = ninja.BIN_DIR + os.pathsep + os.environ.get('PATH', '')
 
 
-def load_extension(required: bool = False):
+def load_extension(required: bool = False) -> Optional[ModuleType]:
     """The compiled module, built on first call; ``None`` where it cannot be
     built (no compiler or ninja), with one warning naming the reason, or the
     error itself with ``required=True``."""
