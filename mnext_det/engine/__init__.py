@@ -1,8 +1,9 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
 with random state, non-finite loss handling, channels-last training, merged
 optimizer parameter groups, depthwise convs padded first on maps smaller than
-their kernel, batch norm and ReLU6 fused into one CPU kernel, a check that an ``init_cfg`` Pretrained loaded its checkpoint,
-and multi-process CPU training with a bounded exit when a rank dies.
+their kernel, batch norm and ReLU6 fused into one CPU kernel, a check that an
+``init_cfg`` Pretrained loaded its checkpoint, and multi-process CPU training
+with a bounded exit when a rank dies.
 
 Importing this package registers its hooks, the optimizer constructor, the
 ``local_atomic`` file backend and the ``CPUAwareDistributedDataParallel``

@@ -58,7 +58,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--mmdet-anchors', action='store_true',
                         help="also each variant with mmdet's anchors rebuilt every step")
     parser.add_argument('--fused-bn', action='store_true',
-                        help='also each variant with batch norm and ReLU6 fused (FusedBatchNormHook)')
+                        help='also each variant with batch norm and ReLU6 fused '
+                             '(FusedBatchNormHook)')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--amp', action='store_true',
                         help='also each variant in mixed precision (AmpOptimWrapper; CUDA only)')
