@@ -5,9 +5,10 @@ take about a third of the time: forward, batch norm reads its input three
 times and the activation passes over the output again; backward,
 ``hardtanh_backward`` writes a masked gradient that batch norm's backward
 reads twice. The kernel (``csrc/batch_norm_act.cpp``) reads the input once
-for the statistics and once for the output, and backward reads the gradient,
-input and output once for the per-channel sums and once for the input
-gradient, with the ReLU6 mask taken from the output as torch takes it. Same
+for the statistics and once for the output, and backward reads the gradient
+and input once for the per-channel sums and once for the input gradient; the
+ReLU6 mask is the pre-activation's, recomputed from the input by forward's own
+expression (exactly forward's clip, without reading the output). Same
 mathematics as ``F.batch_norm(training=True)`` + ``clamp(0, 6)``; the results
 differ from torch's by float rounding only (and, where an input of ReLU6 is
 within rounding of 0 or 6, in which side of the clip it falls).
@@ -112,19 +113,18 @@ class _BatchNormAct(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
                 running_mean: torch.Tensor, running_var: torch.Tensor, momentum: float,
                 eps: float, relu6: bool, channels_last: bool) -> torch.Tensor:
-        y, mean, invstd = _state['module'].forward(x, weight, bias, running_mean, running_var,
-                                                   momentum, eps, relu6, channels_last)
+        y, mean, invstd, scale = _state['module'].forward(
+            x, weight, bias, running_mean, running_var, momentum, eps, relu6, channels_last)
         ctx.relu6, ctx.channels_last = relu6, channels_last
-        ctx.save_for_backward(x, y if relu6 else x, mean, invstd, weight)
+        ctx.save_for_backward(x, mean, invstd, scale, weight, bias)
         return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor) -> Tuple[Optional[torch.Tensor], ...]:
-        x, y, mean, invstd, weight = ctx.saved_tensors
         fmt = torch.channels_last if ctx.channels_last else torch.contiguous_format
-        gi, gw, gb = _state['module'].backward(grad.contiguous(memory_format=fmt), x, y, mean,
-                                               invstd, weight, ctx.relu6, ctx.channels_last)
+        gi, gw, gb = _state['module'].backward(grad.contiguous(memory_format=fmt),
+                                               *ctx.saved_tensors, ctx.relu6, ctx.channels_last)
         return gi, gw, gb, None, None, None, None, None, None
 
 

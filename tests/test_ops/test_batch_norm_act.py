@@ -8,7 +8,9 @@ so a channel's mean and variance carry a relative error of at most about
 operations more; 1e-4 of the output's scale bounds both with room. The
 ReLU6 mask is the kernel's own (where a pre-activation lies within rounding
 of 0 or 6 either side is right), so the float64 reference back-propagates
-through the same mask and the mask itself is checked away from the edges.
+through the same mask and the mask itself is checked away from the edges;
+that backward's mask, recomputed from the input, is forward's clip is checked
+bitwise.
 """
 import os
 import subprocess
@@ -78,6 +80,34 @@ def test_matches_float64_batch_norm(shape, channels_last, relu6, threads):
         assert (got.double() - want).abs().max() <= TOL * _scale(want)
     for got, want in ((rmf, rmd), (rvf, rvd)):
         assert (got.double() - want).abs().max() <= TOL * _scale(want)
+
+
+@pytest.mark.parametrize('channels_last', [True, False])
+def test_backward_masks_where_forward_clipped(channels_last):
+    """Backward recomputes the pre-activation from the input for ReLU6's mask;
+    it must be forward's clip exactly, also where the pre-activation is a
+    rounding residual next to 0: the gradient equals the plain batch norm's
+    gradient of the incoming one zeroed where the output is 0 or 6."""
+    gen = torch.Generator().manual_seed(0)
+    shape = (8, 64, 10, 10)
+    x = torch.randint(-1, 3, shape, generator=gen).float()  # a quarter of the values are 0
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    w, g = torch.rand(64, generator=gen) + 0.5, torch.randn(shape, generator=gen)
+    _, mean, _, scale = load_extension(required=True).forward(
+        x, w, torch.zeros(64), torch.zeros(64), torch.ones(64), 0.1, 1e-3, False,
+        channels_last)
+    b = mean * scale  # the pre-activation of x = 0 is fma(-mean, scale, b): its rounding error
+    xr = x.clone().requires_grad_()
+    y = batch_norm_act(xr, w, b, torch.zeros(64), torch.ones(64), 0.1, 1e-3, True)
+    y.backward(g)
+    kept = (y > 0) & (y < 6)
+    at_edge = y[x == 0]
+    assert (at_edge > 0).any() and (at_edge == 0).any()  # residuals of both signs
+    xp = x.clone().requires_grad_()
+    batch_norm_act(xp, w, b, torch.zeros(64), torch.ones(64), 0.1, 1e-3, False).backward(
+        g * kept)
+    assert torch.equal(xr.grad, xp.grad)
 
 
 def test_bitwise_repeatable_at_a_thread_count():

@@ -1,8 +1,11 @@
 // Training-mode batch norm, optionally followed by ReLU6, for float32 CPU
 // tensors in channels-last (NHWC) or contiguous (NCHW) layout: one pass for
 // the batch statistics and one for the output; backward one pass for the two
-// per-channel sums and one for the input gradient. The ReLU6 mask is read
-// from the output (0 < y < 6), as torch's hardtanh_backward does.
+// per-channel sums and one for the input gradient. Backward reads the
+// gradient and the input only: the ReLU6 mask (0 < v < 6) is taken from the
+// pre-activation v = fma(x - mean, scale, shift), computed again from the
+// input by the same single-rounding expression as in forward, so it is
+// exactly the clip forward applied, without reading the output.
 //
 // NHWC: the [M, C] rows are walked k at a time as "super-rows" of K = k * C
 // values (K >= 256), so that the inner loops stay long and vectorised when C
@@ -53,9 +56,15 @@ struct Layout {
 };
 
 // a select without short-circuit branches, so that the loops vectorise
-inline float relu6_mask(float y, float g) { return ((y > 0.f) & (y < 6.f)) ? g : 0.f; }
+inline float relu6_mask(float v, float g) { return ((v > 0.f) & (v < 6.f)) ? g : 0.f; }
 
 inline float clip6(float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); }
+
+// The normalised value before the clip; forward and backward both use this
+// one expression (one rounding in the fma), so backward's mask is forward's clip.
+inline float pre_activation(float x, float centre, float scale, float shift) {
+  return __builtin_fmaf(x - centre, scale, shift);
+}
 
 // Per-channel sums s0, s1 of what the callbacks add into float accumulators
 // for a contiguous stretch of values: NHWC row(off, len, f0[K], f1[K]) over
@@ -124,7 +133,8 @@ void map_values(const Layout& L, RowFn row, PlaneFn plane) {
 
 }  // namespace
 
-// Returns (y, mean, invstd) and updates running_mean / running_var in place.
+// Returns (y, mean, invstd, scale) and updates running_mean / running_var in
+// place; scale = invstd * weight as the output was computed with it.
 std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& weight,
                                    const torch::Tensor& bias, torch::Tensor running_mean,
                                    torch::Tensor running_var, double momentum, double eps,
@@ -161,9 +171,11 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
       });
   auto mean = torch::empty({C}, x.options());
   auto invstd = torch::empty({C}, x.options());
+  auto scale_out = torch::empty({C}, x.options());
   // y = (x - mean) * (invstd * w) + b: a channel of equal values gives exactly b
   std::vector<float> centre(C), scale(C), shift(C);
   float *mp = mean.data_ptr<float>(), *ip = invstd.data_ptr<float>();
+  float* so = scale_out.data_ptr<float>();
   float *rm = running_mean.data_ptr<float>(), *rv = running_var.data_ptr<float>();
   const float *wp = weight.data_ptr<float>(), *bp = bias.data_ptr<float>();
   for (int64_t c = 0; c < C; ++c) {
@@ -174,7 +186,7 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
     mp[c] = static_cast<float>(mu);
     ip[c] = static_cast<float>(is);
     centre[c] = mp[c];
-    scale[c] = static_cast<float>(is * wp[c]);
+    scale[c] = so[c] = static_cast<float>(is * wp[c]);
     shift[c] = bp[c];
     rm[c] = static_cast<float>((1.0 - momentum) * rm[c] + momentum * mu);
     rv[c] = static_cast<float>((1.0 - momentum) * rv[c] + momentum * var * M / (M - 1));
@@ -190,10 +202,11 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
         float* o = yp + off;
         if (relu6) {
 #pragma omp simd
-          for (int64_t j = 0; j < len; ++j) o[j] = clip6((r[j] - ce[j]) * sc[j] + sh[j]);
+          for (int64_t j = 0; j < len; ++j)
+            o[j] = clip6(pre_activation(r[j], ce[j], sc[j], sh[j]));
         } else {
 #pragma omp simd
-          for (int64_t j = 0; j < len; ++j) o[j] = (r[j] - ce[j]) * sc[j] + sh[j];
+          for (int64_t j = 0; j < len; ++j) o[j] = pre_activation(r[j], ce[j], sc[j], sh[j]);
         }
       },
       [&](int64_t off, int64_t len, int64_t c) {
@@ -202,56 +215,58 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
         float* o = yp + off;
         if (relu6) {
 #pragma omp simd
-          for (int64_t j = 0; j < len; ++j) o[j] = clip6((r[j] - m) * a + b);
+          for (int64_t j = 0; j < len; ++j) o[j] = clip6(pre_activation(r[j], m, a, b));
         } else {
 #pragma omp simd
-          for (int64_t j = 0; j < len; ++j) o[j] = (r[j] - m) * a + b;
+          for (int64_t j = 0; j < len; ++j) o[j] = pre_activation(r[j], m, a, b);
         }
       });
-  return {y, mean, invstd};
+  return {y, mean, invstd, scale_out};
 }
 
 namespace {
 
 // The gradient that reaches batch norm: through ReLU6's mask, or as it is.
 template <bool RELU6>
-inline float masked(const float* g, const float* y, int64_t i) {
-  if constexpr (RELU6) return relu6_mask(y[i], g[i]);
-  return g[i];
+inline float masked(float g, float x, float centre, float scale, float shift) {
+  if constexpr (RELU6) return relu6_mask(pre_activation(x, centre, scale, shift), g);
+  return g;
 }
 
 template <bool RELU6>
 std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch::Tensor& x,
-                                         const torch::Tensor& y, const torch::Tensor& mean,
-                                         const torch::Tensor& invstd, const torch::Tensor& weight,
-                                         bool channels_last) {
+                                         const torch::Tensor& mean, const torch::Tensor& invstd,
+                                         const torch::Tensor& scale, const torch::Tensor& weight,
+                                         const torch::Tensor& bias, bool channels_last) {
   const Layout L(x, channels_last);
   const int64_t C = L.C, M = L.M;
   const float *gp = grad.data_ptr<float>(), *xp = x.data_ptr<float>();
-  const float* yp = RELU6 ? y.data_ptr<float>() : nullptr;
   const float* ip = invstd.data_ptr<float>();
   const float* wp = weight.data_ptr<float>();
-  std::vector<float> mean_k(mean.data_ptr<float>(), mean.data_ptr<float>() + C);
-  L.per_value({&mean_k});
-  const float* mk = mean_k.data();
+  auto values = [C](const torch::Tensor& t) {
+    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + C);
+  };
+  std::vector<float> mean_k = values(mean), scale_k = values(scale), shift_k = values(bias);
+  L.per_value({&mean_k, &scale_k, &shift_k});
+  const float *mk = mean_k.data(), *sk = scale_k.data(), *hk = shift_k.data();
   std::vector<double> sg(C), sgx(C);
   channel_sums(
       L, sg.data(), sgx.data(),
       [&](int64_t off, int64_t len, float* f0, float* f1) {
-        const float *xr = xp + off, *gr = gp + off, *yr = RELU6 ? yp + off : nullptr;
+        const float *xr = xp + off, *gr = gp + off;
 #pragma omp simd
         for (int64_t j = 0; j < len; ++j) {
-          const float g = masked<RELU6>(gr, yr, j);
+          const float g = masked<RELU6>(gr[j], xr[j], mk[j], sk[j], hk[j]);
           f0[j] += g;
           f1[j] += g * (xr[j] - mk[j]);
         }
       },
       [&](int64_t off, int64_t len, int64_t c, float& f0, float& f1) {
-        const float *xr = xp + off, *gr = gp + off, *yr = RELU6 ? yp + off : nullptr;
-        const float mu = mk[c];
+        const float *xr = xp + off, *gr = gp + off;
+        const float mu = mk[c], a = sk[c], b = hk[c];
 #pragma omp simd reduction(+ : f0, f1)
         for (int64_t j = 0; j < len; ++j) {
-          const float g = masked<RELU6>(gr, yr, j);
+          const float g = masked<RELU6>(gr[j], xr[j], mu, a, b);
           f0 += g;
           f1 += g * (xr[j] - mu);
         }
@@ -275,32 +290,34 @@ std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch:
   map_values(
       L,
       [&](int64_t off, int64_t len) {
-        const float *xr = xp + off, *gr = gp + off, *yr = RELU6 ? yp + off : nullptr;
+        const float *xr = xp + off, *gr = gp + off;
         float* o = op + off;
 #pragma omp simd
         for (int64_t j = 0; j < len; ++j)
-          o[j] = a1[j] * (masked<RELU6>(gr, yr, j) - a2[j] - (xr[j] - mk[j]) * a3[j]);
+          o[j] = a1[j] * (masked<RELU6>(gr[j], xr[j], mk[j], sk[j], hk[j]) - a2[j] -
+                          (xr[j] - mk[j]) * a3[j]);
       },
       [&](int64_t off, int64_t len, int64_t c) {
-        const float b1 = a1[c], b2 = a2[c], b3 = a3[c], mu = mk[c];
-        const float *xr = xp + off, *gr = gp + off, *yr = RELU6 ? yp + off : nullptr;
+        const float b1 = a1[c], b2 = a2[c], b3 = a3[c], mu = mk[c], a = sk[c], b = hk[c];
+        const float *xr = xp + off, *gr = gp + off;
         float* o = op + off;
 #pragma omp simd
         for (int64_t j = 0; j < len; ++j)
-          o[j] = b1 * (masked<RELU6>(gr, yr, j) - b2 - (xr[j] - mu) * b3);
+          o[j] = b1 * (masked<RELU6>(gr[j], xr[j], mu, a, b) - b2 - (xr[j] - mu) * b3);
       });
   return {grad_input, grad_weight, grad_bias};
 }
 
 }  // namespace
 
-// Returns (grad_input, grad_weight, grad_bias); `y` is read only with relu6.
+// Returns (grad_input, grad_weight, grad_bias); `scale` is forward's, and
+// with `bias` gives the pre-activation for the ReLU6 mask.
 std::vector<torch::Tensor> backward(const torch::Tensor& grad, const torch::Tensor& x,
-                                    const torch::Tensor& y, const torch::Tensor& mean,
-                                    const torch::Tensor& invstd, const torch::Tensor& weight,
-                                    bool relu6, bool channels_last) {
-  return relu6 ? backward_impl<true>(grad, x, y, mean, invstd, weight, channels_last)
-               : backward_impl<false>(grad, x, y, mean, invstd, weight, channels_last);
+                                    const torch::Tensor& mean, const torch::Tensor& invstd,
+                                    const torch::Tensor& scale, const torch::Tensor& weight,
+                                    const torch::Tensor& bias, bool relu6, bool channels_last) {
+  return relu6 ? backward_impl<true>(grad, x, mean, invstd, scale, weight, bias, channels_last)
+               : backward_impl<false>(grad, x, mean, invstd, scale, weight, bias, channels_last);
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
