@@ -85,7 +85,8 @@ class Variant(NamedTuple):
     precision (CUDA), with ``mmdet_anchors`` the head's anchors rebuilt every
     step by mmdet's ``AnchorHead.get_anchors`` instead of ``SSDLiteHead``'s kept
     ones (to measure them), with ``fused_bn`` every batch norm and its ReLU6 in
-    one kernel as ``FusedBatchNormHook`` trains them."""
+    one kernel as ``FusedBatchNormHook`` trains them, with ``pointwise_matmul``
+    every stride-1 1x1 conv trained as a matrix product (``PointwiseMatmulHook``)."""
     config: str
     channels_last: bool = False
     compiled: bool = False
@@ -93,6 +94,7 @@ class Variant(NamedTuple):
     amp: bool = False
     mmdet_anchors: bool = False
     fused_bn: bool = False
+    pointwise_matmul: bool = False
 
 
 def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
@@ -109,12 +111,15 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
     if variant.fused_bn:
         from ..engine.fused_batch_norm import fuse_batch_norm
         fuse_batch_norm(model)
+    if variant.pointwise_matmul:
+        from ..engine.pointwise_matmul import pointwise_as_matmul
+        pointwise_as_matmul(model)
     if variant.compiled:  # as mmengine's cfg.compile (tools/train.py --compile) does
         from ..engine.launch import compile_options
         model.train_step = torch.compile(model.train_step, **compile_options())
     name = osp.splitext(osp.basename(variant.config))[0]
     name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6', 'amp',
-                                             'mmdet_anchors', 'fused_bn')
+                                             'mmdet_anchors', 'fused_bn', 'pointwise_matmul')
                     if getattr(variant, tag))
     return _Bench(name, model, optim, size, synthetic_batch(model, size, batch_size))
 

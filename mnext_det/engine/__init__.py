@@ -1,7 +1,8 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
 with random state, non-finite loss handling, channels-last training, merged
 optimizer parameter groups, depthwise convs padded first on maps smaller than
-their kernel, batch norm and ReLU6 fused into one CPU kernel, a check that an
+their kernel, batch norm and ReLU6 fused into one CPU kernel, 1x1 convs
+trained as matrix products, a check that an
 ``init_cfg`` Pretrained loaded its checkpoint, and multi-process CPU training
 with a bounded exit when a rank dies.
 
@@ -22,6 +23,7 @@ from .nonfinite import NonFiniteLossError, NonFiniteLossHook
 from .random_state import RandomStateHook, get_random_state, set_random_state
 from .small_map_depthwise import (PadFirstDepthwiseConv2d, SmallMapDepthwiseHook,
                                   pad_small_depthwise)
+from .pointwise_matmul import MatmulPointwiseConv2d, PointwiseMatmulHook, pointwise_as_matmul
 from .pretrained_check import PretrainedCheckHook
 from .fault_tolerance import apply_fault_tolerance
 
@@ -33,5 +35,6 @@ __all__ = [
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',
     'PadFirstDepthwiseConv2d', 'SmallMapDepthwiseHook', 'pad_small_depthwise',
     'PretrainedCheckHook', 'apply_fault_tolerance', 'FusedBatchNormAct2d', 'ClipInNorm',
-    'fuse_batch_norm', 'FusedBatchNormHook'
+    'fuse_batch_norm', 'FusedBatchNormHook', 'MatmulPointwiseConv2d', 'pointwise_as_matmul',
+    'PointwiseMatmulHook'
 ]

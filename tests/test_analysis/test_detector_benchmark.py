@@ -51,3 +51,14 @@ def test_fused_bn_row_trains_with_the_fused_batch_norm():
     assert all(type(m) is not nn.BatchNorm2d for m in fused.model.modules())
     fused.model.train()
     assert fused.model.train_step(fused.data, fused.optim)['loss'].isfinite()
+
+
+def test_pointwise_matmul_row_trains_its_1x1_convs_as_matrix_products():
+    from mnext_det.engine import MatmulPointwiseConv2d
+    plain = _prepare(Variant(DEMO_NEXT, channels_last=True), 2, 'cpu')
+    matmul = _prepare(Variant(DEMO_NEXT, channels_last=True, pointwise_matmul=True), 2, 'cpu')
+    assert matmul.name == plain.name + ' (pointwise_matmul)'
+    assert not any(isinstance(m, MatmulPointwiseConv2d) for m in plain.model.modules())
+    assert any(isinstance(m, MatmulPointwiseConv2d) for m in matmul.model.modules())
+    matmul.model.train()
+    assert matmul.model.train_step(matmul.data, matmul.optim)['loss'].isfinite()

@@ -3,7 +3,7 @@
     python tools/analysis_tools/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
         [--memory-format nchw|channels_last|both] [--compile] [--torch-relu6]
-        [--mmdet-anchors] [--fused-bn]
+        [--mmdet-anchors] [--fused-bn] [--pointwise-matmul]
         [--device cpu|cuda] [--amp]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
@@ -20,7 +20,9 @@ which measures what that saves; ``--mmdet-anchors`` adds a row per variant whose
 head rebuilds its anchors every step as mmdet's ``AnchorHead`` does, which
 measures what ``SSDLiteHead``'s kept anchors save; ``--fused-bn`` adds a row per
 variant with batch norm and ReLU6 in one CPU kernel (``FusedBatchNormHook``,
-``mnext_det/engine/fused_batch_norm.py``). ``--device cuda`` runs every model on the GPU
+``mnext_det/engine/fused_batch_norm.py``); ``--pointwise-matmul`` adds a row per
+variant with its stride-1 1x1 convs trained as matrix products
+(``PointwiseMatmulHook``). ``--device cuda`` runs every model on the GPU
 (each step timed to the end of its kernels); ``--amp`` (CUDA only) adds a row
 per variant with mmengine's ``AmpOptimWrapper`` as ``tools/train.py --amp``.
 Training steps are interleaved across the rows (one step of each per
@@ -60,6 +62,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--fused-bn', action='store_true',
                         help='also each variant with batch norm and ReLU6 fused '
                              '(FusedBatchNormHook)')
+    parser.add_argument('--pointwise-matmul', action='store_true',
+                        help='also each variant with 1x1 convs trained as matrix products '
+                             '(PointwiseMatmulHook)')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--amp', action='store_true',
                         help='also each variant in mixed precision (AmpOptimWrapper; CUDA only)')
@@ -82,10 +87,12 @@ def main() -> None:
     amp = [False, True] if args.amp else [False]
     anchors = [False, True] if args.mmdet_anchors else [False]
     fused = [False, True] if args.fused_bn else [False]
-    variants = [Variant(c, f, comp, relu, a, anc, fb)
+    matmul = [False, True] if args.pointwise_matmul else [False]
+    variants = [Variant(c, f, comp, relu, a, anc, fb, pm)
                 for comp in ([False, True] if args.compile else [False])
                 for c in args.configs for f in _FORMATS[args.memory_format]
-                for relu in relu6 for a in amp for anc in anchors for fb in fused]
+                for relu in relu6 for a in amp for anc in anchors for fb in fused
+                for pm in matmul]
     print(f'[benchmark] {len(variants)} variants, {args.train_iters} interleaved training '
           'rounds', flush=True)
     rows = benchmark_detectors(variants, args.batch_size, args.train_iters, args.infer_runs,
