@@ -23,6 +23,7 @@ from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 from torch import nn
 
+from .class_swap import swap_class
 from .unwrap import unwrap_model
 
 __all__ = ['MatmulPointwiseConv2d', 'pointwise_as_matmul', 'PointwiseMatmulHook']
@@ -52,10 +53,7 @@ def _eligible(module: nn.Module) -> bool:
 def pointwise_as_matmul(model: nn.Module) -> int:
     """Make every stride-1, unpadded, ungrouped 1x1 ``nn.Conv2d`` of ``model``
     a :class:`MatmulPointwiseConv2d` in place; return how many."""
-    convs = [m for m in model.modules() if _eligible(m)]
-    for conv in convs:
-        conv.__class__ = MatmulPointwiseConv2d
-    return len(convs)
+    return swap_class(model, _eligible, MatmulPointwiseConv2d)
 
 
 @HOOKS.register_module()

@@ -17,6 +17,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from torch import nn
 
+from .class_swap import swap_class
 from .unwrap import unwrap_model
 
 __all__ = ['PadFirstDepthwiseConv2d', 'pad_small_depthwise', 'SmallMapDepthwiseHook']
@@ -47,10 +48,7 @@ def pad_small_depthwise(model: nn.Module) -> int:
     """Turn every padded depthwise ``nn.Conv2d`` of ``model`` into a
     :class:`PadFirstDepthwiseConv2d` in place (same parameters and names);
     return how many."""
-    convs = [m for m in model.modules() if _eligible(m)]
-    for conv in convs:
-        conv.__class__ = PadFirstDepthwiseConv2d
-    return len(convs)
+    return swap_class(model, _eligible, PadFirstDepthwiseConv2d)
 
 
 @HOOKS.register_module()
