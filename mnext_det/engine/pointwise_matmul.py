@@ -16,6 +16,8 @@ unchanged); it takes the product only in training mode, on channels-last
 CPU tensors, outside graph capture, so evaluation, inference and exports run
 torch's conv as before.
 """
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from mmengine.hooks import Hook
@@ -35,7 +37,7 @@ class MatmulPointwiseConv2d(nn.Conv2d):
     never built from a config."""
 
     def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
-                      bias: torch.Tensor) -> torch.Tensor:
+                      bias: Optional[torch.Tensor]) -> torch.Tensor:
         if (self.training and input.device.type == 'cpu' and input.dim() == 4
                 and input.is_contiguous(memory_format=torch.channels_last)
                 and not torch.compiler.is_compiling() and not torch.jit.is_tracing()):
