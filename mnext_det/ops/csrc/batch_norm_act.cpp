@@ -131,6 +131,29 @@ void map_values(const Layout& L, RowFn row, PlaneFn plane) {
   }
 }
 
+// The output, clipped to [0, 6] with RELU6: per-channel constants as
+// Layout::per_value lays them out.
+template <bool RELU6>
+void write_output(const Layout& L, const float* xp, const float* ce, const float* sc,
+                  const float* sh, float* yp) {
+  auto out = [](float v) { return RELU6 ? clip6(v) : v; };
+  map_values(
+      L,
+      [&](int64_t off, int64_t len) {
+        const float* r = xp + off;
+        float* o = yp + off;
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j) o[j] = out(pre_activation(r[j], ce[j], sc[j], sh[j]));
+      },
+      [&](int64_t off, int64_t len, int64_t c) {
+        const float m = ce[c], a = sc[c], b = sh[c];
+        const float* r = xp + off;
+        float* o = yp + off;
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j) o[j] = out(pre_activation(r[j], m, a, b));
+      });
+}
+
 }  // namespace
 
 // Returns (y, mean, invstd, scale) and updates running_mean / running_var in
@@ -195,32 +218,7 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
   auto y = torch::empty_like(x);
   float* yp = y.data_ptr<float>();
   const float *ce = centre.data(), *sc = scale.data(), *sh = shift.data();
-  map_values(
-      L,
-      [&](int64_t off, int64_t len) {
-        const float* r = xp + off;
-        float* o = yp + off;
-        if (relu6) {
-#pragma omp simd
-          for (int64_t j = 0; j < len; ++j)
-            o[j] = clip6(pre_activation(r[j], ce[j], sc[j], sh[j]));
-        } else {
-#pragma omp simd
-          for (int64_t j = 0; j < len; ++j) o[j] = pre_activation(r[j], ce[j], sc[j], sh[j]);
-        }
-      },
-      [&](int64_t off, int64_t len, int64_t c) {
-        const float m = ce[c], a = sc[c], b = sh[c];
-        const float* r = xp + off;
-        float* o = yp + off;
-        if (relu6) {
-#pragma omp simd
-          for (int64_t j = 0; j < len; ++j) o[j] = clip6(pre_activation(r[j], m, a, b));
-        } else {
-#pragma omp simd
-          for (int64_t j = 0; j < len; ++j) o[j] = pre_activation(r[j], m, a, b);
-        }
-      });
+  (relu6 ? write_output<true> : write_output<false>)(L, xp, ce, sc, sh, yp);
   return {y, mean, invstd, scale_out};
 }
 
