@@ -21,6 +21,7 @@ from mmengine.registry import HOOKS
 from torch import nn
 
 from ..models.activations import InplaceReLU6
+from ..models.graph_capture import capturing_graph
 from ..ops import batch_norm_act, extension_status
 from .unwrap import unwrap_model
 
@@ -43,8 +44,7 @@ class FusedBatchNormAct2d(nn.BatchNorm2d):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if (self.training and self.track_running_stats and self.momentum is not None
-                and torch.is_grad_enabled() and not torch.compiler.is_compiling()
-                and not torch.jit.is_tracing()):
+                and torch.is_grad_enabled() and not capturing_graph()):
             out = batch_norm_act(input, self.weight, self.bias, self.running_mean,
                                  self.running_var, self.momentum, self.eps, self.relu6)
             if out is not None:

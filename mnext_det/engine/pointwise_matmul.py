@@ -25,6 +25,7 @@ from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 from torch import nn
 
+from ..models.graph_capture import capturing_graph
 from .class_swap import swap_class
 from .unwrap import unwrap_model
 
@@ -40,7 +41,7 @@ class MatmulPointwiseConv2d(nn.Conv2d):
                       bias: Optional[torch.Tensor]) -> torch.Tensor:
         if (self.training and input.device.type == 'cpu' and input.dim() == 4
                 and input.is_contiguous(memory_format=torch.channels_last)
-                and not torch.compiler.is_compiling() and not torch.jit.is_tracing()):
+                and not capturing_graph()):
             out = F.linear(input.permute(0, 2, 3, 1), weight.flatten(1), bias)
             return out.permute(0, 3, 1, 2)
         return super()._conv_forward(input, weight, bias)

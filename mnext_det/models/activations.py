@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 from mmengine.registry import MODELS
 
+from .graph_capture import capturing_graph
+
 __all__ = ['InplaceReLU6']
 
 
@@ -49,6 +51,6 @@ class InplaceReLU6(nn.ReLU6):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if (self.inplace and x.requires_grad and torch.is_grad_enabled() and x._base is None
-                and not torch.compiler.is_compiling() and not torch.jit.is_tracing()):
+                and not capturing_graph()):
             return _ClampInplace.apply(x)
         return super().forward(x)

@@ -16,6 +16,7 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..graph_capture import capturing_graph
 from ..layers import build_activation, build_norm, make_divisible
 
 __all__ = ['SandglassBlock', 'MobileNeXt']
@@ -143,7 +144,7 @@ class SandglassBlock(nn.Module):
     def _residual(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if self.identity_channels == self.out_channels:
             return out + x
-        if torch.compiler.is_compiling() or torch.jit.is_tracing():
+        if capturing_graph():
             # Graph capture (ONNX/TFLite export, torch.compile): an in-place
             # slice add becomes ScatterND plus layout transposes in ONNX
             # Runtime; a full add of the masked input is one Mul + Add.
