@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-batch-sqrtlr study-fashion study-fashion-batch fashion-data data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-batch-sqrtlr study-demo study-fashion study-fashion-batch fashion-data data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
 
 install:
 	@bash tools/install.sh
@@ -117,6 +117,21 @@ study-batch: study-pretrain
 	$(BATCH_STUDY) --report-dir work_dirs/study-batch/batch16 \
 		--title "SSDLite on the demo data at batch 16, backbones from crop pretraining" \
 		$(V2_PRE_B16) $(NEXT_PRE_B16)
+
+# `make study-demo`: the demo detectors as `make demo` trains them (batch 8, 10 epochs) over seeds,
+# from scratch (zero-init) and from the crop pretraining: what the pretraining stage buys
+DEMO_STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_dirs/study-demo/runs
+study-demo: study-pretrain
+	@echo "make study-demo: 12 detector trainings of 10 epochs, two at a time: about 70 min on a"
+	@echo "2-core CPU (configs/demo/README.md). Rerun to resume."
+	$(DEMO_STUDY) --report-dir work_dirs/study-demo/scratch \
+		--title "SSDLite on the demo data, 10 epochs, from scratch" $(V2) $(NEXT)
+	$(DEMO_STUDY) --report-dir work_dirs/study-demo/pretrained \
+		--title "SSDLite on the demo data, 10 epochs, backbones from crop pretraining" $(V2_PRE) $(NEXT_PRE)
+	$(DEMO_STUDY) --report-dir work_dirs/study-demo/pretraining-mobilenetv2 \
+		--title "MobileNetV2-0.5, 10 epochs: zero-init from scratch vs crop pretraining" $(V2) $(V2_PRE)
+	$(DEMO_STUDY) --report-dir work_dirs/study-demo/pretraining-mobilenext \
+		--title "MobileNeXt-0.5, 10 epochs: zero-init from scratch vs crop pretraining" $(NEXT) $(NEXT_PRE)
 
 # `make study-batch-sqrtlr`: batch 16 with the lr scaled by sqrt(2) (2.8e-3) against batch 8,
 # same seeds and runs dir as make study-batch (its batch-8 runs are reused); the batch-16 pair

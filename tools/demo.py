@@ -1,10 +1,11 @@
 """`make demo`: SSDLite-MobileNeXt vs SSDLite-MobileNetV2 end to end on CPU.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root data/shapes]
-        [--epochs N] [--pretrain-epochs N] [--no-pretrain] [--quick] [--resume]
+        [--epochs N] [--pretrain] [--pretrain-epochs N] [--quick] [--resume]
 
-Generates the built-in shapes data if missing, pretrains both backbones on its
-object crops, trains both detectors with identical settings, evaluates them on
+Generates the built-in shapes data if missing, trains both detectors with
+identical settings (from their configs' init, or with ``--pretrain`` from
+backbones first pretrained on the data's object crops), evaluates them on
 the val split and writes report.md, report.json, comparison.png,
 learning_curve.png, detections.png and confusion_matrices.png into the work
 dir (paths relative to the repository). ``--quick``: every stage on a tiny
@@ -36,9 +37,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--epochs', type=int, default=None,
                         help='detector epochs (default: the demo configs\')')
     parser.add_argument('--pretrain-epochs', type=int, default=None,
-                        help='backbone pretraining epochs (default: the configs\')')
-    parser.add_argument('--no-pretrain', action='store_true',
-                        help='train the detectors from scratch')
+                        help='backbone pretraining epochs, with --pretrain (default: the '
+                             'configs\')')
+    parser.add_argument('--pretrain', action=argparse.BooleanOptionalAction, default=False,
+                        help='pretrain both backbones on the object crops first (stage 2; '
+                             'off by default: at 10 epochs it raises neither AP, '
+                             'make study-demo)')
     parser.add_argument('--quick', action='store_true',
                         help='tiny dataset, one epoch each: a smoke test of every stage')
     parser.add_argument('--resume', action='store_true',
@@ -46,7 +50,10 @@ def parse_args() -> argparse.Namespace:
                              "options: every training from its last epoch's checkpoint")
     parser.add_argument('--parallel', type=int, default=min(2, usable_cpus()),
                         help='trainings run at once (the two detectors, the two backbones)')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.pretrain_epochs is not None and not args.pretrain:
+        parser.error('--pretrain-epochs needs --pretrain (the demo does not pretrain by default)')
+    return args
 
 
 def log(msg: str) -> None:
@@ -59,7 +66,7 @@ def main() -> int:
     os.chdir(REPO)
     opts = DemoOptions(repo=REPO, work_dir=args.work_dir, data_root=args.data_root,
                        epochs=args.epochs, pretrain_epochs=args.pretrain_epochs,
-                       pretrain=not args.no_pretrain, quick=args.quick, parallel=args.parallel,
+                       pretrain=args.pretrain, quick=args.quick, parallel=args.parallel,
                        resume=args.resume)
     try:
         report = run_demo(opts, log)

@@ -1,5 +1,6 @@
-"""`tools/demo.py --quick`: every stage of the demo on a tiny dataset,
-then `--resume` after a simulated kill (2-3 min together on a 2-core CPU)."""
+"""`tools/demo.py --quick --pretrain`: every stage of the demo on a tiny
+dataset, then `--resume` after a simulated kill (2-3 min together on a 2-core
+CPU); the default run without pretraining, and its Ctrl-C."""
 import glob
 import json
 import os
@@ -33,7 +34,7 @@ def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
     training too. Then killed while the MobileNeXt detector had no checkpoint
     yet: ``--resume`` with other options is refused, with the same ones it
     keeps the three finished trainings and trains that one again."""
-    proc = _demo(tmp_path)
+    proc = _demo(tmp_path, '--pretrain')
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     allocator = 'tcmalloc' if find_tcmalloc() else 'system'
     assert f'malloc {allocator}' in proc.stdout
@@ -62,11 +63,11 @@ def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
         path.unlink()
     logs = {osp.basename(osp.dirname(p)): open(p).read() for p in logs}
 
-    refused = _demo(tmp_path, '--resume', '--no-pretrain')
+    refused = _demo(tmp_path, '--resume')  # without the killed run's --pretrain
     assert refused.returncode == 2
-    assert 'demo_options.json' in refused.stderr and '--no-pretrain' in refused.stderr
+    assert 'demo_options.json' in refused.stderr and '--pretrain True then' in refused.stderr
 
-    proc = _demo(tmp_path, '--resume')
+    proc = _demo(tmp_path, '--pretrain', '--resume')
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'resuming every training' in proc.stdout
     for name, before in logs.items():
@@ -85,7 +86,8 @@ def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
 
 def test_demo_ctrl_c_names_the_resume_command(tmp_path):
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) during the
-    first training: exit 130 and the command that continues, no traceback."""
+    first training, a detector's (no pretraining by default): exit 130 and the
+    command that continues, no traceback."""
     log_path = tmp_path / 'out.log'
     with open(log_path, 'w') as log:
         proc = subprocess.Popen(
@@ -102,3 +104,5 @@ def test_demo_ctrl_c_names_the_resume_command(tmp_path):
     assert f'to continue from each training\'s last epoch: python tools/demo.py --quick ' \
         f'--work-dir {tmp_path / "wd"} --resume' in out
     assert 'KeyboardInterrupt' not in out
+    assert '[2/5] no backbone pretraining' in out
+    assert not glob.glob(str(tmp_path / 'wd' / 'pretrain_*'))
