@@ -155,8 +155,10 @@ def _report(table: str, curves: Dict[str, List[Tuple[int, float]]],
     return (f'# make demo: SSDLite-MobileNeXt vs SSDLite-MobileNetV2\n\n{table}\n'
             f'Val AP per epoch:\n' + '\n'.join(curve_lines) + '\n\n'
             f'Wall time: {timings["total_s"] / 60:.1f} min in total (data '
-            f'{timings["data_s"]:.0f} s, pretraining {timings["pretrain_s"]:.0f} s, '
-            f'detector training {timings["train_s"]:.0f} s, evaluation '
+            f'{timings["data_s"]:.0f} s, '
+            + (f'pretraining {timings["pretrain_s"]:.0f} s, ' if 'pretrain_s' in timings
+               else 'no pretraining, ')
+            + f'detector training {timings["train_s"]:.0f} s, evaluation '
             f'{timings["eval_s"]:.0f} s) on {usable_cpus()} usable CPU cores.'
             + _steal_text(timings.get('cpu_steal'))
             + (' This run resumed a killed one (--resume): the times are this run\'s only.'
@@ -206,7 +208,8 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
         + ('in the training process' if workers == 0 else "by the configs' loader workers"))
     start = time.time()
     backbones = _pretrain(opts, work_dir, data_root, threads, log)
-    timings['pretrain_s'] = time.time() - start
+    if opts.pretrain:
+        timings['pretrain_s'] = time.time() - start
     start = time.time()
     detectors = _train(opts, work_dir, data_root, backbones, threads, timings, log)
     timings['train_s'] = time.time() - start

@@ -53,6 +53,7 @@ def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
     names = [r['name'] for r in report['summary']]
     assert names == ['SSDLite-MobileNetV2-0.5', 'SSDLite-MobileNeXt-0.5']
     assert all(0.0 <= r['AP'] <= 1.0 for r in report['summary'])
+    assert report['timings']['pretrain_s'] > 0
     for name in ('report.md', 'comparison.png', 'learning_curve.png', 'detections.png',
                  'confusion_matrices.png'):
         assert (tmp_path / name).stat().st_size > 0
