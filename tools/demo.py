@@ -8,10 +8,10 @@ identical settings (from their configs' init, or with ``--pretrain`` from
 backbones first pretrained on the data's object crops), evaluates them on
 the val split and writes report.md, report.json, comparison.png,
 learning_curve.png, detections.png and confusion_matrices.png into the work
-dir (paths relative to the repository). ``--quick``: every stage on a tiny
-dataset, a smoke test of minutes. ``--resume``: after a kill, the same command
-with it keeps the finished trainings and resumes the others from their last
-epoch (every epoch is checkpointed).
+dir (paths relative to the repository). ``--quick``: every stage (with
+``--pretrain``) on a tiny dataset, a smoke test of minutes. ``--resume``: after
+a kill, the same command with it keeps the finished trainings and resumes the
+others from their last epoch (every epoch is checkpointed).
 """
 import argparse
 import os
