@@ -118,9 +118,7 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
         from ..engine.launch import compile_options
         model.train_step = torch.compile(model.train_step, **compile_options())
     name = osp.splitext(osp.basename(variant.config))[0]
-    name += ''.join(f' ({tag})' for tag in ('channels_last', 'compiled', 'torch_relu6', 'amp',
-                                             'mmdet_anchors', 'fused_bn', 'pointwise_matmul')
-                    if getattr(variant, tag))
+    name += ''.join(f' ({tag})' for tag in Variant._fields[1:] if getattr(variant, tag))
     return _Bench(name, model, optim, size, synthetic_batch(model, size, batch_size))
 
 

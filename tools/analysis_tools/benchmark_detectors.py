@@ -31,6 +31,7 @@ Prints a Markdown table and every figure's ratio to the first row. A
 benchmark, not a test: figures depend on the machine and its load.
 """
 import argparse
+import itertools
 import os.path as osp
 
 import torch
@@ -41,6 +42,7 @@ from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
 _FORMATS = {'nchw': [False], 'channels_last': [True], 'both': [False, True]}
+_ROW_FLAGS = ('torch_relu6', 'amp', 'mmdet_anchors', 'fused_bn', 'pointwise_matmul')
 
 
 def parse_args() -> argparse.Namespace:
@@ -83,16 +85,12 @@ def main() -> None:
     missing = [c for c in args.configs if not osp.isfile(c)]
     if missing:
         raise FileNotFoundError(f'config file not found: {", ".join(missing)}')
-    relu6 = [False, True] if args.torch_relu6 else [False]
-    amp = [False, True] if args.amp else [False]
-    anchors = [False, True] if args.mmdet_anchors else [False]
-    fused = [False, True] if args.fused_bn else [False]
-    matmul = [False, True] if args.pointwise_matmul else [False]
-    variants = [Variant(c, f, comp, relu, a, anc, fb, pm)
+    # each flag that adds a row per variant, named as its Variant field
+    toggles = [[False, True] if getattr(args, name) else [False] for name in _ROW_FLAGS]
+    variants = [Variant(c, f, comp, **dict(zip(_ROW_FLAGS, flags)))
                 for comp in ([False, True] if args.compile else [False])
                 for c in args.configs for f in _FORMATS[args.memory_format]
-                for relu in relu6 for a in amp for anc in anchors for fb in fused
-                for pm in matmul]
+                for flags in itertools.product(*toggles)]
     print(f'[benchmark] {len(variants)} variants, {args.train_iters} interleaved training '
           'rounds', flush=True)
     rows = benchmark_detectors(variants, args.batch_size, args.train_iters, args.infer_runs,
