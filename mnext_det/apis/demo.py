@@ -60,6 +60,12 @@ class DemoOptions:
     parallel: int = 2
     resume: bool = False
 
+    def __post_init__(self) -> None:
+        if self.pretrain_epochs is not None and not self.pretrain:
+            raise ValueError(f'{_OPTION_FLAGS["pretrain_epochs"]} needs '
+                             f'{_OPTION_FLAGS["pretrain"]} (the demo does not pretrain by '
+                             'default)')
+
 
 def _stem(path: str) -> str:
     return osp.splitext(osp.basename(path))[0]
