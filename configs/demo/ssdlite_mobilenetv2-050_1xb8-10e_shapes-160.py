@@ -33,9 +33,10 @@
 #   mnext_det/engine/fused_batch_norm.py): a CPU step takes about 0.89x the time.
 # - stride-1 1x1 convs trained as matrix products (PointwiseMatmulHook,
 #   mnext_det/engine/pointwise_matmul.py): a CPU step takes about 0.97x the time.
-# - backbone initialised from the demo's own pretraining on object crops
-#   (tools/demo.py writes it and sets init_cfg); from scratch otherwise, with
-#   the COCO configs' TruncNormal + ZeroInitResidual (docs/detection.md).
+# - backbone from scratch with the COCO configs' TruncNormal + ZeroInitResidual
+#   (docs/detection.md); `tools/demo.py --pretrain` sets init_cfg to its own
+#   pretraining on object crops instead, which lowers both detectors' AP at
+#   10 epochs (configs/demo/README.md, `make study-demo`).
 _base_ = '../ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py'
 
 data_root = 'data/shapes/'
