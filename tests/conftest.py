@@ -1,6 +1,7 @@
 """Shared fixtures: the seed, a temporary working directory, the trained demo
 detector's folder, the generated shapes data (trained on), a short pretraining
 run, a reference run for the resume tests; and the helpers they are built with."""
+import copy
 import os
 import os.path as osp
 import subprocess
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from PIL import Image
 
@@ -43,6 +45,18 @@ MODEL_NAMES = ('mobilenext_035', 'mobilenext_050', 'mobilenext_075', 'mobilenext
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(TEST_SEED)
+
+
+@pytest.fixture(autouse=True)
+def _default_scope():
+    """Every test starts with the default scopes the one before it found: a
+    Runner a test builds stays mmengine's current ``DefaultScope`` for the
+    rest of the process (a classifier's is ``mmengine``), and registry builds
+    in a later test of the same xdist worker would then search the wrong
+    registry. Restored as ``DefaultScope.overwrite_default_scope`` does."""
+    saved = copy.copy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
 
 
 @pytest.fixture

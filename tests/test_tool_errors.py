@@ -1,20 +1,9 @@
 """tool_errors: a config type no registry holds ends a tool in one line with the closest names."""
 import pytest
 from mmdet.registry import MODELS
-from mmengine.registry import DefaultScope
 
 import mnext_det.detection  # noqa: F401  (registers MobileNeXt and TappedMobileNetV2)
 from mnext_det.tool_errors import USER_ERROR_EXIT, registry_miss, run_tool
-
-
-@pytest.fixture(autouse=True)
-def _mmdet_scope():
-    """Build in the mmdet scope, as mmdet's tools do: a Runner an earlier test
-    built in this process (a classifier's, scope ``mmengine``) stays the
-    current default scope, and the registry searched, named in the message,
-    would be mmengine's."""
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        yield
 
 
 def _miss(type_name):
