@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-batch-sqrtlr study-demo study-fashion study-fashion-batch fashion-data data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
+.PHONY: install test test-slow demo study study-ablation study-lr study-pretrain study-tap study-batch study-batch-sqrtlr study-demo study-demo-epochs study-fashion study-fashion-batch fashion-data data summary benchmark benchmark-detectors benchmark-pretrain check-data gpu-wheels clean
 
 install:
 	@bash tools/install.sh
@@ -132,6 +132,29 @@ study-demo: study-pretrain
 		--title "MobileNetV2-0.5, 10 epochs: zero-init from scratch vs crop pretraining" $(V2) $(V2_PRE)
 	$(DEMO_STUDY) --report-dir work_dirs/study-demo/pretraining-mobilenext \
 		--title "MobileNeXt-0.5, 10 epochs: zero-init from scratch vs crop pretraining" $(NEXT) $(NEXT_PRE)
+
+# `make study-demo-epochs`: the demo detectors with their cosine schedule cut to 7 and 8 epochs
+# (configs/demo/ssdlite_*_1xb8-{7,8}e_shapes-160.py) over seeds, each against make study-demo's
+# 10 epochs (whose runs it shares), and the same schedules on the held-out scenes
+DEMO_EPOCHS = 7 8
+study-demo-epochs: install data fashion-data
+	@echo "make study-demo-epochs: 24 trainings of 7 and 8 epochs (6 more of 10 without make"
+	@echo "study-demo's), two at a time: about 85 min on a 2-core CPU (configs/demo/README.md). Rerun to resume."
+	for E in $(DEMO_EPOCHS); do \
+		$(DEMO_STUDY) --report-dir work_dirs/study-demo/$${E}e --title "SSDLite on the demo data, $$E epochs, from scratch" \
+			mobilenetv2-050-$${E}e=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-$${E}e_shapes-160.py \
+			mobilenext-050-$${E}e=$(DEMO)/ssdlite_mobilenext-050_1xb8-$${E}e_shapes-160.py || exit 1; \
+		for B in mobilenetv2 mobilenext; do \
+			$(DEMO_STUDY) --allow-config-diff --report-dir work_dirs/study-demo/schedule-$$B-$${E}e \
+				--title "SSDLite-$$B-0.5 (demo): $$E epochs against 10" $$B-050=$(DEMO)/ssdlite_$$B-050_1xb8-10e_shapes-160.py \
+				$$B-050-$${E}e=$(DEMO)/ssdlite_$$B-050_1xb8-$${E}e_shapes-160.py || exit 1; \
+		done; \
+		$(FASHION_STUDY) --report-dir work_dirs/study-fashion/$${E}e \
+			--title "SSDLite from scratch on the Fashion-MNIST scenes, $$E epochs" \
+			mobilenetv2-050-$${E}e=$(DEMO)/ssdlite_mobilenetv2-050_1xb8-10e_fashion-scenes-160.py \
+			mobilenext-050-$${E}e=$(DEMO)/ssdlite_mobilenext-050_1xb8-10e_fashion-scenes-160.py \
+			--cfg-options train_cfg.max_epochs=$$E param_scheduler.1.T_max=$$E param_scheduler.1.end=$$E || exit 1; \
+	done
 
 # `make study-batch-sqrtlr`: batch 16 with the lr scaled by sqrt(2) (2.8e-3) against batch 8,
 # same seeds and runs dir as make study-batch (its batch-8 runs are reused); the batch-16 pair

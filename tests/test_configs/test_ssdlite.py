@@ -24,6 +24,10 @@ PAIRS = [('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
           'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-360e_voc0712.py'),
          ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
           'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py'),
+         ('configs/demo/ssdlite_mobilenetv2-050_1xb8-7e_shapes-160.py',
+          'configs/demo/ssdlite_mobilenext-050_1xb8-7e_shapes-160.py'),
+         ('configs/demo/ssdlite_mobilenetv2-050_1xb8-8e_shapes-160.py',
+          'configs/demo/ssdlite_mobilenext-050_1xb8-8e_shapes-160.py'),
          ('configs/demo/ssdlite_mobilenetv2-050-cropspre_1xb16-10e_shapes-160.py',
           'configs/demo/ssdlite_mobilenext-050-cropspre_1xb16-10e_shapes-160.py'),
          ('configs/demo/ssdlite_mobilenetv2-050-cropspre_1xb16-10e-sqrtlr_shapes-160.py',
@@ -94,6 +98,22 @@ def test_same_tap_pairs_differ_in_the_backbone_only(baseline, mnext):
     assert unfair_differences(cfg_a, cfg_b) == set()
     assert {k for k in differing_keys(cfg_a, cfg_b) if not k.startswith('model.backbone.')} \
         == set()
+
+
+@pytest.mark.parametrize('epochs', [7, 8])
+@pytest.mark.parametrize('name', ['mobilenetv2-050', 'mobilenext-050'])
+def test_shorter_demo_configs_change_the_schedule_only(name, epochs):
+    # make study-demo-epochs: the 10-epoch config with its cosine schedule over fewer epochs
+    e10 = Config.fromfile(osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb8-10e_shapes-160.py'))
+    short = Config.fromfile(
+        osp.join(ROOT, f'configs/demo/ssdlite_{name}_1xb8-{epochs}e_shapes-160.py'))
+    assert set(differing_keys(e10.to_dict(), short.to_dict())) == {
+        'max_epochs', 'train_cfg.max_epochs', 'param_scheduler'}
+    assert short.max_epochs == short.train_cfg.max_epochs == epochs
+    warmup, cosine = short.param_scheduler
+    assert warmup == e10.param_scheduler[0]
+    assert cosine.T_max == cosine.end == epochs
+    assert {**cosine, 'T_max': 10, 'end': 10} == e10.param_scheduler[1]
 
 
 @pytest.mark.parametrize('name', ['mobilenetv2-050-cropspre', 'mobilenext-050-cropspre'])
