@@ -1,7 +1,8 @@
-# The demo baseline (ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py) with its cosine
-# schedule over 8 epochs (3000 steps) instead of 10: `make study-demo-epochs`
-# measures over seeds what a shorter `make demo` costs in AP (configs/demo/README.md).
-# Schedule only; the MobileNeXt twin changes the same keys.
+# What `make demo` trains: the demo baseline (ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py)
+# with its cosine schedule over 8 epochs (3000 steps) instead of 10, so that the demo
+# takes about 10 minutes on a 2-core CPU; `make study-demo-epochs` measures over seeds
+# what it costs in AP (configs/demo/README.md). Schedule only; the MobileNeXt twin
+# changes the same keys.
 _base_ = './ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py'
 
 max_epochs = 8

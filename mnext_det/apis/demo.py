@@ -32,9 +32,9 @@ __all__ = ['DEMO_DETECTORS', 'DemoOptions', 'run_demo']
 
 # (name, detector config, backbone pretraining config), relative to the repo; baseline first
 DEMO_DETECTORS = (
-    ('SSDLite-MobileNetV2-0.5', 'configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
+    ('SSDLite-MobileNetV2-0.5', 'configs/demo/ssdlite_mobilenetv2-050_1xb8-8e_shapes-160.py',
      'configs/demo/mobilenetv2-050_1xb64-4e_shapes-crops.py'),
-    ('SSDLite-MobileNeXt-0.5', 'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py',
+    ('SSDLite-MobileNeXt-0.5', 'configs/demo/ssdlite_mobilenext-050_1xb8-8e_shapes-160.py',
      'configs/demo/mobilenext-050_1xb64-4e_shapes-crops.py'),
 )
 _METRIC = 'coco/bbox_mAP'

@@ -58,7 +58,7 @@ def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
                  'confusion_matrices.png'):
         assert (tmp_path / name).stat().st_size > 0
 
-    next_dir = tmp_path / 'ssdlite_mobilenext-050_1xb8-10e_shapes-160'
+    next_dir = tmp_path / 'ssdlite_mobilenext-050_1xb8-8e_shapes-160'
     assert [p.name for p in next_dir.glob('*.pth')] == ['epoch_2.pth']  # the latest kept
     for path in [*next_dir.glob('*.pth'), next_dir / 'last_checkpoint']:
         path.unlink()
