@@ -2,7 +2,7 @@
 
 Stages: (1) the built-in shapes dataset, generated if missing; (2) with
 ``pretrain``, both backbones pretrained on its object crops (off by default:
-at the demo's 10 epochs it lowers both detectors' AP, ``make study-demo``);
+at 10 epochs it lowers both detectors' AP, ``make study-demo``);
 (3) both detectors trained with identical settings, from those backbones or
 from their configs' init; (4) both evaluated on the val split
 (mmdet's CocoMetric, params, multiply-adds, CPU latency, confusion matrices);
