@@ -47,16 +47,22 @@ def _seed():
     torch.manual_seed(TEST_SEED)
 
 
+@pytest.fixture(scope='session', autouse=True)
+def _session_default_scopes():
+    """mmengine's default scopes as the session found them, before any fixture."""
+    return copy.copy(DefaultScope._instance_dict)
+
+
 @pytest.fixture(autouse=True)
-def _default_scope():
-    """Every test starts with the default scopes the one before it found: a
-    Runner a test builds stays mmengine's current ``DefaultScope`` for the
-    rest of the process (a classifier's is ``mmengine``), and registry builds
-    in a later test of the same xdist worker would then search the wrong
-    registry. Restored as ``DefaultScope.overwrite_default_scope`` does."""
-    saved = copy.copy(DefaultScope._instance_dict)
+def _default_scope(_session_default_scopes):
+    """After every test, mmengine's default scopes are the session's first ones
+    again: a Runner built by a test, or by a session fixture set up for it
+    (``small_run``'s classifier), stays mmengine's current ``DefaultScope`` for
+    the rest of the process (a classifier's is ``mmengine``), and registry
+    builds in a later test of the same xdist worker would then search the
+    wrong registry. Restored as ``DefaultScope.overwrite_default_scope`` does."""
     yield
-    DefaultScope._instance_dict = saved
+    DefaultScope._instance_dict = copy.copy(_session_default_scopes)
 
 
 @pytest.fixture
