@@ -146,7 +146,7 @@ study-demo-epochs: install data fashion-data
 			mobilenext-050-$${E}e=$(DEMO)/ssdlite_mobilenext-050_1xb8-$${E}e_shapes-160.py || exit 1; \
 		for B in mobilenetv2 mobilenext; do \
 			$(DEMO_STUDY) --allow-config-diff --report-dir work_dirs/study-demo/schedule-$$B-$${E}e \
-				--title "SSDLite-$$B-0.5 (demo): $$E epochs against 10" $$B-050=$(DEMO)/ssdlite_$$B-050_1xb8-10e_shapes-160.py \
+				--title "SSDLite on the demo data, $$B-050: $$E epochs against 10" $$B-050=$(DEMO)/ssdlite_$$B-050_1xb8-10e_shapes-160.py \
 				$$B-050-$${E}e=$(DEMO)/ssdlite_$$B-050_1xb8-$${E}e_shapes-160.py || exit 1; \
 		done; \
 		$(FASHION_STUDY) --report-dir work_dirs/study-fashion/$${E}e \
