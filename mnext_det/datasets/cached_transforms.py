@@ -11,7 +11,7 @@ the loader has no workers, each worker with ``persistent_workers=True``; a
 loader whose workers restart every epoch starts each epoch empty.
 """
 import copy
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -20,7 +20,7 @@ from mmengine.registry import TRANSFORMS
 
 from ..config_types import type_name
 
-__all__ = ['CachedTransforms', 'DETERMINISTIC_TRANSFORMS']
+__all__ = ['CachedTransforms', 'DETERMINISTIC_TRANSFORMS', 'deterministic_head']
 
 # Transforms whose output depends on their input alone (none draws random numbers)
 DETERMINISTIC_TRANSFORMS = ('LoadImageFromFile', 'LoadAnnotations', 'Resize', 'DecodeImage',
@@ -34,23 +34,40 @@ def _name(transform: Union[Dict, Any]) -> str:
     return type(transform).__name__
 
 
-def _check_deterministic(transforms: Sequence[Union[Dict, Any]]) -> None:
-    for cfg in transforms:
-        name = _name(cfg)
-        if name not in DETERMINISTIC_TRANSFORMS:
-            raise ValueError(
-                f'CachedTransforms replays deterministic transforms only '
+def _random_part(transform: Union[Dict, Any]) -> Optional[str]:
+    """Why ``transform`` cannot be replayed (``None`` when it can)."""
+    name = _name(transform)
+    if name not in DETERMINISTIC_TRANSFORMS:
+        return (f'CachedTransforms replays deterministic transforms only '
                 f'({", ".join(DETERMINISTIC_TRANSFORMS)}), got {name!r}: put it after '
                 'CachedTransforms in the pipeline')
-        if name == 'TorchvisionTransforms':
-            inner = cfg.get('transforms', []) if isinstance(cfg, dict) else \
-                cfg.transform.transforms
-            random = [_name(t) for t in inner if _name(t) not in _DETERMINISTIC_TORCHVISION]
-            if random:
-                raise ValueError(
-                    f'CachedTransforms: TorchvisionTransforms holds {random}, not among the '
+    if name == 'TorchvisionTransforms':
+        inner = transform.get('transforms', []) if isinstance(transform, dict) else \
+            transform.transform.transforms
+        random = [_name(t) for t in inner if _name(t) not in _DETERMINISTIC_TORCHVISION]
+        if random:
+            return (f'CachedTransforms: TorchvisionTransforms holds {random}, not among the '
                     f'deterministic {", ".join(_DETERMINISTIC_TORCHVISION)}: split it and put '
                     'those after CachedTransforms')
+    return None
+
+
+def _check_deterministic(transforms: Sequence[Union[Dict, Any]]) -> None:
+    for transform in transforms:
+        reason = _random_part(transform)
+        if reason:
+            raise ValueError(reason)
+
+
+def deterministic_head(transforms: Sequence[Union[Dict, Any]]) -> List[Union[Dict, Any]]:
+    """The leading transforms of a pipeline that :class:`CachedTransforms`
+    can replay (up to the first random one)."""
+    head: List[Union[Dict, Any]] = []
+    for transform in transforms:
+        if _random_part(transform):
+            break
+        head.append(transform)
+    return head
 
 
 def _nbytes(value: Any) -> int:

@@ -2,7 +2,8 @@
 with random state, non-finite loss handling, channels-last training, merged
 optimizer parameter groups, depthwise convs padded first on maps smaller than
 their kernel, batch norm and ReLU6 fused into one CPU kernel, 1x1 convs
-trained as matrix products, a check that an
+trained as matrix products, the train pipeline's decoding cached across
+epochs, a check that an
 ``init_cfg`` Pretrained loaded its checkpoint, and multi-process CPU training
 with a bounded exit when a rank dies.
 
@@ -24,6 +25,7 @@ from .random_state import RandomStateHook, get_random_state, set_random_state
 from .small_map_depthwise import (PadFirstDepthwiseConv2d, SmallMapDepthwiseHook,
                                   pad_small_depthwise)
 from .pointwise_matmul import MatmulPointwiseConv2d, PointwiseMatmulHook, pointwise_as_matmul
+from .pipeline_cache import PipelineCacheHook, cache_pipeline_head
 from .pretrained_check import PretrainedCheckHook
 from .fault_tolerance import apply_fault_tolerance
 
@@ -36,5 +38,5 @@ __all__ = [
     'PadFirstDepthwiseConv2d', 'SmallMapDepthwiseHook', 'pad_small_depthwise',
     'PretrainedCheckHook', 'apply_fault_tolerance', 'FusedBatchNormAct2d', 'ClipInNorm',
     'fuse_batch_norm', 'FusedBatchNormHook', 'MatmulPointwiseConv2d', 'pointwise_as_matmul',
-    'PointwiseMatmulHook'
+    'PointwiseMatmulHook', 'PipelineCacheHook', 'cache_pipeline_head'
 ]
