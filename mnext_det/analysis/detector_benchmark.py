@@ -84,7 +84,8 @@ class Variant(NamedTuple):
     run as the ``nn.ReLU6`` it replaces (to measure it), with ``amp`` in mixed
     precision (CUDA), with ``mmdet_anchors`` the head's anchors rebuilt every
     step by mmdet's ``AnchorHead.get_anchors`` instead of ``SSDLiteHead``'s kept
-    ones (to measure them), with ``fused_bn`` every batch norm and its ReLU6 in
+    ones (to measure them), with ``mmdet_loss`` the head's loss computed image
+    by image as mmdet's ``SSDHead`` does (``batch_loss=False``), with ``fused_bn`` every batch norm and its ReLU6 in
     one kernel as ``FusedBatchNormHook`` trains them, with ``pointwise_matmul``
     every stride-1 1x1 conv trained as a matrix product (``PointwiseMatmulHook``)."""
     config: str
@@ -93,6 +94,7 @@ class Variant(NamedTuple):
     torch_relu6: bool = False
     amp: bool = False
     mmdet_anchors: bool = False
+    mmdet_loss: bool = False
     fused_bn: bool = False
     pointwise_matmul: bool = False
 
@@ -108,6 +110,8 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
     if variant.mmdet_anchors:
         from mmdet.models.dense_heads import AnchorHead
         model.bbox_head.get_anchors = types.MethodType(AnchorHead.get_anchors, model.bbox_head)
+    if variant.mmdet_loss:
+        model.bbox_head.batch_loss = False
     if variant.fused_bn:
         from ..engine.fused_batch_norm import fuse_batch_norm
         fuse_batch_norm(model)

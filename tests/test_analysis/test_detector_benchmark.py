@@ -2,6 +2,7 @@
 import os.path as osp
 
 import pytest
+import torch
 
 from ..conftest import ROOT
 
@@ -23,6 +24,17 @@ def test_mmdet_anchors_row_rebuilds_the_anchors_every_step():
     rebuilt.model.train()
     rebuilt.model.train_step(rebuilt.data, rebuilt.optim)
     assert not rebuilt.model.bbox_head._anchor_cache
+
+
+def test_mmdet_loss_row_computes_the_loss_image_by_image():
+    batch = _prepare(Variant(DEMO_NEXT), 2, 'cpu')
+    per_image = _prepare(Variant(DEMO_NEXT, mmdet_loss=True), 2, 'cpu')
+    assert batch.model.bbox_head.batch_loss and not per_image.model.bbox_head.batch_loss
+    assert per_image.name == batch.name + ' (mmdet_loss)'
+    for bench, kind in ((batch, torch.Tensor), (per_image, list)):
+        bench.model.train()
+        losses = bench.model.loss(*bench.model.data_preprocessor(bench.data, True).values())
+        assert isinstance(losses['loss_cls'], kind)
 
 
 def test_the_train_ratio_is_printed_with_its_per_round_spread():

@@ -3,7 +3,7 @@
     python tools/analysis_tools/benchmark_detectors.py [CONFIG ...] [--batch-size 8]
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
         [--memory-format nchw|channels_last|both] [--compile] [--torch-relu6]
-        [--mmdet-anchors] [--fused-bn] [--pointwise-matmul]
+        [--mmdet-anchors] [--mmdet-loss] [--fused-bn] [--pointwise-matmul]
         [--device cpu|cuda] [--amp]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
@@ -18,7 +18,9 @@ does; ``--torch-relu6`` adds a row per variant with torch's ``nn.ReLU6`` in
 place of the configs' ``InplaceReLU6`` (``mnext_det/models/activations.py``),
 which measures what that saves; ``--mmdet-anchors`` adds a row per variant whose
 head rebuilds its anchors every step as mmdet's ``AnchorHead`` does, which
-measures what ``SSDLiteHead``'s kept anchors save; ``--fused-bn`` adds a row per
+measures what ``SSDLiteHead``'s kept anchors save; ``--mmdet-loss`` adds a row per
+variant whose head computes its loss image by image as mmdet's ``SSDHead`` does
+(``batch_loss=False``), which measures what the batch loss saves; ``--fused-bn`` adds a row per
 variant with batch norm and ReLU6 in one CPU kernel (``FusedBatchNormHook``,
 ``mnext_det/engine/fused_batch_norm.py``); ``--pointwise-matmul`` adds a row per
 variant with its stride-1 1x1 convs trained as matrix products
@@ -42,7 +44,7 @@ from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
 _FORMATS = {'nchw': [False], 'channels_last': [True], 'both': [False, True]}
-_ROW_FLAGS = ('torch_relu6', 'amp', 'mmdet_anchors', 'fused_bn', 'pointwise_matmul')
+_ROW_FLAGS = ('torch_relu6', 'amp', 'mmdet_anchors', 'mmdet_loss', 'fused_bn', 'pointwise_matmul')
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,6 +63,8 @@ def parse_args() -> argparse.Namespace:
                         help="also each variant with nn.ReLU6 instead of the configs' InplaceReLU6")
     parser.add_argument('--mmdet-anchors', action='store_true',
                         help="also each variant with mmdet's anchors rebuilt every step")
+    parser.add_argument('--mmdet-loss', action='store_true',
+                        help="also each variant with mmdet's per-image SSD loss")
     parser.add_argument('--fused-bn', action='store_true',
                         help='also each variant with batch norm and ReLU6 fused '
                              '(FusedBatchNormHook)')

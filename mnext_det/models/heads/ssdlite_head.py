@@ -69,7 +69,7 @@ class SSDLiteHead(SSDHead):
         ignore, for the batch at once (each loss one tensor, the sum of the
         per-image list mmdet returns)."""
         ignored = batch_gt_instances_ignore is not None and any(
-            len(g) for g in batch_gt_instances_ignore)
+            g is not None and len(g) for g in batch_gt_instances_ignore)
         if self.batch_loss and not ignored:
             return ssd_batch_loss(self, cls_scores, bbox_preds, batch_gt_instances,
                                   batch_img_metas)
