@@ -47,10 +47,16 @@ def test_batch_targets_are_mmdets_bit_for_bit(seed):
     assert (got[1][3] == 0).sum() == (~valid[3]).sum()  # anchors outside: no weight
 
 
-@pytest.mark.parametrize('seed', range(3))
-def test_batch_loss_and_gradients_are_mmdets(seed):
+@pytest.mark.parametrize('seed, tied', [(0, False), (1, False), (2, False), (0, True)])
+def test_batch_loss_and_gradients_are_mmdets(seed, tied):
+    """``tied``: the class convs' last layer zeroed, so every anchor of a kind
+    has the same logits and the hard negatives tie: the batch loss must pick
+    them as mmdet does, or the gradient goes to other anchors."""
     torch.manual_seed(seed)
     head = SSDLiteHead(**HEAD, train_cfg=_train_cfg())
+    if tied:
+        for convs in head.cls_convs:
+            torch.nn.init.zeros_(convs[-1].weight)
     reference = SSDLiteHead(**HEAD, train_cfg=_train_cfg(), batch_loss=False)
     reference.load_state_dict(head.state_dict())
     assert head.batch_loss and not reference.batch_loss

@@ -16,12 +16,13 @@ with the head's own assigner settings, IoU calculator and box coder:
   positives in the batch, each image counting at least one (mmdet's
   ``SamplingResult``);
 - per image the cross-entropy of its positives plus that of its
-  ``neg_pos_ratio`` x positives hardest negatives, and smooth L1 on the
-  positives' encoded boxes, each divided by ``avg_factor``.
+  ``neg_pos_ratio`` x positives hardest negatives (chosen image by image with
+  mmdet's own ``topk`` call, so that ties fall as in mmdet), and smooth L1 on
+  the positives' encoded boxes, each divided by ``avg_factor``.
 
-Assignment and targets are mmdet's to the bit (the same element-wise ops on
-padded batch tensors); the two losses are the same sums taken in another
-order, so they differ from mmdet's by float rounding.
+Assignment, targets and gradients are mmdet's to the bit (the same
+element-wise ops on padded batch tensors); the two loss values are the same
+sums taken in another order, so they differ from mmdet's by float rounding.
 :func:`supports_batch_loss` names the head settings this covers; the head
 keeps mmdet's loop for any other.
 """
@@ -132,11 +133,12 @@ def ssd_batch_loss(head, cls_scores: List[Tensor], bbox_preds: List[Tensor],
                                reduction='none').view_as(label_weights) * label_weights
     negative = labels == head.num_classes
     num_neg = torch.minimum(head.train_cfg['neg_pos_ratio'] * positive.sum(1), negative.sum(1))
-    k = int(num_neg.max())
-    hardest = loss_all.masked_fill(~negative, -1.).topk(k, dim=1).values
-    taken = torch.arange(k, device=hardest.device) < num_neg[:, None]
-    per_image = (loss_all * positive).sum(1) + (hardest * taken).sum(1)
-    loss_cls = (per_image / avg_factor).sum()
+    # each image's hardest negatives as mmdet takes them, topk over its negatives in anchor
+    # order: among equal losses (dead units give equal logits) topk's choice depends on its
+    # input, and another choice sends the gradient to other anchors
+    hardest = torch.stack([loss_all[i][negative[i]].topk(k).values.sum()
+                           for i, k in enumerate(num_neg.tolist())])
+    loss_cls = (((loss_all * positive).sum(1) + hardest) / avg_factor).sum()
     loss_bbox = smooth_l1_loss(deltas, bbox_targets, positive[..., None].to(deltas.dtype)
                                .expand_as(deltas), beta=head.train_cfg['smoothl1_beta'],
                                avg_factor=avg_factor)
