@@ -69,6 +69,24 @@ def test_a_sample_without_its_key_is_named(tmp_path):
         cached(dict(img_path=_image(tmp_path / 'a.png')))
 
 
+def assert_same_samples(cached, plain, epochs=2):
+    """Both detection datasets give equal images, boxes and meta over
+    ``epochs`` epochs with the same seeds (a cache replays from the second, the
+    random transforms after it draw anew); return ``cached``'s last epoch."""
+    for epoch in range(epochs):
+        samples = []
+        for dataset in (cached, plain):
+            np.random.seed(epoch)
+            samples.append([dataset[i] for i in range(len(dataset))])
+        for a, b in zip(*samples):
+            assert torch.equal(a['inputs'], b['inputs'])
+            assert torch.equal(a['data_samples'].gt_instances.bboxes.tensor,
+                               b['data_samples'].gt_instances.bboxes.tensor)
+            assert a['data_samples'].flip == b['data_samples'].flip
+            assert a['data_samples'].scale_factor == b['data_samples'].scale_factor
+    return samples[0]
+
+
 def test_the_demo_detector_pipeline_cached_gives_the_plain_pipelines_samples(shapes):
     """The demo config's train pipeline with its first three steps cached
     against the pipeline as shipped, two epochs with the same seeds: equal
@@ -85,20 +103,10 @@ def test_the_demo_detector_pipeline_cached_gives_the_plain_pipelines_samples(sha
     pipeline = [dict(type='CachedTransforms', transforms=copy.deepcopy(plain[:3]))] + \
         copy.deepcopy(plain[3:])
     datasets = [DATASETS.build(_coco_dataset(shapes, 'train', p)) for p in (pipeline, plain)]
-    for epoch in range(2):
-        samples = []
-        for dataset in datasets:
-            np.random.seed(epoch)
-            samples.append([dataset[i] for i in range(len(dataset))])
-        for a, b in zip(*samples):
-            assert torch.equal(a['inputs'], b['inputs'])
-            assert torch.equal(a['data_samples'].gt_instances.bboxes.tensor,
-                               b['data_samples'].gt_instances.bboxes.tensor)
-            assert a['data_samples'].flip == b['data_samples'].flip
-            assert a['data_samples'].scale_factor == b['data_samples'].scale_factor
+    samples = assert_same_samples(*datasets)
     cached = datasets[0].pipeline.transforms[0]
     assert isinstance(cached, CachedTransforms) and len(cached._cache) == len(datasets[0])
-    flips = [s['data_samples'].flip for s in samples[0]]
+    flips = [s['data_samples'].flip for s in samples]
     assert any(flips) and not all(flips)  # the flip stayed random
     heads = [cached.pipeline(datasets[0].get_data_info(i)) for i in range(len(datasets[0]))]
     assert all(type(h['gt_bboxes']).__name__ == 'HorizontalBoxes' for h in heads)

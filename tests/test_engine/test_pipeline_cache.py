@@ -4,14 +4,13 @@ tools/train.py adds, and yields the plain pipeline's samples; a loader whose
 workers restart every epoch is left alone."""
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
-import torch
 
 from mnext_det.datasets import CachedTransforms, ValidatedDataset
 from mnext_det.engine import PipelineCacheHook, cache_pipeline_head
 
 from ..conftest import ROOT, _coco_dataset
+from ..test_datasets.test_cached_transforms import assert_same_samples
 
 pytest.importorskip('mmdet')
 
@@ -40,16 +39,7 @@ def test_the_hook_caches_the_head_inside_wrappers_and_keeps_the_samples(shapes):
     assert [type(t).__name__ for t in head.pipeline.transforms] == \
         ['LoadImageFromFile', 'LoadAnnotations', 'Resize']
     assert [type(t).__name__ for t in rest] == ['RandomFlip', 'PackDetInputs']
-    for epoch in range(2):  # the second epoch replays, the flip is drawn anew
-        samples = []
-        for dataset in (cached, plain):
-            np.random.seed(epoch)
-            samples.append([dataset[i] for i in range(len(dataset))])
-        for a, b in zip(*samples):
-            assert torch.equal(a['inputs'], b['inputs'])
-            assert torch.equal(a['data_samples'].gt_instances.bboxes.tensor,
-                               b['data_samples'].gt_instances.bboxes.tensor)
-            assert a['data_samples'].flip == b['data_samples'].flip
+    assert_same_samples(cached, plain)
     assert len(head._cache) == len(cached)
     assert cache_pipeline_head(cached) == []  # cached already: left as it is
 
