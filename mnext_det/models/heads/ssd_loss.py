@@ -4,8 +4,9 @@ mmdet's ``SSDHead.loss_by_feat`` assigns anchors to boxes, encodes the targets
 and mines hard negatives one image at a time: some 40 small tensor ops per
 image, which cost more than the arithmetic on a CPU (about 1 ms per image in
 the demo's step of 150-190 ms) and as many kernel launches on a GPU.
-:func:`ssd_batch_loss` does the same over the batch in one pass of each op,
-with the head's own assigner settings, IoU calculator and box coder:
+:func:`ssd_batch_loss` does the same over the batch in one pass of each op
+(only the hard negatives are still taken image by image), with the head's own
+assigner settings, IoU calculator and box coder:
 
 - ``MaxIoUAssigner`` (``gt_max_assign_all=False``, no ignored boxes):
   anchors with IoU >= ``pos_iou_thr`` take their best box, those below

@@ -13,7 +13,8 @@ feature map sizes, the padded image shape and the device: 5 ms of a 170 ms
 SSDLite demo step (batch 8, one thread; ``docs/deploy.md``, "Training").
 
 ``SSDHead.loss_by_feat`` assigns, encodes and mines hard negatives image by
-image; ``ssd_loss.ssd_batch_loss`` does it for the batch in one pass of each op.
+image; ``ssd_loss.ssd_batch_loss`` does it for the batch at once (all but the
+hard-negative ``topk``), with mmdet's targets and gradients bit for bit.
 """
 from collections import OrderedDict
 from typing import Callable, Hashable, List, Optional, Tuple, Union
