@@ -24,26 +24,31 @@ from ..datasets.cached_transforms import deterministic_head
 __all__ = ['PipelineCacheHook', 'cache_pipeline_head']
 
 
-def _pipeline_owner(dataset: Any) -> Any:
-    """The dataset inside wrappers (``ValidatedDataset``, ``RepeatDataset``)
-    that holds the pipeline."""
-    while not hasattr(dataset, 'pipeline') and hasattr(dataset, 'dataset'):
-        dataset = dataset.dataset
-    if not hasattr(getattr(dataset, 'pipeline', None), 'transforms'):
-        raise TypeError(f'PipelineCacheHook: the train dataset {type(dataset).__name__} has no '
-                        'pipeline (a Compose of transforms) to cache')
-    return dataset
+def _pipeline_owners(dataset: Any) -> List[Any]:
+    """The datasets inside wrappers (``ValidatedDataset``, ``RepeatDataset``,
+    each of a ``ConcatDataset``'s) that hold a pipeline."""
+    if hasattr(getattr(dataset, 'pipeline', None), 'transforms'):
+        return [dataset]
+    if hasattr(dataset, 'datasets'):
+        return [owner for inner in dataset.datasets for owner in _pipeline_owners(inner)]
+    if hasattr(dataset, 'dataset'):
+        return _pipeline_owners(dataset.dataset)
+    raise TypeError(f'PipelineCacheHook: the train dataset {type(dataset).__name__} has no '
+                    'pipeline (a Compose of transforms) to cache')
 
 
 def cache_pipeline_head(dataset: Any, max_bytes: int = 2 * 1024**3) -> List[str]:
-    """Wrap the leading deterministic transforms of ``dataset``'s pipeline in
-    one :class:`CachedTransforms` in place; return their names (none when the
-    pipeline starts with a random transform or is already cached)."""
-    transforms = _pipeline_owner(dataset).pipeline.transforms
-    head = deterministic_head(transforms)
-    if head:
-        transforms[:len(head)] = [CachedTransforms(head, max_bytes=max_bytes)]
-    return [type(t).__name__ for t in head]
+    """Wrap the leading deterministic transforms of each pipeline in
+    ``dataset`` in one :class:`CachedTransforms` in place; return their names
+    (none when a pipeline starts with a random transform or is already cached)."""
+    names: List[str] = []
+    for owner in _pipeline_owners(dataset):
+        transforms = owner.pipeline.transforms
+        head = deterministic_head(transforms)
+        if head:
+            transforms[:len(head)] = [CachedTransforms(head, max_bytes=max_bytes)]
+        names += [type(t).__name__ for t in head]
+    return list(dict.fromkeys(names))
 
 
 @HOOKS.register_module()

@@ -15,9 +15,9 @@ within rounding of 0 or 6, in which side of the clip it falls).
 
 The extension is compiled for this CPU (``-O3 -march=native -fopenmp``) on
 first use, about 30 s, and cached by torch under a name that holds a digest
-of the source, the compiler flags, torch's version and the CPU's model and
-flags, so a home folder shared between machines never loads another CPU's
-build.
+of the source and its path, the compiler flags, torch's version and the CPU's
+model and flags, so a home folder shared between machines never loads another
+CPU's build, and two checkouts on one machine do not rebuild each other's.
 """
 import hashlib
 import logging
@@ -53,8 +53,10 @@ def _cpu_model() -> str:
 def _build_name() -> str:
     with open(_SOURCE, 'rb') as f:
         digest = hashlib.sha1(f.read())
-    digest.update(' '.join([*_CFLAGS, torch.__version__, platform.machine(),
-                            _cpu_model()]).encode())
+    # the source's path too: torch's ninja file names it, so two checkouts sharing one
+    # build folder would rebuild it (about 30 s) every time the other one loads it
+    digest.update(' '.join([*_CFLAGS, torch.__version__, platform.machine(), _cpu_model(),
+                            osp.realpath(_SOURCE)]).encode())
     return f'mnext_batch_norm_act_{digest.hexdigest()[:12]}'
 
 

@@ -62,3 +62,11 @@ def test_a_pipeline_that_starts_random_is_left_alone_and_no_pipeline_is_named():
     assert type(pipeline.transforms[0]).__name__ == 'RandomFlip'
     with pytest.raises(TypeError, match='list has no pipeline'):
         cache_pipeline_head([1, 2])
+
+
+def test_each_dataset_of_a_concat_dataset_is_cached(shapes):
+    from mmengine.dataset import ConcatDataset
+    first, second = _demo_datasets(shapes)
+    names = cache_pipeline_head(ConcatDataset([first, second]))
+    assert names == ['LoadImageFromFile', 'LoadAnnotations', 'Resize']
+    assert all(isinstance(d.pipeline.transforms[0], CachedTransforms) for d in (first, second))

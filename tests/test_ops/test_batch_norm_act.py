@@ -149,3 +149,19 @@ def test_without_a_compiler_training_warns_once_and_runs_torchs_batch_norm(tmp_p
     # the reason: no ninja, or (with the pip package's ninja) no compiler
     assert 'not built (RuntimeError: ' in res.stdout
     assert 'Ninja is required' in res.stdout or 'not found' in res.stdout
+
+
+def test_two_checkouts_build_under_their_own_names(tmp_path, monkeypatch):
+    """The same source in another folder gets another build name: torch's ninja
+    file names the source's path, so sharing one build folder would rebuild it
+    each time the other checkout loads it."""
+    import importlib
+    import shutil
+
+    ext = importlib.import_module('mnext_det.ops.batch_norm_act')  # the module, not the function
+    name = ext._build_name()
+    assert ext._build_name() == name
+    copy = tmp_path / 'batch_norm_act.cpp'
+    shutil.copy(ext._SOURCE, copy)
+    monkeypatch.setattr(ext, '_SOURCE', str(copy))
+    assert ext._build_name() != name and ext._build_name().startswith('mnext_batch_norm_act_')
