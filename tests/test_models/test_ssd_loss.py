@@ -47,6 +47,21 @@ def test_batch_targets_are_mmdets_bit_for_bit(seed):
     assert (got[1][3] == 0).sum() == (~valid[3]).sum()  # anchors outside: no weight
 
 
+def test_a_batch_without_any_box_is_all_background():
+    head = SSDLiteHead(**HEAD, train_cfg=_train_cfg())
+    metas, _ = _batch([(32, 32), (32, 20)])
+    gts = [InstanceData(bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))] * 2
+    sizes = [torch.Size((4, 4)), torch.Size((2, 2))]
+    anchor_list, flag_list = head.get_anchors(sizes, metas, device='cpu')
+    labels, weights, targets = SSDHead.get_targets(head, anchor_list, flag_list, gts, metas)[:3]
+    valid = torch.stack([torch.cat(f) for f in flag_list])
+    got = ssd_batch_targets(head, torch.cat(anchor_list[0]), valid, [g.bboxes for g in gts],
+                            [g.labels for g in gts])
+    assert torch.equal(got[0], torch.cat(labels, 1)) and (got[0] == 3).all()
+    assert torch.equal(got[1], torch.cat(weights, 1)) and torch.equal(got[1], valid.float())
+    assert torch.equal(got[2], torch.cat(targets, 1)) and not got[3].any()
+
+
 @pytest.mark.parametrize('seed, tied', [(0, False), (1, False), (2, False), (0, True)])
 def test_batch_loss_and_gradients_are_mmdets(seed, tied):
     """``tied``: the class convs' last layer zeroed, so every anchor of a kind

@@ -58,16 +58,17 @@ def supports_batch_loss(head) -> bool:
 def _padded_boxes(boxes: Sequence[Tensor], labels: Sequence[Tensor]
                   ) -> Tuple[Tensor, Tensor, Tensor]:
     """``(B, G, 4)`` boxes, ``(B, G)`` labels and ``(B, G)`` real-box mask,
-    each image's boxes first and zeros after them."""
-    count = max(len(b) for b in boxes)
-    ref = boxes[0]
-    out = ref.new_zeros(len(boxes), count, 4)
-    out_labels = labels[0].new_zeros(len(boxes), count)
-    real = torch.zeros(len(boxes), count, dtype=torch.bool, device=ref.device)
+    each image's boxes first and zeros after them; ``G >= 1``, so that a
+    batch without any box takes the same path (its one padded box is never
+    real)."""
+    counts = torch.tensor([len(b) for b in boxes], device=boxes[0].device)
+    size = max(1, int(counts.max()))
+    out = boxes[0].new_zeros(len(boxes), size, 4)
+    out_labels = labels[0].new_zeros(len(boxes), size)
     for i, (b, lab) in enumerate(zip(boxes, labels)):
         out[i, :len(b)] = b
         out_labels[i, :len(b)] = lab
-        real[i, :len(b)] = True
+    real = torch.arange(size, device=counts.device) < counts[:, None]
     return out, out_labels, real
 
 
@@ -81,31 +82,28 @@ def ssd_batch_targets(head, anchors: Tensor, valid: Tensor, gt_boxes: Sequence[T
     assigner, num_images, num_anchors = head.assigner, valid.size(0), anchors.size(0)
     boxes, labels, real = _padded_boxes(gt_boxes, gt_labels)
     expanded = anchors.expand(num_images, num_anchors, 4)
-    if boxes.size(1) == 0:  # no image has a box: everything valid is background
-        assigned = torch.where(valid, 0, -1)
-    else:
-        overlaps = assigner.iou_calculator(boxes, expanded)  # (B, G, A)
-        # padded boxes and invalid anchors below every real IoU (>= 0): never chosen
-        overlaps = overlaps.masked_fill(~real[:, :, None] | ~valid[:, None, :], -1.)
-        max_overlaps, argmax_overlaps = overlaps.max(dim=1)
-        gt_max_overlaps, gt_argmax_overlaps = overlaps.max(dim=2)
-        assigned = torch.full_like(argmax_overlaps, -1)
-        assigned[(max_overlaps >= 0) & (max_overlaps < assigner.neg_iou_thr)] = 0
-        positive = max_overlaps >= assigner.pos_iou_thr
-        assigned[positive] = argmax_overlaps[positive] + 1
-        # each box claims its best anchor in box order, so the last claim on an anchor wins
-        claims = real & (gt_max_overlaps >= assigner.min_pos_iou)
-        order = torch.arange(1, boxes.size(1) + 1, device=boxes.device).expand_as(claims)
-        claimed = torch.zeros_like(assigned).scatter_reduce(
-            1, gt_argmax_overlaps, torch.where(claims, order, 0), reduce='amax')
-        assigned = torch.where(claimed > 0, claimed, assigned)
-        no_boxes = ~real.any(dim=1, keepdim=True)
-        assigned = torch.where(no_boxes & valid, 0, assigned)
+    overlaps = assigner.iou_calculator(boxes, expanded)  # (B, G, A)
+    # padded boxes and invalid anchors below every real IoU (>= 0): never chosen
+    overlaps = overlaps.masked_fill(~real[:, :, None] | ~valid[:, None, :], -1.)
+    max_overlaps, argmax_overlaps = overlaps.max(dim=1)
+    gt_max_overlaps, gt_argmax_overlaps = overlaps.max(dim=2)
+    assigned = torch.full_like(argmax_overlaps, -1)
+    assigned[(max_overlaps >= 0) & (max_overlaps < assigner.neg_iou_thr)] = 0
+    above = max_overlaps >= assigner.pos_iou_thr
+    assigned[above] = argmax_overlaps[above] + 1
+    # each box claims its best anchor in box order, so the last claim on an anchor wins
+    claims = real & (gt_max_overlaps >= assigner.min_pos_iou)
+    order = torch.arange(1, boxes.size(1) + 1, device=boxes.device).expand_as(claims)
+    claimed = torch.zeros_like(assigned).scatter_reduce(
+        1, gt_argmax_overlaps, torch.where(claims, order, 0), reduce='amax')
+    assigned = torch.where(claimed > 0, claimed, assigned)
+    # an image without boxes: every valid anchor is background
+    no_boxes = ~real.any(dim=1, keepdim=True)
+    assigned = torch.where(no_boxes & valid, 0, assigned)
     positive = assigned > 0
     gt_index = (assigned - 1).clamp(min=0)
-    matched = boxes.gather(1, gt_index[..., None].expand(-1, -1, 4)) if boxes.size(1) else \
-        torch.zeros_like(expanded)
-    class_of = labels.gather(1, gt_index) if labels.size(1) else torch.zeros_like(assigned)
+    matched = boxes.gather(1, gt_index[..., None].expand(-1, -1, 4))
+    class_of = labels.gather(1, gt_index)
     targets = head.bbox_coder.encode(expanded.reshape(-1, 4), matched.reshape(-1, 4))
     bbox_targets = torch.where(positive[..., None], targets.view(num_images, num_anchors, 4), 0.)
     out_labels = torch.where(positive, class_of, head.num_classes)

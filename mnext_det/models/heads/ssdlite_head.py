@@ -61,7 +61,7 @@ class SSDLiteHead(SSDHead):
     def __init__(self, *args, batch_loss: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._anchor_cache: 'OrderedDict[Hashable, List[Tensor]]' = OrderedDict()
-        self.batch_loss = batch_loss and self.train_cfg is not None and supports_batch_loss(self)
+        self.batch_loss = batch_loss and supports_batch_loss(self)
 
     def loss_by_feat(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
                      batch_gt_instances: InstanceList, batch_img_metas: List[dict],
