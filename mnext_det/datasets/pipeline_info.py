@@ -1,9 +1,10 @@
-"""Facts read from a config's data settings (the one place that reads them)."""
-from typing import Any, Tuple
+"""Facts read from a config's data settings (the one place that reads them),
+and the datasets inside dataset wrappers, as configs or built."""
+from typing import Any, List, Tuple
 
 from ..config_types import type_name
 
-__all__ = ['input_size_of', 'innermost_dataset']
+__all__ = ['input_size_of', 'innermost_dataset', 'datasets_with_pipeline']
 
 
 def input_size_of(cfg: Any) -> Tuple[int, int]:
@@ -27,3 +28,19 @@ def innermost_dataset(dataset_cfg: Any) -> Any:
     while 'dataset' in dataset_cfg:
         dataset_cfg = dataset_cfg['dataset']
     return dataset_cfg
+
+
+def datasets_with_pipeline(dataset: Any) -> List[Any]:
+    """The built datasets inside wrappers (``ValidatedDataset``,
+    ``RepeatDataset``, each of a ``ConcatDataset``'s) that hold a pipeline.
+
+    Raises:
+        TypeError: none of them holds a pipeline (a ``Compose``).
+    """
+    if hasattr(getattr(dataset, 'pipeline', None), 'transforms'):
+        return [dataset]
+    if hasattr(dataset, 'datasets'):
+        return [owner for inner in dataset.datasets for owner in datasets_with_pipeline(inner)]
+    if hasattr(dataset, 'dataset'):
+        return datasets_with_pipeline(dataset.dataset)
+    raise TypeError(f'{type(dataset).__name__} has no pipeline (a Compose of transforms)')

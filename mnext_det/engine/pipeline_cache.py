@@ -18,31 +18,22 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ..datasets import CachedTransforms
-from ..datasets.cached_transforms import deterministic_head
+from ..datasets.cached_transforms import CachedTransforms, deterministic_head
+from ..datasets.pipeline_info import datasets_with_pipeline
 
 __all__ = ['PipelineCacheHook', 'cache_pipeline_head']
-
-
-def _pipeline_owners(dataset: Any) -> List[Any]:
-    """The datasets inside wrappers (``ValidatedDataset``, ``RepeatDataset``,
-    each of a ``ConcatDataset``'s) that hold a pipeline."""
-    if hasattr(getattr(dataset, 'pipeline', None), 'transforms'):
-        return [dataset]
-    if hasattr(dataset, 'datasets'):
-        return [owner for inner in dataset.datasets for owner in _pipeline_owners(inner)]
-    if hasattr(dataset, 'dataset'):
-        return _pipeline_owners(dataset.dataset)
-    raise TypeError(f'PipelineCacheHook: the train dataset {type(dataset).__name__} has no '
-                    'pipeline (a Compose of transforms) to cache')
 
 
 def cache_pipeline_head(dataset: Any, max_bytes: int = 2 * 1024**3) -> List[str]:
     """Wrap the leading deterministic transforms of each pipeline in
     ``dataset`` in one :class:`CachedTransforms` in place; return their names
     (none when a pipeline starts with a random transform or is already cached)."""
+    try:
+        owners = datasets_with_pipeline(dataset)
+    except TypeError as err:
+        raise TypeError(f'PipelineCacheHook: the train dataset {err} to cache') from None
     names: List[str] = []
-    for owner in _pipeline_owners(dataset):
+    for owner in owners:
         transforms = owner.pipeline.transforms
         head = deterministic_head(transforms)
         if head:
