@@ -42,9 +42,11 @@ pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 # Run checks outside the repo so a source checkout on sys.path is not mistaken for an install.
 has() { (cd / && "$PYTHON" -c "$1") >/dev/null 2>&1; }
 # What is already satisfied, probed in one interpreter (each start imports torch: seconds).
+# Its first line names what is ready; when everything is, the environment check's report
+# follows, so that a run with nothing to install starts no second interpreter for it.
 probe() {
   (cd / && "$PYTHON" - "$ROOT" "$MMCV_VERSION" "$MMDET_VERSION" 2>/dev/null <<'PY'
-import importlib, os, sys
+import importlib, importlib.util, os, sys
 root, mmcv_version, mmdet_version = sys.argv[1:4]
 checks = {
     'torch': lambda: importlib.import_module('torch') and importlib.import_module('torchvision'),
@@ -57,7 +59,8 @@ checks = {
                               or importlib.import_module('torch').cuda.is_available()))),
     'mmdet': lambda: (importlib.import_module('mmengine') and importlib.import_module('pycocotools')
                       and importlib.import_module('mmdet').__version__ == mmdet_version),
-    'tools': lambda: all(importlib.import_module(m) for m in (
+    # found, not imported: onnx and seaborn take seconds to import
+    'tools': lambda: all(importlib.util.find_spec(m) for m in (
         'pytest', 'xdist', 'hypothesis', 'onnx', 'onnxruntime', 'onnxscript', 'seaborn',
         'psutil')),
     'mnext_det': lambda: os.path.dirname(os.path.dirname(
@@ -76,10 +79,15 @@ for name, check in checks.items():
     except Exception:
         pass
 print(' '.join(ready))
+if len(ready) == len(checks):
+    sys.exit(importlib.import_module('mnext_det.env_check').main())
 PY
   ) || true
 }
-READY=" $(probe) "
+PROBE=$(probe)
+READY=" ${PROBE%%$'\n'*} "
+# the environment check's report when nothing is missing (empty otherwise)
+ENV_REPORT=$(printf '%s\n' "$PROBE" | tail -n +2)
 ready() { case "$READY" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 case "$(uname -m)" in
@@ -188,4 +196,8 @@ if ready kernel || has "from mnext_det.ops import load_extension; load_extension
 else
   echo "not built: training runs torch's batch norm; the reason: python -c 'from mnext_det.ops import load_extension; load_extension(required=True)'"
 fi
-(cd / && "$PYTHON" -m mnext_det.env_check) || fail "environment check (python -m mnext_det.env_check)"
+if [ "$(printf '%s\n' "$ENV_REPORT" | tail -n 1)" = "environment OK" ]; then
+  printf '%s\n' "$ENV_REPORT"  # nothing was missing, and the probe's check passed
+else
+  (cd / && "$PYTHON" -m mnext_det.env_check) || fail "environment check (python -m mnext_det.env_check)"
+fi
