@@ -11,7 +11,8 @@ import torch
 import torch.nn as nn
 
 __all__ = ['Clock', 'CLOCKS', 'time_call', 'time_calls', 'median_time', 'time_interleaved',
-           'Spread', 'paired_ratio', 'measure_latency', 'machine_summary']
+           'Spread', 'paired_ratio', 'measure_latency', 'latencies_side_by_side',
+           'machine_summary']
 
 Clock = Callable[[], float]
 K = TypeVar('K')
@@ -96,6 +97,29 @@ def measure_latency(module: nn.Module, input_size: Tuple[int, int], runs: int = 
     finally:
         torch.set_num_threads(old_threads)
     return seconds * 1000
+
+
+def latencies_side_by_side(modules: Sequence[nn.Module], input_sizes: Sequence[Tuple[int, int]],
+                           rounds: int = 20, warmup: int = 3, repeat: int = 3,
+                           threads: int = 1) -> List[List[float]]:
+    """Wall latency (ms) of batch-1 forwards of each module (set to eval mode)
+    on a random image of its ``(width, height)``, per round: the modules take
+    turns, ``repeat`` forwards each per round (:func:`time_interleaved`), so
+    that a drift of the machine's speed falls on all of them alike and
+    :func:`paired_ratio` of two of them cancels it; ``threads`` torch threads."""
+    calls = {}
+    for i, (module, (w, h)) in enumerate(zip(modules, input_sizes)):
+        module.eval()
+        x = torch.rand(1, 3, h, w)
+        calls[i] = lambda m=module, x=x: m(x)
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.no_grad():
+            times = time_interleaved(calls, rounds, warmup, repeat)
+    finally:
+        torch.set_num_threads(old_threads)
+    return [[t * 1000 for t in times[i]] for i in range(len(modules))]
 
 
 def machine_summary() -> str:

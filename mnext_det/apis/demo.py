@@ -190,7 +190,7 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
 
     from ..deploy.builder import class_names
     from ..evaluation.comparison_report import format_markdown, write_json
-    from ..evaluation.detector_eval import evaluate_detector
+    from ..evaluation.detector_eval import evaluate_detectors
     from ..evaluation.mmdet_tools import plot_confusion_matrices
     from ..visualization.charts import plot_chart
     from ..visualization.detection_grid import detection_grid
@@ -227,13 +227,10 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> str:
         f'report, the evaluations\' output to {eval_dir}/<detector>_stdout.log)')
     start = time.time()
     baseline_cfg = Config.fromfile(detectors[0][1])
-    results = []
-    for name, cfg, ckpt, _ in detectors:
-        with output_to_log(osp.join(eval_dir, f'{name}_stdout.log')):
-            results.append(evaluate_detector(cfg, ckpt, name=name, work_dir=eval_dir,
-                                             dataset_from=baseline_cfg,
-                                             latency_runs=3 if opts.quick else 20,
-                                             confusion=True, log_level='WARNING'))
+    results = evaluate_detectors(
+        [(name, cfg, ckpt) for name, cfg, ckpt, _ in detectors], eval_dir,
+        latency_rounds=3 if opts.quick else 20, confusion=True, log_level='WARNING',
+        context=lambda i, name: output_to_log(osp.join(eval_dir, f'{name}_stdout.log')))
     timings['eval_s'] = time.time() - start
 
     log('[5/5] writing the report')

@@ -125,7 +125,7 @@ def build_deploy_report(models: Sequence[Tuple[str, str, str]], out_dir: str,
         files = _export_all(name, config, checkpoint, out_dir, num_calib)
         torch_result = evaluate_detector(config, checkpoint, name=name,
                                          work_dir=osp.join(out_dir, 'pytorch'),
-                                         cfg_options=cfg_options, latency_runs=1)
+                                         cfg_options=cfg_options, latency_runs=0)
         rows.append(DeployRow(name, 'pytorch', checkpoint, torch_result.metrics['bbox_mAP'],
                               torch_result.metrics['bbox_mAP_50'],
                               osp.getsize(checkpoint) / 2**20))

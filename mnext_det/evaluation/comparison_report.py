@@ -47,11 +47,25 @@ def summary_rows(results: Sequence[DetectorResult]) -> List[Dict[str, float]]:
             row[key] = getattr(res, key)
         rows.append(row)
     base = rows[0]
-    for row in rows:
+    for row, res in zip(rows, results):
         for col, _ in cols:
             row[f'd_{col}'] = row[col] - base[col]
-        row['latency_ratio'] = row['latency_ms'] / base['latency_ms']
+        # timed side by side: the median of the per-round ratios; else the medians' ratio
+        row['latency_ratio'] = (res.latency_ratio[0] if res.latency_ratio
+                                else row['latency_ms'] / base['latency_ms'])
     return rows
+
+
+def _latency_cell(res: DetectorResult, ratio: Optional[float]) -> str:
+    """``ms (p10-p90)`` of the baseline; ``ms (xR, p10-p90 of the ratio)`` of
+    the others when timed side by side, ``ms (xR)`` when not."""
+    cell = f'{res.latency_ms:.1f}'
+    if ratio is None:
+        return cell + (' ({:.1f}-{:.1f})'.format(*res.latency_p10_p90)
+                       if res.latency_p10_p90 else '')
+    if res.latency_ratio:
+        return cell + ' (x{:.2f}, {:.2f}-{:.2f})'.format(*res.latency_ratio)
+    return cell + f' (x{ratio:.2f})'
 
 
 def format_markdown(results: Sequence[DetectorResult]) -> str:
@@ -67,12 +81,14 @@ def format_markdown(results: Sequence[DetectorResult]) -> str:
             cells.append(f'{row[col]:.3f}' if i == 0 else
                          f'{row[col]:.3f} ({row[f"d_{col}"]:+.3f})')
         cells += [f'{row["params_M"]:.2f}', f'{row["madds_G"]:.3f}',
-                  f'{row["latency_ms"]:.1f}' if i == 0 else
-                  f'{row["latency_ms"]:.1f} (x{row["latency_ratio"]:.2f})']
+                  _latency_cell(results[i], None if i == 0 else row['latency_ratio'])]
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     lines.append(f'Differences in brackets are from the baseline `{rows[0]["name"]}`; '
-                 'latency: median batch-1 forward (no NMS), one CPU thread.')
+                 'latency: median batch-1 forward (no NMS), one CPU thread'
+                 + ('; the detectors timed taking turns round by round, with the p10-p90 of '
+                    'the rounds, and xR the median (p10-p90) of the per-round ratios to the '
+                    'baseline.' if results[0].latency_ratio else '.'))
     classes = list(results[0].per_class)
     if classes:
         lines += ['', '| class | ' + ' | '.join(r.name for r in results) + ' |',

@@ -1,16 +1,19 @@
-"""One detector evaluated with mmengine's ``Runner.test`` and measured for
-parameters, multiply-adds at its input size and CPU forward latency.
+"""Detectors evaluated with mmengine's ``Runner.test`` and measured for
+parameters, multiply-adds at their input size and CPU forward latency.
 
 Several detectors are scored on the *same* split by passing the baseline's
 config as ``dataset_from`` (its ``test_dataloader`` dataset and
-``test_evaluator``; each detector keeps its own test pipeline). Needs mmdet
-(import it through tools or configs, not from ``mnext_det``).
+``test_evaluator``; each detector keeps its own test pipeline);
+:func:`evaluate_detectors` does so and then times their forwards side by
+side, so that their latency ratio does not depend on when each was timed.
+Needs mmdet (import it through tools or configs, not from ``mnext_det``).
 """
 import copy
 import os.path as osp
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, ContextManager, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -18,11 +21,11 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..analysis.complexity import count_madds, count_params
-from ..analysis.timing import measure_latency
+from ..analysis.timing import Spread, latencies_side_by_side, measure_latency, paired_ratio
 from ..config_types import type_name
 from ..datasets.pipeline_info import input_size_of
 
-__all__ = ['DetectorResult', 'evaluate_detector']
+__all__ = ['DetectorResult', 'evaluate_detector', 'evaluate_detectors']
 
 # CocoMetric items behind the report's COCO columns; AR by size is at up to
 # 1000 detections per image, so at the head's max_per_img (100 in our configs)
@@ -32,7 +35,9 @@ _COCO_ITEMS = ['mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100', '
 
 @dataclass
 class DetectorResult:
-    """What :func:`evaluate_detector` measured for one detector."""
+    """What :func:`evaluate_detector` measured for one detector; from
+    :func:`evaluate_detectors` also the p10-p90 of its latency and its
+    per-round latency ratio to the baseline (median, p10, p90)."""
 
     name: str
     config: str
@@ -42,6 +47,8 @@ class DetectorResult:
     params_M: float = 0.
     madds_G: float = 0.
     latency_ms: float = 0.
+    latency_p10_p90: Optional[Tuple[float, float]] = None
+    latency_ratio: Optional[Tuple[float, float, float]] = None
     input_size: Tuple[int, int] = (0, 0)
     eval_seconds: float = 0.
     confusion: Optional[List[List[float]]] = None
@@ -86,6 +93,12 @@ def voc_eval_mode(evaluators: List[Dict]) -> Optional[str]:
     return None
 
 
+def _check_files(config: str, checkpoint: str) -> None:
+    for path, what in ((config, 'config'), (checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{what} file not found: {path}')
+
+
 def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
                       work_dir: str = 'work_dirs/compare',
                       dataset_from: Optional[Config] = None,
@@ -103,7 +116,7 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
             test evaluator replace this config's, so several detectors are
             scored on the same split. Default: this config's own.
         cfg_options: Extra overrides merged into the config.
-        latency_runs: Timed forward passes for the latency.
+        latency_runs: Timed forward passes for the latency (0: not timed).
         confusion: Also count mmdet's confusion matrix of the predictions
             (``confusion_matrix.py``'s thresholds).
         log_level: The evaluation runner's log level, console and log file
@@ -111,9 +124,57 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
             per-class table that mmengine logs at ``'INFO'``; pycocotools
             prints its summary either way).
     """
-    for path, what in ((config, 'config'), (checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} file not found: {path}')
+    result, net = _evaluate(config, checkpoint, name, work_dir, dataset_from, cfg_options,
+                            confusion, log_level)
+    if latency_runs:
+        result.latency_ms = measure_latency(net, result.input_size, runs=latency_runs)
+    return result
+
+
+def evaluate_detectors(detectors: Sequence[Tuple[str, str, str]], work_dir: str,
+                       cfg_options: Optional[Dict] = None, latency_rounds: int = 20,
+                       confusion: bool = False, log_level: str = 'INFO',
+                       context: Callable[[int, str], ContextManager] = lambda i, name:
+                       nullcontext()) -> List[DetectorResult]:
+    """Evaluate ``(name, config, checkpoint)`` detectors on the first one's
+    test split and metric (each keeps its own test pipeline; the first is the
+    baseline), then time their batch-1 forwards (no NMS, one thread) side by
+    side: ``latency_rounds`` rounds in which each runs three forwards in turn
+    (:func:`~mnext_det.analysis.timing.latencies_side_by_side`), so that a
+    drift of the machine's speed falls on all alike. Each result holds the
+    median and p10-p90 of its rounds and the median and p10-p90 of its
+    per-round ratio to the baseline's. ``context(i, name)`` wraps the
+    evaluation of the ``i``-th detector (e.g. to send its output to a log);
+    the other arguments are :func:`evaluate_detector`'s."""
+    if not detectors:
+        raise ValueError('no detectors to evaluate')
+    for _, config, checkpoint in detectors:  # every file before the first evaluation
+        _check_files(config, checkpoint)
+    baseline = Config.fromfile(detectors[0][1])
+    if cfg_options:
+        baseline.merge_from_dict(cfg_options)
+    results, nets = [], []
+    for i, (name, config, checkpoint) in enumerate(detectors):
+        with context(i, name):
+            result, net = _evaluate(config, checkpoint, name, work_dir, baseline, cfg_options,
+                                    confusion, log_level)
+        results.append(result)
+        nets.append(net)
+    rounds = latencies_side_by_side(nets, [r.input_size for r in results], latency_rounds)
+    for result, ms in zip(results, rounds):
+        spread, ratio = Spread.of(ms), paired_ratio(ms, rounds[0])
+        result.latency_ms = spread.median
+        result.latency_p10_p90 = (spread.p10, spread.p90)
+        result.latency_ratio = (ratio.median, ratio.p10, ratio.p90)
+    return results
+
+
+def _evaluate(config: str, checkpoint: str, name: Optional[str], work_dir: str,
+              dataset_from: Optional[Config], cfg_options: Optional[Dict], confusion: bool,
+              log_level: str) -> Tuple[DetectorResult, nn.Module]:
+    """:func:`evaluate_detector` without the latency, and the detector's
+    tensor forward (no post-processing) to time."""
+    _check_files(config, checkpoint)
     name = name or osp.splitext(osp.basename(config))[0]
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -163,6 +224,5 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
         per_class=per_class,
         params_M=count_params(model) / 1e6,
         madds_G=count_madds(net, (1, 3, size[1], size[0])) / 1e9,
-        latency_ms=measure_latency(net, size, runs=latency_runs),
         input_size=size, eval_seconds=seconds, confusion=matrix,
-        voc_eval_mode=voc_eval_mode(evaluators))
+        voc_eval_mode=voc_eval_mode(evaluators)), net

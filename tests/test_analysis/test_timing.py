@@ -1,8 +1,10 @@
 """The one timer: calls timed on the clock passed in, interleaved rounds, spread."""
 import pytest
+import torch
+from torch import nn
 
-from mnext_det.analysis.timing import (Spread, median_time, paired_ratio, time_calls,
-                                       time_interleaved)
+from mnext_det.analysis.timing import (Spread, latencies_side_by_side, median_time,
+                                       paired_ratio, time_calls, time_interleaved)
 
 
 class FakeClock:
@@ -48,3 +50,30 @@ def test_paired_ratio_pairs_the_rounds_so_a_slow_round_cancels():
     assert paired.median == pytest.approx(1 / 1.1)
     assert paired.p10 == pytest.approx((0.8 + 0.3 * (1 / 1.1 - 0.8)), rel=1e-6)
     assert paired.p90 == pytest.approx(1 / 1.1) and paired.min == pytest.approx(0.8)
+
+
+class _Logged(nn.Module):
+    def __init__(self, name: str, log: list) -> None:
+        super().__init__()
+        self.name, self.log = name, log
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.log.append((self.name, tuple(x.shape), self.training, torch.is_grad_enabled(),
+                         torch.get_num_threads()))
+        return x
+
+
+def test_latencies_side_by_side_take_turns_in_eval_mode_on_one_thread():
+    log = []
+    modules = [_Logged('a', log), _Logged('b', log)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # timed on one thread, then given back
+    try:
+        ms = latencies_side_by_side(modules, [(64, 48), (32, 32)], rounds=4, warmup=2, repeat=3)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    assert [name for name, *_ in log] == (['a'] * 3 + ['b'] * 3) * 6
+    assert {entry[1:] for entry in log if entry[0] == 'a'} == {((1, 3, 48, 64), False, False, 1)}
+    assert {entry[1] for entry in log if entry[0] == 'b'} == {(1, 3, 32, 32)}
+    assert len(ms) == 2 and all(len(rounds) == 4 and min(rounds) > 0 for rounds in ms)

@@ -1,5 +1,6 @@
 """Evaluating detectors side by side: metrics, params, latency, the Markdown and
 JSON report and the chart."""
+import contextlib
 import dataclasses
 import json
 
@@ -32,6 +33,54 @@ def test_comparison_report(trained, tmp_path):
     plot_chart(results, str(tmp_path / 'r.png'))
     assert json.load(open(tmp_path / 'r.json'))['summary'][1]['d_AP'] == pytest.approx(0.25)
     assert (tmp_path / 'r.png').stat().st_size > 1000
+
+
+def test_detectors_scored_on_one_split_and_timed_side_by_side(trained, tmp_path):
+    """evaluate_detectors times the forwards taking turns: the baseline's
+    per-round ratio to itself is 1 in every round, the other's comes with its
+    p10-p90, and the report prints both."""
+    from mnext_det.evaluation.comparison_report import format_markdown, summary_rows
+    from mnext_det.evaluation.detector_eval import evaluate_detectors
+    cfg, work_dir = trained['coco']
+    cfg_file = tmp_path / 'det.py'
+    cfg.dump(str(cfg_file))
+    ckpt = str(work_dir / 'epoch_5.pth')
+    entered = []
+
+    def context(i, name):
+        entered.append((i, name))
+        return contextlib.nullcontext()
+
+    base, other = evaluate_detectors(
+        [('base', str(cfg_file), ckpt), ('other', str(cfg_file), ckpt)], str(tmp_path),
+        latency_rounds=4, context=context)
+    assert entered == [(0, 'base'), (1, 'other')]
+    assert base.metrics == other.metrics  # one split, one metric, the same weights
+    assert base.latency_ratio == (1., 1., 1.)
+    for res in (base, other):
+        p10, p90 = res.latency_p10_p90
+        assert 0 < p10 <= res.latency_ms <= p90
+    median, p10, p90 = other.latency_ratio
+    assert 0 < p10 <= median <= p90
+    assert summary_rows([base, other])[1]['latency_ratio'] == median
+    table = format_markdown([base, other])
+    assert '{:.1f} ({:.1f}-{:.1f})'.format(base.latency_ms, *base.latency_p10_p90) in table
+    assert f'(x{median:.2f}, {p10:.2f}-{p90:.2f})' in table
+    assert 'taking turns round by round' in table
+
+
+def test_detectors_with_a_missing_file_fail_before_any_evaluation(tmp_path):
+    from mnext_det.evaluation.detector_eval import evaluate_detectors
+    cfg_file = tmp_path / 'det.py'
+    cfg_file.write_text('model = dict()\n')
+    ckpt = tmp_path / 'a.pth'
+    ckpt.write_bytes(b'')
+    entered = []
+    with pytest.raises(FileNotFoundError, match=r'checkpoint file not found: .*missing\.pth'):
+        evaluate_detectors([('a', str(cfg_file), str(ckpt)),
+                            ('b', str(cfg_file), str(tmp_path / 'missing.pth'))], str(tmp_path),
+                           context=lambda i, name: entered.append(name))
+    assert entered == []
 
 
 def test_coco_items_reach_every_spelling_of_coco_metric():

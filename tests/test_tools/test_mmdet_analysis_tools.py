@@ -312,8 +312,8 @@ def test_compare_adds_confusion_matrices_and_recall_by_size(ws, val_set):
 
     from mnext_det.evaluation.mmdet_tools import confusion_matrix
     run(osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py'), DEMO, 'work/epoch_10.pth', DEMO,
-        'work/epoch_10.pth', '--names', 'a', 'b', '--out-dir', 'cmp', '--latency-runs', 2, '--confusion',
-        '--cfg-options', *NO_WORKERS, cwd=ws)
+        'work/epoch_10.pth', '--names', 'a', 'b', '--out-dir', 'cmp', '--latency-rounds', 2,
+        '--confusion', '--cfg-options', *NO_WORKERS, cwd=ws)
     report = json.loads((ws / 'cmp' / 'compare.json').read_text())
     # the same matrix mmdet's tool counts on tools/test.py's predictions
     expected = confusion_matrix(val_set, load(str(ws / 'work' / 'results.pkl')))
@@ -322,6 +322,9 @@ def test_compare_adds_confusion_matrices_and_recall_by_size(ws, val_set):
     assert expected[:6].sum() >= sum(len(_gt(val_set, i)[1]) for i in range(len(val_set)))
     for row in report['summary']:
         assert {'AR100', 'ARs', 'ARm', 'ARl'} <= set(row) and 0 <= row['AR100'] <= 1
+    # timed side by side: the baseline's per-round ratio to itself is 1 in every round
+    assert report['results'][0]['latency_ratio'] == [1., 1., 1.]
+    assert report['results'][1]['latency_ratio'][0] == report['summary'][1]['latency_ratio']
     parts = [Image.open(ws / 'cmp' / f'confusion_matrices_{n}' / 'confusion_matrix.png')
              for n in 'ab']
     assert Image.open(ws / 'cmp' / 'confusion_matrices.png').width == sum(p.width for p in parts)

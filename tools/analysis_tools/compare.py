@@ -7,19 +7,21 @@ Every detector is evaluated on the first detector's test dataset and metric
 (each keeps its own test pipeline and input size). Prints a Markdown table
 (COCO AP/AP50/AP75/APs/APm/APl, recall AR100/ARs/ARm/ARl, or VOC mAP; per-class
 AP, params, MAdds at the input size, CPU latency, differences from the
-baseline) and writes compare.json and compare.png into --out-dir; with
+baseline; the forwards timed side by side, taking turns round by round) and
+writes compare.json and compare.png into --out-dir; with
 --confusion also mmdet's confusion matrix of each detector, side by side in
 confusion_matrices.png. Evaluation progress is logged.
 """
 import argparse
 import os
 import os.path as osp
+from contextlib import nullcontext
 
 from mmengine.config import Config, DictAction
 
 from mnext_det.deploy.builder import class_names
 from mnext_det.evaluation.comparison_report import format_markdown, write_json
-from mnext_det.evaluation.detector_eval import evaluate_detector
+from mnext_det.evaluation.detector_eval import evaluate_detectors
 from mnext_det.evaluation.mmdet_tools import plot_confusion_matrices
 from mnext_det.evaluation.work_dirs import resolve_detectors
 from mnext_det.tool_errors import run_tool
@@ -33,7 +35,9 @@ def parse_args() -> argparse.Namespace:
                         help='finished training work dirs (dumped config + last checkpoint)')
     parser.add_argument('--names', nargs='+', help='labels, in order (default: file names)')
     parser.add_argument('--out-dir', default='work_dirs/compare')
-    parser.add_argument('--latency-runs', type=int, default=20)
+    parser.add_argument('--latency-rounds', type=int, default=20,
+                        help='rounds in which every detector runs three timed forwards in '
+                             'turn (the latency and its ratio to the baseline, side by side)')
     parser.add_argument('--confusion', action='store_true',
                         help='also plot mmdet\'s confusion matrix of each detector')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -47,13 +51,16 @@ def main() -> None:
     baseline = Config.fromfile(models[0][0])
     if args.cfg_options:
         baseline.merge_from_dict(args.cfg_options)
-    results = []
-    for i, ((config, ckpt), name) in enumerate(zip(models, names)):
+
+    def announce(i: int, name: str) -> nullcontext:
         print(f'[compare] {i + 1}/{len(models)}: evaluating {name}', flush=True)
-        results.append(evaluate_detector(config, ckpt, name=name, work_dir=args.out_dir,
-                                         dataset_from=baseline, cfg_options=args.cfg_options,
-                                         latency_runs=args.latency_runs,
-                                         confusion=args.confusion))
+        return nullcontext()
+
+    results = evaluate_detectors([(name, config, ckpt) for (config, ckpt), name
+                                  in zip(models, names)], args.out_dir, args.cfg_options,
+                                 args.latency_rounds, args.confusion, context=announce)
+    print(f'[compare] timed the {len(models)} forwards side by side, {args.latency_rounds} '
+          'rounds', flush=True)
     os.makedirs(args.out_dir, exist_ok=True)
     table = format_markdown(results)
     write_json(results, osp.join(args.out_dir, 'compare.json'))
