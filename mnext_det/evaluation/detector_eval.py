@@ -139,7 +139,7 @@ def evaluate_detectors(detectors: Sequence[Tuple[str, str, str]], work_dir: str,
     """Evaluate ``(name, config, checkpoint)`` detectors on the first one's
     test split and metric (each keeps its own test pipeline; the first is the
     baseline), then time their batch-1 forwards (no NMS, one thread) side by
-    side: ``latency_rounds`` rounds in which each runs three forwards in turn
+    side: ``latency_rounds`` rounds in which the detectors' forwards take turns
     (:func:`~mnext_det.analysis.timing.latencies_side_by_side`), so that a
     drift of the machine's speed falls on all alike. Each result holds the
     median and p10-p90 of its rounds and the median and p10-p90 of its

@@ -36,8 +36,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--names', nargs='+', help='labels, in order (default: file names)')
     parser.add_argument('--out-dir', default='work_dirs/compare')
     parser.add_argument('--latency-rounds', type=int, default=20,
-                        help='rounds in which every detector runs three timed forwards in '
-                             'turn (the latency and its ratio to the baseline, side by side)')
+                        help='rounds in which the detectors\' timed forwards take turns (the '
+                             'latency and its ratio to the baseline, side by side)')
     parser.add_argument('--confusion', action='store_true',
                         help='also plot mmdet\'s confusion matrix of each detector')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
