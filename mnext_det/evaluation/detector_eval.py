@@ -148,6 +148,8 @@ def evaluate_detectors(detectors: Sequence[Tuple[str, str, str]], work_dir: str,
     the other arguments are :func:`evaluate_detector`'s."""
     if not detectors:
         raise ValueError('no detectors to evaluate')
+    if latency_rounds < 1:
+        raise ValueError(f'latency_rounds must be at least 1, got {latency_rounds}')
     for _, config, checkpoint in detectors:  # every file before the first evaluation
         _check_files(config, checkpoint)
     baseline = Config.fromfile(detectors[0][1])

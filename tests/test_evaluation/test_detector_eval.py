@@ -81,6 +81,8 @@ def test_detectors_with_a_missing_file_fail_before_any_evaluation(tmp_path):
                             ('b', str(cfg_file), str(tmp_path / 'missing.pth'))], str(tmp_path),
                            context=lambda i, name: entered.append(name))
     assert entered == []
+    with pytest.raises(ValueError, match='latency_rounds must be at least 1, got 0'):
+        evaluate_detectors([('a', str(cfg_file), str(ckpt))], str(tmp_path), latency_rounds=0)
 
 
 def test_coco_items_reach_every_spelling_of_coco_metric():

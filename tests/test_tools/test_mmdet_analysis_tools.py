@@ -307,6 +307,13 @@ def test_cpu_benchmark_patch_is_still_needed():
     assert 'torch.cuda.synchronize()' in inspect.getsource(InferenceBenchmark.run_once)
 
 
+def test_compare_names_bad_latency_rounds(tmp_path):
+    proc = run(osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py'), DEMO, 'a.pth', DEMO,
+               'b.pth', '--latency-rounds', 0, cwd=tmp_path, ok=False)
+    assert proc.returncode != 0
+    assert '--latency-rounds must be at least 1, got 0' in proc.stderr
+
+
 def test_compare_adds_confusion_matrices_and_recall_by_size(ws, val_set):
     from PIL import Image
 

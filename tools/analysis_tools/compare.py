@@ -47,6 +47,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if args.latency_rounds < 1:
+        raise ValueError(f'--latency-rounds must be at least 1, got {args.latency_rounds}')
     models, names = resolve_detectors(args.pairs, args.work_dirs, args.names, minimum=2)
     baseline = Config.fromfile(models[0][0])
     if args.cfg_options:
