@@ -42,8 +42,8 @@ pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 # Run checks outside the repo so a source checkout on sys.path is not mistaken for an install.
 has() { (cd / && "$PYTHON" -c "$1") >/dev/null 2>&1; }
 # What is already satisfied, probed in one interpreter (each start imports torch: seconds).
-# Its first line names what is ready; when everything is, the environment check's report
-# follows, so that a run with nothing to install starts no second interpreter for it.
+# Its line 'READY <names>' says what is; when everything is, the environment check's report
+# follows it, so that a run with nothing to install starts no second interpreter for it.
 probe() {
   (cd / && "$PYTHON" - "$ROOT" "$MMCV_VERSION" "$MMDET_VERSION" 2>/dev/null <<'PY'
 import importlib, importlib.util, os, sys
@@ -78,16 +78,16 @@ for name, check in checks.items():
             ready.append(name)
     except Exception:
         pass
-print(' '.join(ready))
+print('READY ' + ' '.join(ready), flush=True)
 if len(ready) == len(checks):
     sys.exit(importlib.import_module('mnext_det.env_check').main())
 PY
   ) || true
 }
 PROBE=$(probe)
-READY=" ${PROBE%%$'\n'*} "
+READY=" $(printf '%s\n' "$PROBE" | awk '/^READY /{sub(/^READY /, ""); print; exit}') "
 # the environment check's report when nothing is missing (empty otherwise)
-ENV_REPORT=$(printf '%s\n' "$PROBE" | tail -n +2)
+ENV_REPORT=$(printf '%s\n' "$PROBE" | awk 'after; /^READY /{after=1}')
 ready() { case "$READY" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 case "$(uname -m)" in
