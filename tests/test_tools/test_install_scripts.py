@@ -87,7 +87,8 @@ def _install_with(tmp_path, probe, status=0):
 
 def test_install_with_nothing_missing_prints_the_probes_check_in_one_interpreter(tmp_path):
     # a library's line before the probe's own does not hide what is ready
-    res, calls = _install_with(tmp_path, 'a banner\\n' + _ALL_READY + '\\ntorch: 2\\nenvironment OK')
+    res, calls = _install_with(tmp_path,
+                               'a banner\\n' + _ALL_READY + '\\ntorch: 2\\nenvironment OK')
     assert res.returncode == 0, res.stderr
     assert [c.split()[0] for c in calls if not c.startswith('-m pip')] == ['-']
     assert 'already installed from' in res.stdout and 'second check' not in res.stdout
