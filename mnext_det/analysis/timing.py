@@ -87,16 +87,8 @@ def measure_latency(module: nn.Module, input_size: Tuple[int, int], runs: int = 
     """Median wall latency (ms) of a batch-1 forward of ``module`` (set to
     eval mode) on a random ``(width, height)`` image, on ``threads`` torch
     threads (1 by default: the mobile convention, and stable on a busy machine)."""
-    module.eval()
-    x = torch.rand(1, 3, input_size[1], input_size[0])
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with torch.no_grad():
-            seconds = median_time(lambda: module(x), runs, warmup)
-    finally:
-        torch.set_num_threads(old_threads)
-    return seconds * 1000
+    rounds = latencies_side_by_side([module], [input_size], runs, warmup, 1, threads)
+    return float(np.median(rounds[0]))
 
 
 def latencies_side_by_side(modules: Sequence[nn.Module], input_sizes: Sequence[Tuple[int, int]],
