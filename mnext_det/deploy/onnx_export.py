@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 
 from .fuse import fuse_conv_bn
+from .inplace import disable_inplace
 
 __all__ = ['METADATA_KEY', 'export_onnx', 'metadata_of', 'set_metadata', 'read_metadata',
            'require_detector']
@@ -51,7 +52,7 @@ def export_onnx(model: nn.Module,
         raise ValueError(f'opset must be >= 17, got {opset}')
     if len(input_shape) != 4:
         raise ValueError(f'input_shape must be (N, C, H, W), got {tuple(input_shape)}')
-    model = copy.deepcopy(model)
+    model = disable_inplace(copy.deepcopy(model))
     model.eval()  # some mmdet backbones return None from train()
     if fold_bn:
         fuse_conv_bn(model)

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from .fuse import fuse_conv_bn
+from .inplace import disable_inplace
 
 __all__ = ['export_tflite', 'metadata_file', 'TFLiteModel']
 
@@ -39,7 +40,7 @@ def export_tflite(model: nn.Module, file: str, input_shape: Sequence[int] = (1, 
         import litert_torch
     except ImportError as e:
         raise ImportError('TFLite export needs litert-torch: pip install .[tflite]') from e
-    model = copy.deepcopy(model)
+    model = disable_inplace(copy.deepcopy(model))
     model.eval()  # some mmdet backbones return None from train()
     if fold_bn:
         fuse_conv_bn(model)
