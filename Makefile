@@ -12,7 +12,7 @@ install:
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'from mnext_det.engine.cpus import usable_cpus; print(usable_cpus())')
 
 test: install
-	$(PYTHON) -m pytest tests -m "not slow" -q -n $(TEST_WORKERS)
+	$(PYTHON) -m pytest tests -m "not slow" -q -n $(TEST_WORKERS) --dist worksteal
 
 test-slow: install
 	$(PYTHON) -m pytest tests -m slow -q

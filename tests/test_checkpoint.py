@@ -18,6 +18,7 @@ from mnext_det.checkpoint import UnsafeCheckpointError, load_checkpoint_file
 
 from .fault_injection import ROOT, CodeRunningPayload, train_env, write_classification_run
 from .official_mnext import OfficialMobileNeXt
+from .tool_main import run_main
 
 CONVERTERS = osp.join(ROOT, 'tools', 'model_converters')
 
@@ -96,7 +97,10 @@ def _cli_cases(cfg: str, evil: str, out: str):
     return {k: v for k, v in cases.items() if osp.isfile(v[0])}
 
 
-def test_command_line_tools_refuse(evil, tmp_path):
+def test_command_line_tools_refuse(evil, tmp_path, monkeypatch):
+    """``train --resume`` starts the tool as a user does; the other tools run
+    their ``__main__`` in this process (tests/tool_main.py): the refusal ends
+    them before any work."""
     path, marker = evil
     cfg = write_classification_run(tmp_path, max_epochs=1, extra='''
 test_dataloader = dict(batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler',
@@ -107,11 +111,15 @@ custom_imports['imports'].append('mnext_det.evaluation')
 ''')
     cases = _cli_cases(cfg, path, str(tmp_path / 'out.pth'))
     assert {'train --resume', 'train load_from', 'test'} <= set(cases)
+    monkeypatch.delenv('MNEXT_TRUSTED_CHECKPOINTS', raising=False)
     for name, argv in cases.items():
-        proc = subprocess.run([sys.executable] + argv + ['--work-dir', str(tmp_path / 'w')]
-                              if name.startswith(('train', 'test')) else [sys.executable] + argv,
-                              capture_output=True, text=True, timeout=180, cwd=ROOT,
-                              env=train_env())
+        if name.startswith(('train', 'test')):
+            argv = argv + ['--work-dir', str(tmp_path / 'w')]
+        if name == 'train --resume':
+            proc = subprocess.run([sys.executable] + argv, capture_output=True, text=True,
+                                  timeout=180, cwd=ROOT, env=train_env())
+        else:
+            proc = run_main(*argv, cwd=ROOT)
         assert proc.returncode == 2, (name, proc.stderr[-2000:])
         assert f'\nerror: refused to load {path}' in '\n' + proc.stderr, (
             name, proc.stderr[-2000:])

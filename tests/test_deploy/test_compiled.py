@@ -9,6 +9,8 @@ from mnext_det.deploy import compile_for_inference
 from ..tolerances import assert_float32_close, depth_and_fan_in
 from .test_fuse import _random_bn
 
+pytestmark = pytest.mark.schedule_first
+
 
 @pytest.mark.parametrize('multiplier', [1.0, 0.5])
 def test_compiled_model_keeps_the_outputs_and_leaves_the_model_alone(multiplier):

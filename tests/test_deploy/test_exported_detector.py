@@ -11,6 +11,9 @@ import pytest
 
 pytest.importorskip('onnxruntime')
 from ..conftest import DEMO_DET, NO_WORKERS, ROOT, run  # noqa: E402
+from ..tool_main import run_main  # noqa: E402
+
+pytestmark = pytest.mark.schedule_first
 
 # score the training images: the fixture's briefly trained detector has AP
 # above 0 there, so "same AP" is not "both 0"
@@ -105,15 +108,16 @@ def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
                                         input_size=(64, 64))
     export_onnx(graph, classifier, (1, 3, 64, 64), output_names=names, metadata=meta)
     evaluate = osp.join(ROOT, 'tools', 'deploy', 'evaluate.py')
-    proc = run(evaluate, DEMO_DET, classifier, cwd=exported, ok=False)
+    # refused before any work: the tools' __main__ in this process
+    proc = run_main(evaluate, DEMO_DET, classifier, cwd=exported)
     assert proc.returncode == 2 and proc.stderr.startswith('error: ')
     assert 'classifier.onnx' in proc.stderr and "task='classifier'" in proc.stderr
-    proc = run(evaluate, DEMO_DET, 'raw.onnx', '--cfg-options',
-               "test_dataloader.dataset.metainfo.classes=['a','b','c','d','e','f']", *NO_WORKERS,
-               cwd=exported, ok=False)
+    proc = run_main(evaluate, DEMO_DET, 'raw.onnx', '--cfg-options',
+                    "test_dataloader.dataset.metainfo.classes=['a','b','c','d','e','f']",
+                    *NO_WORKERS, cwd=exported)
     assert proc.returncode == 2 and 'raw.onnx: metadata classes' in proc.stderr
-    proc = run(osp.join(ROOT, 'tools', 'deploy', 'quantize.py'), 'raw.onnx', '--config', DEMO_DET,
-               '--num-calib', 0, cwd=exported, ok=False)
+    proc = run_main(osp.join(ROOT, 'tools', 'deploy', 'quantize.py'), 'raw.onnx', '--config',
+                    DEMO_DET, '--num-calib', 0, cwd=exported)
     assert proc.returncode == 2 and '--num-calib must be a positive' in proc.stderr
 
 

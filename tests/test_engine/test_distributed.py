@@ -18,6 +18,8 @@ from mnext_det.engine import PEER_FAILURE_EXIT_CODE, configure_cpu_distributed, 
 from ..fault_injection import ROOT, train_env, write_classification_run
 from .test_fault_tolerance import _cfg
 
+pytestmark = pytest.mark.schedule_first
+
 CPU_ONLY = pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) path')
 
 

@@ -1,11 +1,13 @@
-"""Planning a study: runs, budgets, refusals of unfair comparisons and bad input."""
+"""Planning a study: runs, budgets, refusals of unfair comparisons and bad input.
+tools/study.py's dry runs and refusals run its ``__main__`` in this process
+(tests/tool_main.py); test_quick_study.py starts it as a user does."""
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
 from mnext_det.study import ConfigSpec, parse_config_spec, parse_lr_grid, plan_study
+
+from ..tool_main import run_main
 
 pytest.importorskip('mmdet')
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -15,8 +17,7 @@ SPECS = [ConfigSpec('v2', BASE), ConfigSpec('next', NEXT)]
 
 
 def _study(*args):
-    return subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'study.py'), *args],
-                          capture_output=True, text=True, cwd=ROOT)
+    return run_main(osp.join(ROOT, 'tools', 'study.py'), *args, cwd=ROOT)
 
 
 def test_plan_is_seed_major_with_equal_budgets(tmp_path):

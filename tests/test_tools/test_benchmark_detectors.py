@@ -1,5 +1,6 @@
 """tools/analysis_tools/benchmark_detectors.py and profile_detectors.py from the
-command line, on the demo configs at the smallest settings."""
+command line, on the demo configs at the smallest settings; the refusals run
+the tools' ``__main__`` in this process (tests/tool_main.py)."""
 import os.path as osp
 import re
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 from ..conftest import ROOT, run
+from ..tool_main import run_main
 
 pytest.importorskip('mmdet')
 DEMO = [osp.join(ROOT, 'configs', 'demo', f'ssdlite_{b}-050_1xb8-10e_shapes-160.py')
@@ -75,14 +77,14 @@ def test_profile_detectors_charges_every_phase_and_counts_activation_traffic():
 
 def test_benchmark_tools_name_a_missing_config(tmp_path):
     for tool in ('benchmark_detectors.py', 'profile_detectors.py'):
-        res = run(osp.join(TOOLS, tool), str(tmp_path / 'nope.py'), cwd=ROOT, ok=False)
+        res = run_main(osp.join(TOOLS, tool), str(tmp_path / 'nope.py'), cwd=ROOT)
         assert res.returncode == 2 and res.stderr.startswith('error: config file not found')
 
 
 def test_benchmark_detectors_names_a_device_it_cannot_use():
     tool = osp.join(TOOLS, 'benchmark_detectors.py')
-    res = run(tool, *DEMO, '--amp', cwd=ROOT, ok=False)
+    res = run_main(tool, *DEMO, '--amp', cwd=ROOT)
     assert res.returncode == 2 and res.stderr.startswith('error: --amp needs --device cuda')
     if not torch.cuda.is_available():
-        res = run(tool, *DEMO, '--device', 'cuda', cwd=ROOT, ok=False)
+        res = run_main(tool, *DEMO, '--device', 'cuda', cwd=ROOT)
         assert res.returncode == 2 and 'no CUDA device' in res.stderr

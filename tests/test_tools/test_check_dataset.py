@@ -1,5 +1,6 @@
 """tools/misc/check_dataset.py: counts, offenders and exit status for COCO, VOC
-(from a config) and ImageFolder layouts."""
+(from a config) and ImageFolder layouts; the first check starts the tool as a
+user does, the others run its ``__main__`` in this process (tests/tool_main.py)."""
 import json
 import os
 import os.path as osp
@@ -8,21 +9,25 @@ import sys
 
 from ..fault_injection import ROOT
 from ..test_datasets.test_checks_scan import _coco, _rgb, _truncated, _voc
-
+from ..tool_main import run_main
 
 TOOL = osp.join(ROOT, 'tools', 'misc', 'check_dataset.py')
 
 
-def _tool(*args):
+def _process(*args):
     return subprocess.run([sys.executable, TOOL, *args], capture_output=True, text=True,
                           timeout=120, cwd=ROOT,
                           env=dict(os.environ, PYTHONPATH=ROOT))
 
 
+def _tool(*args):
+    return run_main(TOOL, *args, cwd=ROOT)
+
+
 def test_cli_reports_counts_offenders_and_exit_status(tmp_path):
     ann_file, img_dir, _ = _coco(tmp_path)
     out = str(tmp_path / 'report.json')
-    proc = _tool('coco', ann_file, img_dir, '--max-offenders', '1', '--json', out)
+    proc = _process('coco', ann_file, img_dir, '--max-offenders', '1', '--json', out)
     assert proc.returncode == 1, proc.stderr
     assert 'truncated_image: 2' in proc.stdout and '... and 1 more' in proc.stdout
     assert 'result: FAILED' in proc.stdout

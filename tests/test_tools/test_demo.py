@@ -11,9 +11,14 @@ import sys
 import time
 from typing import List
 
+import pytest
+
 from mnext_det.engine.allocator import ALLOCATOR_ENV, find_tcmalloc
 
 from ..conftest import ROOT
+from ..tool_main import run_main
+
+pytestmark = pytest.mark.schedule_first
 
 
 def _demo(tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -64,7 +69,10 @@ def test_demo_quick_runs_every_stage_and_resumes(tmp_path):
         path.unlink()
     logs = {osp.basename(osp.dirname(p)): open(p).read() for p in logs}
 
-    refused = _demo(tmp_path, '--resume')  # without the killed run's --pretrain
+    # without the killed run's --pretrain: refused before any work, so the
+    # tool's __main__ runs in this process (tests/tool_main.py)
+    refused = run_main(osp.join(ROOT, 'tools', 'demo.py'), '--quick', '--epochs', '2',
+                       '--work-dir', tmp_path, '--resume', cwd=ROOT)
     assert refused.returncode == 2
     assert 'demo_options.json' in refused.stderr and '--pretrain True then' in refused.stderr
 

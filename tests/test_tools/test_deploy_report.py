@@ -1,10 +1,13 @@
 """tools/deploy/report.py names bad arguments (one error line, exit 2) before
-exporting anything; the report itself is tested in test_deploy/test_exported_detector.py."""
+exporting anything; the report itself is tested in test_deploy/test_exported_detector.py.
+The first refusal starts the tool as a user does, the others run its
+``__main__`` in this process (tests/tool_main.py)."""
 import os.path as osp
 
 import pytest
 
 from ..conftest import DEMO_DET, ROOT, run
+from ..tool_main import run_main
 
 pytest.importorskip('onnxruntime')
 TOOL = osp.join(ROOT, 'tools', 'deploy', 'report.py')
@@ -15,7 +18,10 @@ def test_report_refuses_bad_arguments(tmp_path):
     for args, message in (([DEMO_DET], 'must be CONFIG CHECKPOINT pairs'),
                           ([DEMO_DET, str(tmp_path / 'nope.pth')], 'checkpoint file not found'),
                           ([DEMO_DET, DEMO_DET, '--names', 'a', 'b'], '--names has 2 labels')):
-        res = run(TOOL, *args, '--out-dir', out, cwd=ROOT, ok=False)
+        if message.startswith('must be'):
+            res = run(TOOL, *args, '--out-dir', out, cwd=ROOT, ok=False)
+        else:
+            res = run_main(TOOL, *args, '--out-dir', out, cwd=ROOT)
         assert res.returncode == 2 and res.stderr.startswith('error: ') and message in res.stderr
         assert res.stderr.count('\n') == 1, res.stderr
     assert not osp.exists(out)

@@ -26,6 +26,8 @@ from mnext_det.results_io import UnsafePickleError  # noqa: E402
 from ..conftest import DEMO_DET as DEMO, NO_WORKERS, ROOT, run  # noqa: E402
 from ..fault_injection import CodeRunningPayload  # noqa: E402
 
+pytestmark = pytest.mark.schedule_first
+
 
 tool = mmdet_tool_path
 load_tool = load_mmdet_tool  # the shipped tool as a module, to run its main in this process
