@@ -1,5 +1,7 @@
 """tools/deploy/export.py and tools/deploy/onnx_infer.py (files and folders) from the
-command line, including their refusals of mismatched checkpoints and unreadable images."""
+command line, including their refusals of mismatched checkpoints and unreadable images.
+One export and one inference start the tools as a user does; the other runs
+and the refusals run their ``__main__`` in this process (tests/tool_main.py)."""
 import os.path as osp
 import shutil
 import subprocess
@@ -11,6 +13,7 @@ import torch
 from mnext_det import create_model
 
 from ..conftest import ROOT
+from ..tool_main import run_main
 
 pytest.importorskip('onnxruntime')
 
@@ -35,7 +38,8 @@ def _photo():
 def test_export_refuses_checkpoint_of_another_model(tmp_path):
     ckpt = str(tmp_path / 'mnext050.pth')
     torch.save({'state_dict': create_model('mobilenext_050').state_dict()}, ckpt)
-    res = _run(EXPORT, 'mobilenext_100', '--checkpoint', ckpt, '--out', str(tmp_path / 'x.onnx'))
+    res = run_main(EXPORT, 'mobilenext_100', '--checkpoint', ckpt, '--out',
+                   str(tmp_path / 'x.onnx'), cwd=ROOT)
     assert res.returncode == 2 and res.stderr.startswith('error: ') and res.stderr.count('\n') == 1
     assert 'does not match' in res.stderr and ckpt in res.stderr
     assert 'mobilenext_100' in res.stderr and 'shape mismatches' in res.stderr
@@ -56,15 +60,15 @@ def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
     folder.mkdir()
     shutil.copy(_photo(), folder / 'b.jpg')
     shutil.copy(_photo(), folder / 'a.jpg')
-    res = _run(INFER, out, str(folder), '--topk', '1')
+    res = run_main(INFER, out, str(folder), '--topk', '1', cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert [line.split(': ')[0] for line in res.stdout.splitlines()] == [
         str(folder / 'a.jpg'), str(folder / 'b.jpg')]
     bad = tmp_path / 'broken.jpg'
     bad.write_bytes(b'not an image at all')
-    res = _run(INFER, out, _photo(), str(bad))
+    res = run_main(INFER, out, _photo(), str(bad), cwd=ROOT)
     assert res.returncode == 2 and f'cannot read image {bad}' in res.stderr
-    res = _run(INFER, out, str(tmp_path / 'missing.png'))
+    res = run_main(INFER, out, str(tmp_path / 'missing.png'), cwd=ROOT)
     assert res.returncode == 2 and res.stderr.startswith('error: ') and 'missing.png' in res.stderr
 
 

@@ -25,6 +25,7 @@ from mnext_det.results_io import UnsafePickleError  # noqa: E402
 
 from ..conftest import DEMO_DET as DEMO, NO_WORKERS, ROOT, run  # noqa: E402
 from ..fault_injection import CodeRunningPayload  # noqa: E402
+from ..tool_main import run_main  # noqa: E402
 
 pytestmark = pytest.mark.schedule_first
 
@@ -310,8 +311,8 @@ def test_cpu_benchmark_patch_is_still_needed():
 
 
 def test_compare_names_bad_latency_rounds(tmp_path):
-    proc = run(osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py'), DEMO, 'a.pth', DEMO,
-               'b.pth', '--latency-rounds', 0, cwd=tmp_path, ok=False)
+    proc = run_main(osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py'), DEMO, 'a.pth', DEMO,
+                    'b.pth', '--latency-rounds', 0, cwd=tmp_path)
     assert proc.returncode != 0
     assert '--latency-rounds must be at least 1, got 0' in proc.stderr
 

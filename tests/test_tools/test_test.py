@@ -1,5 +1,6 @@
-"""tools/test.py from the command line refuses a checkpoint that does not fit
-the config's model."""
+"""tools/test.py refuses a checkpoint that does not fit the config's model
+(its ``__main__`` in this process, tests/tool_main.py) and evaluates under
+tcmalloc as tools/train.py trains (started as a user does)."""
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from mnext_det import create_model
 from mnext_det.engine.allocator import ALLOCATOR_ENV, find_tcmalloc
 
 from ..conftest import ROOT
+from ..tool_main import run_main
 
 
 def test_test_tool_refuses_checkpoint_that_does_not_fit(small_run):
@@ -18,9 +20,7 @@ def test_test_tool_refuses_checkpoint_that_does_not_fit(small_run):
     tmp, config, _ = small_run
     wrong = str(tmp / 'width050.pth')
     torch.save(dict(state_dict=create_model('mobilenext_050', num_classes=3).state_dict()), wrong)
-    proc = subprocess.run([sys.executable, 'tools/test.py', config, wrong, '--work-dir',
-                           str(tmp / 'wrong')], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS='1'))
+    proc = run_main('tools/test.py', config, wrong, '--work-dir', tmp / 'wrong', cwd=ROOT)
     assert proc.returncode == 2
     tail = proc.stderr[-2000:]
     assert tail.startswith('error: ') and "width050.pth does not match the config's model" in tail

@@ -1,5 +1,7 @@
 """tools/train.py from the command line: it stops before training on missing
-data, and trains, resumes (and tools/test.py tests) without mmcv and mmdet."""
+data or on --amp without a GPU (its ``__main__`` in this process,
+tests/tool_main.py), and trains, resumes (and tools/test.py tests) without
+mmcv and mmdet."""
 import importlib.util
 import os
 import os.path as osp
@@ -16,15 +18,14 @@ from mnext_det.engine.launch import compile_options
 from ..conftest import ROOT, _config
 from ..fault_injection import train_env, write_classification_run
 from ..test_registry import BLOCK_MM
+from ..tool_main import run_main
 
 
 def test_train_tool_fails_before_training_on_missing_data(shapes, tmp_path):
     cfg = _config(shapes, 'coco', tmp_path / 'wd')
     cfg.train_dataloader.dataset.data_root = str(tmp_path / 'nowhere')
     cfg.dump(str(tmp_path / 'bad.py'))
-    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'train.py'),
-                           str(tmp_path / 'bad.py')], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    proc = run_main(osp.join(ROOT, 'tools', 'train.py'), tmp_path / 'bad.py', cwd=ROOT)
     assert proc.returncode != 0
     assert 'dataset folder not found' in proc.stderr and 'nowhere' in proc.stderr
     assert not (tmp_path / 'wd').exists()  # no runner was built
@@ -33,9 +34,8 @@ def test_train_tool_fails_before_training_on_missing_data(shapes, tmp_path):
 @pytest.mark.skipif(torch.cuda.is_available(), reason='the GPU-less refusal')
 def test_train_amp_without_a_gpu_is_a_clear_error(tmp_path):
     config = write_classification_run(tmp_path, max_epochs=1)
-    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
-                           '--work-dir', str(tmp_path / 'wd'), '--amp'], capture_output=True,
-                          text=True, cwd=ROOT, timeout=300, env=train_env())
+    proc = run_main(osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', tmp_path / 'wd',
+                    '--amp', cwd=ROOT)
     assert proc.returncode == 2 and 'error: --amp needs a GPU' in proc.stderr
     assert not (tmp_path / 'wd').exists()
 
