@@ -48,7 +48,8 @@ def test_export_onnx_gives_the_graph_of_the_out_of_place_model(tmp_path):
     export_onnx(net, str(tmp_path / 'a.onnx'), shape, fold_bn=False)
     export_onnx(plain, str(tmp_path / 'b.onnx'), shape, fold_bn=False)
     assert all(_inplace_flags(net))  # exported from a copy
-    ops = [[n.op_type for n in onnx.load(str(tmp_path / f)).graph.node] for f in ('a.onnx', 'b.onnx')]
+    ops = [[n.op_type for n in onnx.load(str(tmp_path / f)).graph.node]
+           for f in ('a.onnx', 'b.onnx')]
     assert ops[0] == ops[1] and ops[0].count('Clip') == 3
     x = np.random.default_rng(0).standard_normal((3, 3, 16, 16)).astype(np.float32)
     a, b = (OnnxRuntimeModel(str(tmp_path / f))(x)[0] for f in ('a.onnx', 'b.onnx'))
