@@ -124,6 +124,7 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
             per-class table that mmengine logs at ``'INFO'``; pycocotools
             prints its summary either way).
     """
+    _check_files(config, checkpoint)
     result, net = _evaluate(config, checkpoint, name, work_dir, dataset_from, cfg_options,
                             confusion, log_level)
     if latency_runs:
@@ -175,8 +176,8 @@ def _evaluate(config: str, checkpoint: str, name: Optional[str], work_dir: str,
               dataset_from: Optional[Config], cfg_options: Optional[Dict], confusion: bool,
               log_level: str) -> Tuple[DetectorResult, nn.Module]:
     """:func:`evaluate_detector` without the latency, and the detector's
-    tensor forward (no post-processing) to time."""
-    _check_files(config, checkpoint)
+    tensor forward (no post-processing) to time; the files are checked by the
+    caller."""
     name = name or osp.splitext(osp.basename(config))[0]
     cfg = Config.fromfile(config)
     if cfg_options:
