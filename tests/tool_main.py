@@ -35,7 +35,8 @@ def run_main(script: str, *args: object, cwd: Optional[str] = None) -> ToolRun:
     would replace the test process. An exception the tool does not turn into
     an exit status propagates, as a traceback would end the real process."""
     out, err = io.StringIO(), io.StringIO()
-    saved = sys.argv, os.getcwd(), torch.get_num_threads(), dict(os.environ)
+    argv, workdir, threads, environ = sys.argv, os.getcwd(), torch.get_num_threads(), \
+        dict(os.environ)
     sys.argv = [script, *map(str, args)]
     os.environ[ALLOCATOR_ENV] = 'system'
     code = 0
@@ -52,9 +53,9 @@ def run_main(script: str, *args: object, cwd: Optional[str] = None) -> ToolRun:
                 else:
                     code = e.code or 0
     finally:
-        sys.argv = saved[0]
-        os.chdir(saved[1])
-        torch.set_num_threads(saved[2])
+        sys.argv = argv
+        os.chdir(workdir)
+        torch.set_num_threads(threads)
         os.environ.clear()
-        os.environ.update(saved[3])
+        os.environ.update(environ)
     return ToolRun(code, out.getvalue(), err.getvalue())

@@ -12,10 +12,8 @@ def disable_inplace(module: nn.Module) -> nn.Module:
     The exported graph is the same (an in-place clip and an out-of-place one
     both become one ``Clip``) and so are its outputs, but ``torch.export``
     rewrites each in-place op into its functional form plus a copy back, with
-    symbolic-shape checks on the dynamic batch dimension. For the demo
-    SSDLite-MobileNeXt-0.5 detector (84 in-place activations) the ONNX export
-    took 19.5-20.7 s with them and 10.1-11.3 s without (2-core AMD EPYC VM,
-    2026-12-07).
+    symbolic-shape checks on the dynamic batch dimension: half of the demo
+    detector's ONNX export time (``docs/deploy.md``, "What the exporter does").
 
     Args:
         module: The model to change (export functions pass their own copy).
