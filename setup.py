@@ -16,8 +16,8 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mnext_det', 'mnext_det.*']),
-    # the fused batch norm kernel, compiled on first use by torch (needs ninja)
-    package_data={'mnext_det.ops': ['csrc/*.cpp']},
+    # the CPU training kernels, compiled on first use by torch (needs ninja)
+    package_data={'mnext_det.ops': ['csrc/*.cpp', 'csrc/*.h']},
     python_requires='>=3.9',
     # mmcv (2.1.x with compiled ops) is built by `make install`: PyPI has it
     # only as source that does not build on current torch without patches.

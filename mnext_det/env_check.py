@@ -68,8 +68,9 @@ def collect() -> Tuple[List[str], List[str]]:
                  'tcmalloc: not found (optional, about 1.15x CPU training speed: '
                  'apt install libtcmalloc-minimal4)')
     from .ops import extension_status
-    lines.append(f'fused batch norm + ReLU6 kernel: {extension_status()} (optional, about 1.12x '
-                 'CPU training speed with FusedBatchNormHook; `make install` builds it)')
+    lines.append(f'CPU training kernels (batch norm + ReLU6, 3x3 depthwise conv): '
+                 f'{extension_status()} (optional, faster CPU training with FusedBatchNormHook '
+                 'and DepthwiseConvHook; `make install` builds them)')
     return lines, problems
 
 

@@ -187,14 +187,14 @@ elif command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
 else
   echo "not installed (needs root): 'sudo apt install libtcmalloc-minimal4' or 'conda install gperftools'; training runs on glibc's malloc meanwhile"
 fi
-step "7/7 fused batch norm + ReLU6 kernel (optional: about 1.12x CPU training speed; C++ built for this CPU once, about 30 s; mnext_det/ops)"
+step "7/7 CPU training kernels: batch norm + ReLU6, 3x3 depthwise conv (optional: faster CPU training; C++ built for this CPU once, about 60 s; mnext_det/ops)"
 if ! command -v ninja >/dev/null 2>&1; then
   pip_install -q ninja || echo "could not pip install ninja (torch needs it to build the kernel)"
 fi
 if ready kernel || has "from mnext_det.ops import load_extension; load_extension(required=True)"; then
   echo "built"
 else
-  echo "not built: training runs torch's batch norm; the reason: python -c 'from mnext_det.ops import load_extension; load_extension(required=True)'"
+  echo "not built: training runs torch's batch norm and depthwise conv; the reason: python -c 'from mnext_det.ops import load_extension; load_extension(required=True)'"
 fi
 if [ "$(printf '%s\n' "$ENV_REPORT" | tail -n 1)" = "environment OK" ]; then
   printf '%s\n' "$ENV_REPORT"  # nothing was missing, and the probe's check passed

@@ -87,7 +87,9 @@ class Variant(NamedTuple):
     ones (to measure them), with ``mmdet_loss`` the head's loss computed image
     by image as mmdet's ``SSDHead`` does (``batch_loss=False``), with ``fused_bn`` every batch norm and its ReLU6 in
     one kernel as ``FusedBatchNormHook`` trains them, with ``pointwise_matmul``
-    every stride-1 1x1 conv trained as a matrix product (``PointwiseMatmulHook``)."""
+    every stride-1 1x1 conv trained as a matrix product (``PointwiseMatmulHook``),
+    with ``depthwise_kernel`` every 3x3 depthwise conv trained by the C++ kernel
+    (``DepthwiseConvHook``)."""
     config: str
     channels_last: bool = False
     compiled: bool = False
@@ -97,6 +99,7 @@ class Variant(NamedTuple):
     mmdet_loss: bool = False
     fused_bn: bool = False
     pointwise_matmul: bool = False
+    depthwise_kernel: bool = False
 
 
 def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
@@ -118,6 +121,9 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
     if variant.pointwise_matmul:
         from ..engine.pointwise_matmul import pointwise_as_matmul
         pointwise_as_matmul(model)
+    if variant.depthwise_kernel:
+        from ..engine.depthwise_conv import depthwise_as_kernel
+        depthwise_as_kernel(model)
     if variant.compiled:  # as mmengine's cfg.compile (tools/train.py --compile) does
         from ..engine.launch import compile_options
         model.train_step = torch.compile(model.train_step, **compile_options())

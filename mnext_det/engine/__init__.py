@@ -1,16 +1,17 @@
 """Training engine pieces for long, unattended runs: crash-safe checkpoints
 with random state, non-finite loss handling, channels-last training, merged
 optimizer parameter groups, depthwise convs padded first on maps smaller than
-their kernel, batch norm and ReLU6 fused into one CPU kernel, 1x1 convs
-trained as matrix products, the train pipeline's decoding cached across
-epochs, a check that an
-``init_cfg`` Pretrained loaded its checkpoint, and multi-process CPU training
-with a bounded exit when a rank dies.
+their kernel, batch norm and ReLU6 fused into one CPU kernel, 3x3 depthwise
+convs trained by a CPU kernel, 1x1 convs trained as matrix products, the
+train pipeline's decoding cached across epochs, a check that an ``init_cfg``
+Pretrained loaded its checkpoint, and multi-process CPU training with a
+bounded exit when a rank dies.
 
 Importing this package registers its hooks, the optimizer constructor, the
 ``local_atomic`` file backend and the ``CPUAwareDistributedDataParallel``
 wrapper with mmengine.
-Needs mmengine only (the fused batch norm builds its C++ kernel on first use).
+Needs mmengine only (the fused batch norm and the depthwise conv build their C++
+kernels on first use).
 """
 from .atomic_io import AtomicLocalBackend, atomic_write_bytes, atomic_write_text
 from .channels_last import ChannelsLastHook, to_channels_last
@@ -24,6 +25,7 @@ from .nonfinite import NonFiniteLossError, NonFiniteLossHook
 from .random_state import RandomStateHook, get_random_state, set_random_state
 from .small_map_depthwise import (PadFirstDepthwiseConv2d, SmallMapDepthwiseHook,
                                   pad_small_depthwise)
+from .depthwise_conv import DepthwiseConvHook, KernelDepthwiseConv2d, depthwise_as_kernel
 from .pointwise_matmul import MatmulPointwiseConv2d, PointwiseMatmulHook, pointwise_as_matmul
 from .pipeline_cache import PipelineCacheHook, cache_pipeline_head
 from .pretrained_check import PretrainedCheckHook
@@ -38,5 +40,6 @@ __all__ = [
     'PadFirstDepthwiseConv2d', 'SmallMapDepthwiseHook', 'pad_small_depthwise',
     'PretrainedCheckHook', 'apply_fault_tolerance', 'FusedBatchNormAct2d', 'ClipInNorm',
     'fuse_batch_norm', 'FusedBatchNormHook', 'MatmulPointwiseConv2d', 'pointwise_as_matmul',
-    'PointwiseMatmulHook', 'PipelineCacheHook', 'cache_pipeline_head'
+    'PointwiseMatmulHook', 'KernelDepthwiseConv2d', 'depthwise_as_kernel', 'DepthwiseConvHook',
+    'PipelineCacheHook', 'cache_pipeline_head'
 ]

@@ -94,7 +94,7 @@ def test_backward_masks_where_forward_clipped(channels_last):
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     w, g = torch.rand(64, generator=gen) + 0.5, torch.randn(shape, generator=gen)
-    _, mean, _, scale = load_extension(required=True).forward(
+    _, mean, _, scale = load_extension(required=True).batch_norm_act_forward(
         x, w, torch.zeros(64), torch.zeros(64), torch.ones(64), 0.1, 1e-3, False,
         channels_last)
     b = mean * scale  # the pre-activation of x = 0 is fma(-mean, scale, b): its rounding error
@@ -130,38 +130,27 @@ def test_declines_what_it_does_not_cover():
         assert batch_norm_act(x, w, b, rm, rv, 0.1, 1e-5, False) is None
 
 
-def test_without_a_compiler_training_warns_once_and_runs_torchs_batch_norm(tmp_path):
+def test_without_a_compiler_training_warns_once_and_runs_torchs_ops(tmp_path):
     script = ('import warnings, torch\n'
               'from torch import nn\n'
-              'from mnext_det.engine import fuse_batch_norm\n'
-              'm = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n'
+              'from mnext_det.engine import depthwise_as_kernel, fuse_batch_norm\n'
+              'm = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8),\n'
+              '                  nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False))\n'
               'fuse_batch_norm(m)\n'
+              'depthwise_as_kernel(m)\n'
+              'm = m.to(memory_format=torch.channels_last)\n'
+              'x = torch.randn(2, 3, 8, 8).contiguous(memory_format=torch.channels_last)\n'
               'with warnings.catch_warnings(record=True) as caught:\n'
               '    warnings.simplefilter("always")\n'
               '    for _ in range(2):\n'
-              '        m.train()(torch.randn(2, 3, 8, 8)).sum().backward()\n'
-              'print([str(w.message) for w in caught if "fused batch norm" in str(w.message)])\n')
+              '        m.train()(x).sum().backward()\n'
+              'print([str(w.message) for w in caught\n'
+              '       if "compiled CPU kernels" in str(w.message)])\n')
     env = dict(os.environ, PATH=str(tmp_path / 'empty'), TORCH_EXTENSIONS_DIR=str(tmp_path))
     res = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
                          env=env, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert res.stdout.count('fused batch norm unavailable') == 1
+    assert res.stdout.count('compiled CPU kernels unavailable') == 1
     # the reason: no ninja, or (with the pip package's ninja) no compiler
     assert 'not built (RuntimeError: ' in res.stdout
     assert 'Ninja is required' in res.stdout or 'not found' in res.stdout
-
-
-def test_two_checkouts_build_under_their_own_names(tmp_path, monkeypatch):
-    """The same source in another folder gets another build name: torch's ninja
-    file names the source's path, so sharing one build folder would rebuild it
-    each time the other checkout loads it."""
-    import importlib
-    import shutil
-
-    ext = importlib.import_module('mnext_det.ops.batch_norm_act')  # the module, not the function
-    name = ext._build_name()
-    assert ext._build_name() == name
-    copy = tmp_path / 'batch_norm_act.cpp'
-    shutil.copy(ext._SOURCE, copy)
-    monkeypatch.setattr(ext, '_SOURCE', str(copy))
-    assert ext._build_name() != name and ext._build_name().startswith('mnext_batch_norm_act_')

@@ -4,7 +4,7 @@
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
         [--memory-format nchw|channels_last|both] [--compile] [--torch-relu6]
         [--mmdet-anchors] [--mmdet-loss] [--fused-bn] [--pointwise-matmul]
-        [--device cpu|cuda] [--amp]
+        [--depthwise-kernel] [--device cpu|cuda] [--amp]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
 COCO configs (320 input). Each detector gets the same synthetic batch at its
@@ -24,7 +24,8 @@ variant whose head computes its loss image by image as mmdet's ``SSDHead`` does
 variant with batch norm and ReLU6 in one CPU kernel (``FusedBatchNormHook``,
 ``mnext_det/engine/fused_batch_norm.py``); ``--pointwise-matmul`` adds a row per
 variant with its stride-1 1x1 convs trained as matrix products
-(``PointwiseMatmulHook``). ``--device cuda`` runs every model on the GPU
+(``PointwiseMatmulHook``); ``--depthwise-kernel`` adds a row per variant with its
+3x3 depthwise convs trained by the C++ kernel (``DepthwiseConvHook``). ``--device cuda`` runs every model on the GPU
 (each step timed to the end of its kernels); ``--amp`` (CUDA only) adds a row
 per variant with mmengine's ``AmpOptimWrapper`` as ``tools/train.py --amp``.
 Training steps are interleaved across the rows (one step of each per
@@ -44,7 +45,8 @@ from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
 _FORMATS = {'nchw': [False], 'channels_last': [True], 'both': [False, True]}
-_ROW_FLAGS = ('torch_relu6', 'amp', 'mmdet_anchors', 'mmdet_loss', 'fused_bn', 'pointwise_matmul')
+_ROW_FLAGS = ('torch_relu6', 'amp', 'mmdet_anchors', 'mmdet_loss', 'fused_bn', 'pointwise_matmul',
+              'depthwise_kernel')
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,6 +73,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--pointwise-matmul', action='store_true',
                         help='also each variant with 1x1 convs trained as matrix products '
                              '(PointwiseMatmulHook)')
+    parser.add_argument('--depthwise-kernel', action='store_true',
+                        help='also each variant with 3x3 depthwise convs trained by the C++ '
+                             'kernel (DepthwiseConvHook)')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--amp', action='store_true',
                         help='also each variant in mixed precision (AmpOptimWrapper; CUDA only)')

@@ -15,7 +15,8 @@
 // channel's first value (no cancellation when the mean is large against the
 // spread); per-thread partial sums are added in thread order, so a result
 // depends on the thread count only, not on scheduling.
-#include <torch/extension.h>
+#include "ops.h"
+
 #include <ATen/Parallel.h>
 #include <omp.h>
 
@@ -35,7 +36,7 @@ struct Layout {
   int64_t N, C, S, M;  // S = H * W, M = N * S
   // NHWC super-rows
   int64_t k, K, rows;
-  Layout(const torch::Tensor& x, bool channels_last)
+  Layout(const at::Tensor& x, bool channels_last)
       : nhwc(channels_last), N(x.size(0)), C(x.size(1)), S(x.numel() / (x.size(0) * x.size(1))),
         M(N * S) {
     k = std::max<int64_t>(1, (kMinRow + C - 1) / C);
@@ -158,10 +159,10 @@ void write_output(const Layout& L, const float* xp, const float* ce, const float
 
 // Returns (y, mean, invstd, scale) and updates running_mean / running_var in
 // place; scale = invstd * weight as the output was computed with it.
-std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& weight,
-                                   const torch::Tensor& bias, torch::Tensor running_mean,
-                                   torch::Tensor running_var, double momentum, double eps,
-                                   bool relu6, bool channels_last) {
+std::vector<at::Tensor> batch_norm_act_forward(const at::Tensor& x, const at::Tensor& weight,
+                                               const at::Tensor& bias, at::Tensor running_mean,
+                                               at::Tensor running_var, double momentum, double eps,
+                                               bool relu6, bool channels_last) {
   const Layout L(x, channels_last);
   const int64_t C = L.C, M = L.M;
   const float* xp = x.data_ptr<float>();
@@ -192,9 +193,9 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
           f1 += d * d;
         }
       });
-  auto mean = torch::empty({C}, x.options());
-  auto invstd = torch::empty({C}, x.options());
-  auto scale_out = torch::empty({C}, x.options());
+  auto mean = at::empty({C}, x.options());
+  auto invstd = at::empty({C}, x.options());
+  auto scale_out = at::empty({C}, x.options());
   // y = (x - mean) * (invstd * w) + b: a channel of equal values gives exactly b
   std::vector<float> centre(C), scale(C), shift(C);
   float *mp = mean.data_ptr<float>(), *ip = invstd.data_ptr<float>();
@@ -215,7 +216,7 @@ std::vector<torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& 
     rv[c] = static_cast<float>((1.0 - momentum) * rv[c] + momentum * var * M / (M - 1));
   }
   L.per_value({&centre, &scale, &shift});
-  auto y = torch::empty_like(x);
+  auto y = at::empty_like(x);
   float* yp = y.data_ptr<float>();
   const float *ce = centre.data(), *sc = scale.data(), *sh = shift.data();
   (relu6 ? write_output<true> : write_output<false>)(L, xp, ce, sc, sh, yp);
@@ -232,16 +233,16 @@ inline float masked(float g, float x, float centre, float scale, float shift) {
 }
 
 template <bool RELU6>
-std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch::Tensor& x,
-                                         const torch::Tensor& mean, const torch::Tensor& invstd,
-                                         const torch::Tensor& scale, const torch::Tensor& weight,
-                                         const torch::Tensor& bias, bool channels_last) {
+std::vector<at::Tensor> backward_impl(const at::Tensor& grad, const at::Tensor& x,
+                                      const at::Tensor& mean, const at::Tensor& invstd,
+                                      const at::Tensor& scale, const at::Tensor& weight,
+                                      const at::Tensor& bias, bool channels_last) {
   const Layout L(x, channels_last);
   const int64_t C = L.C, M = L.M;
   const float *gp = grad.data_ptr<float>(), *xp = x.data_ptr<float>();
   const float* ip = invstd.data_ptr<float>();
   const float* wp = weight.data_ptr<float>();
-  auto values = [C](const torch::Tensor& t) {
+  auto values = [C](const at::Tensor& t) {
     return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + C);
   };
   std::vector<float> mean_k = values(mean), scale_k = values(scale), shift_k = values(bias);
@@ -269,8 +270,8 @@ std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch:
           f1 += g * (xr[j] - mu);
         }
       });
-  auto grad_weight = torch::empty({C}, x.options());
-  auto grad_bias = torch::empty({C}, x.options());
+  auto grad_weight = at::empty({C}, x.options());
+  auto grad_bias = at::empty({C}, x.options());
   float *gwp = grad_weight.data_ptr<float>(), *gbp = grad_bias.data_ptr<float>();
   // grad_input = w * invstd * (g - mean(g) - (x - mean) * invstd^2 * mean(g * (x - mean)))
   std::vector<float> k1(C), k2(C), k3(C);
@@ -282,7 +283,7 @@ std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch:
     k3[c] = static_cast<float>(sgx[c] / M * ip[c] * ip[c]);
   }
   L.per_value({&k1, &k2, &k3});
-  auto grad_input = torch::empty_like(x);
+  auto grad_input = at::empty_like(x);
   float* op = grad_input.data_ptr<float>();
   const float *a1 = k1.data(), *a2 = k2.data(), *a3 = k3.data();
   map_values(
@@ -310,15 +311,11 @@ std::vector<torch::Tensor> backward_impl(const torch::Tensor& grad, const torch:
 
 // Returns (grad_input, grad_weight, grad_bias); `scale` is forward's, and
 // with `bias` gives the pre-activation for the ReLU6 mask.
-std::vector<torch::Tensor> backward(const torch::Tensor& grad, const torch::Tensor& x,
-                                    const torch::Tensor& mean, const torch::Tensor& invstd,
-                                    const torch::Tensor& scale, const torch::Tensor& weight,
-                                    const torch::Tensor& bias, bool relu6, bool channels_last) {
+std::vector<at::Tensor> batch_norm_act_backward(const at::Tensor& grad, const at::Tensor& x,
+                                                const at::Tensor& mean, const at::Tensor& invstd,
+                                                const at::Tensor& scale, const at::Tensor& weight,
+                                                const at::Tensor& bias, bool relu6,
+                                                bool channels_last) {
   return relu6 ? backward_impl<true>(grad, x, mean, invstd, scale, weight, bias, channels_last)
                : backward_impl<false>(grad, x, mean, invstd, scale, weight, bias, channels_last);
-}
-
-PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("forward", &forward, "batch norm (+ ReLU6) training forward");
-  m.def("backward", &backward, "batch norm (+ ReLU6) training backward");
 }

@@ -1,0 +1,98 @@
+"""DepthwiseConvHook: 3x3 depthwise convs trained by the C++ kernel on
+channels-last CPU tensors; outputs and gradients within the float32 bound of
+torch's conv, the same state_dict, evaluation bit-identical."""
+import copy
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.registry import HOOKS
+from torch import nn
+
+from mnext_det.engine import (  # registers the hook
+    KernelDepthwiseConv2d, depthwise_as_kernel, to_channels_last)
+from mnext_det.models.factory import create_model
+from mnext_det.ops import load_extension
+
+from ..tolerances import TEST_SEED, assert_float32_close, depth_and_fan_in
+
+
+@pytest.fixture(scope='module', autouse=True)
+def extension():
+    load_extension(required=True)
+
+
+def test_only_3x3_depthwise_convs_with_padding_1_and_no_bias_are_converted():
+    model = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False),            # yes
+                          nn.Conv2d(8, 8, 3, 2, padding=1, groups=8, bias=False),         # yes
+                          nn.Conv2d(8, 8, 3, padding=1, groups=8),                        # bias
+                          nn.Conv2d(8, 8, 3, 3, padding=1, groups=8, bias=False),         # stride 3
+                          nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=8, bias=False),
+                          nn.Conv2d(8, 8, 5, padding=2, groups=8, bias=False),            # 5x5
+                          nn.Conv2d(8, 16, 3, padding=1, groups=8, bias=False),           # x2
+                          nn.Conv2d(8, 8, 3, padding=1, groups=2, bias=False),            # grouped
+                          nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False,
+                                    padding_mode='reflect'))
+    assert depthwise_as_kernel(model) == 2
+    assert [type(m) is KernelDepthwiseConv2d for m in model] == [True, True] + [False] * 7
+
+
+@pytest.mark.parametrize('stride', [1, 2])
+def test_layer_outputs_and_gradients_match_torchs_conv(stride):
+    torch.manual_seed(TEST_SEED)
+    conv = nn.Conv2d(24, 24, 3, stride, 1, groups=24, bias=False)
+    ref = copy.deepcopy(conv)
+    depthwise_as_kernel(nn.Sequential(conv))
+    x = torch.randn(4, 24, 11, 12).contiguous(memory_format=torch.channels_last)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out, out_ref = conv(x1), ref(x2)
+    assert out.grad_fn.name() == '_DepthwiseConv3x3Backward'  # the kernel, not torch's conv
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert_float32_close(out.detach(), out_ref.detach(), 2, 9, what='output')
+    grad = torch.randn_like(out_ref)
+    out.backward(grad)
+    out_ref.backward(grad)
+    assert_float32_close(x1.grad, x2.grad, 2, 9, what='input grad')
+    terms = out[:, 0].numel()  # the weight gradient sums over every output position
+    assert_float32_close(conv.weight.grad, ref.weight.grad, 2, terms, what='weight grad')
+
+
+def test_evaluation_and_nchw_inputs_run_torchs_conv_bit_identically():
+    torch.manual_seed(TEST_SEED)
+    conv = nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
+    depthwise_as_kernel(nn.Sequential(conv))
+    cl = torch.randn(2, 8, 5, 5).contiguous(memory_format=torch.channels_last)
+    nchw = torch.randn(2, 8, 5, 6)
+    with torch.no_grad():
+        assert torch.equal(conv.eval()(cl), F.conv2d(cl, conv.weight, None, 1, 1, 1, 8))
+    conv.train()
+    out = conv(nchw)
+    assert out.grad_fn.name() != '_DepthwiseConv3x3Backward'
+    assert torch.equal(out, F.conv2d(nchw, conv.weight, None, 1, 1, 1, 8))
+
+
+def test_mobilenext_trains_within_float32_bound_and_keeps_its_state_dict():
+    torch.manual_seed(TEST_SEED)
+    ref = create_model('mobilenext_035', num_classes=5)
+    to_channels_last(ref)
+    model = copy.deepcopy(ref)
+    HOOKS.build(dict(type='DepthwiseConvHook')).before_run(SimpleNamespace(model=model))
+    converted = [m for m in model.modules() if isinstance(m, KernelDepthwiseConv2d)]
+    assert len(converted) == sum(isinstance(m, nn.Conv2d) and m.groups > 1
+                                 for m in ref.modules())
+    assert list(model.state_dict()) == list(ref.state_dict())
+    depth, fan_in = depth_and_fan_in(ref)
+    x = torch.randn(4, 3, 64, 64).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():  # before training moves the running statistics apart by rounding
+        assert torch.equal(model.eval()(x), ref.eval()(x))
+    outs, grads = [], []
+    for net in (model.train(), ref.train()):
+        torch.manual_seed(1)  # the same dropout mask in both
+        xi = x.clone().requires_grad_()
+        outs.append(net(xi))
+        outs[-1].square().sum().backward()
+        grads.append(xi.grad)
+    assert_float32_close(outs[0].detach(), outs[1].detach(), depth, fan_in, what='train logits')
+    # back through every layer: twice the depth
+    assert_float32_close(grads[0], grads[1], 2 * depth, fan_in, what='input grad')
