@@ -19,7 +19,7 @@ from .complexity import count_params
 from .timing import Spread, machine_summary, median_time, paired_ratio, time_interleaved
 
 __all__ = ['DEFAULT_CONFIGS', 'Variant', 'build_detector', 'synthetic_batch',
-           'benchmark_detectors', 'format_table']
+           'benchmark_detectors', 'format_table', 'format_pairs']
 
 DEFAULT_CONFIGS = ('configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
                    'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')
@@ -71,6 +71,7 @@ def synthetic_batch(model: torch.nn.Module, size: Tuple[int, int], n: int,
 
 @dataclass
 class _Bench:
+    variant: 'Variant'
     name: str
     model: torch.nn.Module
     optim: Any
@@ -129,7 +130,7 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
         model.train_step = torch.compile(model.train_step, **compile_options())
     name = osp.splitext(osp.basename(variant.config))[0]
     name += ''.join(f' ({tag})' for tag in Variant._fields[1:] if getattr(variant, tag))
-    return _Bench(name, model, optim, size, synthetic_batch(model, size, batch_size))
+    return _Bench(variant, name, model, optim, size, synthetic_batch(model, size, batch_size))
 
 
 def _synced(fn: Callable[[], object], device: str) -> Callable[[], object]:
@@ -178,7 +179,8 @@ def benchmark_detectors(variants: Sequence[Variant], batch_size: int = 8,
                          train_img_s=spread.median, train_img_s_p10=spread.p10,
                          train_img_s_p90=spread.p90, train_ratio=paired.median,
                          train_ratio_p10=paired.p10, train_ratio_p90=paired.p90,
-                         forward_ms=fwd_s * 1000, predict_ms=pred_s * 1000))
+                         forward_ms=fwd_s * 1000, predict_ms=pred_s * 1000,
+                         variant=bench.variant, step_s=times))
     return rows
 
 
@@ -205,3 +207,25 @@ def format_table(rows: Sequence[Dict], threads: int, batch_size: int,
             f'{row["forward_ms"]:.1f} (x{row["forward_ms"] / base["forward_ms"]:.2f}) | '
             f'{row["predict_ms"]:.1f} (x{row["predict_ms"] / base["predict_ms"]:.2f}) |')
     return '\n'.join(lines)
+
+
+def format_pairs(rows: Sequence[Dict]) -> str:
+    """A Markdown table of the train speed of every row against each row that
+    differs from it in one thing only (the config, or one option), as the
+    median and p10-p90 of their per-round ratios: what that one thing is worth,
+    measured side by side. Empty when no two rows differ so."""
+    lines: List[str] = []
+    for i, row in enumerate(rows):
+        for other in rows[:i]:
+            diff = [f for f in Variant._fields
+                    if getattr(row['variant'], f) != getattr(other['variant'], f)]
+            if len(diff) != 1:
+                continue
+            ratio = paired_ratio(other['step_s'], row['step_s'])  # other's step / row's: speed
+            lines.append(f'| {row["name"]} | {other["name"]} | x{ratio.median:.3f} '
+                         f'({ratio.p10:.3f}-{ratio.p90:.3f}) |')
+    if not lines:
+        return ''
+    return '\n'.join(['Rows that differ in one thing, train speed of the first against the '
+                      'second (median and p10-p90 of the per-round ratios)', '',
+                      '| row | against | train speed |', '|---|---|---|', *lines])

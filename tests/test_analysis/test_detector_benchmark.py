@@ -74,3 +74,33 @@ def test_pointwise_matmul_row_trains_its_1x1_convs_as_matrix_products():
     assert any(isinstance(m, MatmulPointwiseConv2d) for m in matmul.model.modules())
     matmul.model.train()
     assert matmul.model.train_step(matmul.data, matmul.optim)['loss'].isfinite()
+
+
+def test_depthwise_kernel_row_trains_its_depthwise_convs_with_the_kernel():
+    from mnext_det.engine import KernelDepthwiseConv2d
+    plain = _prepare(Variant(DEMO_NEXT, channels_last=True), 2, 'cpu')
+    kernel = _prepare(Variant(DEMO_NEXT, channels_last=True, depthwise_kernel=True), 2, 'cpu')
+    assert kernel.name == plain.name + ' (depthwise_kernel)'
+    assert not any(isinstance(m, KernelDepthwiseConv2d) for m in plain.model.modules())
+    assert any(isinstance(m, KernelDepthwiseConv2d) for m in kernel.model.modules())
+    kernel.model.train()
+    assert kernel.model.train_step(kernel.data, kernel.optim)['loss'].isfinite()
+
+
+def test_rows_that_differ_in_one_thing_are_compared_round_by_round():
+    from mnext_det.analysis.detector_benchmark import format_pairs
+    steps = {  # step seconds; round 2: the machine twice as slow
+        (DEMO_NEXT, False): [0.10, 0.20, 0.10],
+        (DEMO_NEXT, True): [0.08, 0.16, 0.08],
+        ('other.py', False): [0.12, 0.24, 0.12],
+        ('other.py', True): [0.10, 0.20, 0.10]}
+    rows = [dict(name=f'{cfg} {kernel}', variant=Variant(cfg, depthwise_kernel=kernel),
+                 step_s=times) for (cfg, kernel), times in steps.items()]
+    table = format_pairs(rows).splitlines()
+    pairs = [line for line in table if line.startswith('| ') and 'against' not in line]
+    # each kernel row against its plain row, each config against the first with the same option
+    assert pairs == [f'| {DEMO_NEXT} True | {DEMO_NEXT} False | x1.250 (1.250-1.250) |',
+                     f'| other.py False | {DEMO_NEXT} False | x0.833 (0.833-0.833) |',
+                     f'| other.py True | {DEMO_NEXT} True | x0.800 (0.800-0.800) |',
+                     '| other.py True | other.py False | x1.200 (1.200-1.200) |']
+    assert format_pairs(rows[:1]) == ''

@@ -30,8 +30,10 @@ variant with its stride-1 1x1 convs trained as matrix products
 per variant with mmengine's ``AmpOptimWrapper`` as ``tools/train.py --amp``.
 Training steps are interleaved across the rows (one step of each per
 round), each row with the 10th-90th percentile of its steps.
-Prints a Markdown table and every figure's ratio to the first row. A
-benchmark, not a test: figures depend on the machine and its load.
+Prints a Markdown table and every figure's ratio to the first row, then
+each row's train speed against every row that differs from it in one thing
+only (the config, or one option), paired round by round. A benchmark, not a
+test: figures depend on the machine and its load.
 """
 import argparse
 import itertools
@@ -40,7 +42,7 @@ import os.path as osp
 import torch
 
 from mnext_det.analysis.detector_benchmark import (DEFAULT_CONFIGS, Variant, benchmark_detectors,
-                                                   format_table)
+                                                   format_pairs, format_table)
 from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
@@ -105,6 +107,9 @@ def main() -> None:
     rows = benchmark_detectors(variants, args.batch_size, args.train_iters, args.infer_runs,
                                args.warmup, args.device)
     print('\n' + format_table(rows, torch.get_num_threads(), args.batch_size, args.device))
+    pairs = format_pairs(rows)
+    if pairs:
+        print('\n' + pairs)
 
 
 if __name__ == '__main__':
