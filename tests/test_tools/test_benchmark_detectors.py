@@ -20,7 +20,8 @@ def test_benchmark_detectors_interleaves_variants_and_prints_ratios():
     out = run(osp.join(TOOLS, 'benchmark_detectors.py'), *DEMO, '--memory-format', 'both',
               '--torch-relu6', '--batch-size', '2', '--train-iters', '2', '--infer-runs', '1',
               '--warmup', '1', '--threads', '1', cwd=ROOT).stdout
-    rows = [ln for ln in out.splitlines() if ln.startswith('| ssdlite_')]
+    table, pairs = out.split('Rows that differ in one thing')
+    rows = [ln for ln in table.splitlines() if ln.startswith('| ssdlite_')]
     assert [r.split(' | ')[0] for r in rows] == [
         f'| ssdlite_{backbone}-050_1xb8-10e_shapes-160{fmt}{relu}'
         for backbone in ('mobilenetv2', 'mobilenext') for fmt in ('', ' (channels_last)')
@@ -30,6 +31,12 @@ def test_benchmark_detectors_interleaves_variants_and_prints_ratios():
     median, low, high = map(float, re.search(r'\| ([\d.]+) \(([\d.]+)-([\d.]+)\) \(x',
                                              rows[7]).groups())
     assert 0 < low <= median <= high
+    # each row against the rows one option or the config away: 2 configs x 2 formats x 2
+    # activations, 3 neighbours each, every pair once
+    pairs = [ln for ln in pairs.splitlines() if ln.startswith('| ssdlite_')]
+    assert len(pairs) == 8 * 3 // 2
+    assert (f'| ssdlite_mobilenext-050_1xb8-10e_shapes-160 (torch_relu6) | '
+            f'ssdlite_mobilenext-050_1xb8-10e_shapes-160 | x') in '\n'.join(pairs)
 
 
 def test_profile_detectors_charges_every_phase_and_counts_activation_traffic():
