@@ -1,11 +1,9 @@
 """Train 3x3 depthwise convolutions of channels-last CPU tensors with the C++ kernel.
 
-oneDNN's backward of these convs takes 2-3x their forward time on the demo
-detectors' maps and up to 1.3 ms for a weight gradient on a 2x2 or 1x1 map
-(``docs/deploy.md``, "Depthwise convs"); ``mnext_det.ops.depthwise_conv3x3``
-computes forward, input and weight gradient with each operand read once. Same
-parameters, the same products summed in another order: outputs and gradients
-differ by float rounding.
+The kernel is ``mnext_det.ops.depthwise_conv3x3`` (why and how much faster than
+oneDNN: ``docs/deploy.md``, "3x3 depthwise convs in C++"). Same parameters, the
+same products summed in another order: outputs and gradients differ by float
+rounding.
 
 :func:`depthwise_as_kernel` turns each eligible ``nn.Conv2d`` of a model into
 a :class:`KernelDepthwiseConv2d` in place (parameters and ``state_dict``

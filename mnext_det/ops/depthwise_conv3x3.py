@@ -3,12 +3,12 @@
 oneDNN, which runs torch's CPU depthwise convs, takes 2-3x its forward time
 for their backward on the demo detectors' maps, and 0.3-1.3 ms per call for a
 weight gradient on a 2x2 or 1x1 map, where the work is a few microseconds
-(``docs/deploy.md``, "Depthwise convs"). The kernel
+(``docs/deploy.md``, "3x3 depthwise convs in C++"). The kernel
 (``csrc/depthwise_conv3x3.cpp``) computes one output row at a time in vectors
 of 8 channels with the 9 taps in registers; backward computes the input and
-weight gradients of a row together, so each operand is read once. Zero padding 1, stride 1 or
-2, no bias; the same sums as ``F.conv2d``, in another order, so the results
-differ from torch's by float rounding.
+weight gradients of a row together, so each operand is read once. Zero
+padding 1, stride 1 or 2, no bias; the same sums as ``F.conv2d``, in another
+order, so the results differ from torch's by float rounding.
 """
 from typing import Optional, Tuple
 
