@@ -35,8 +35,8 @@ def test_benchmark_detectors_interleaves_variants_and_prints_ratios():
     # activations, 3 neighbours each, every pair once
     pairs = [ln for ln in pairs.splitlines() if ln.startswith('| ssdlite_')]
     assert len(pairs) == 8 * 3 // 2
-    assert (f'| ssdlite_mobilenext-050_1xb8-10e_shapes-160 (torch_relu6) | '
-            f'ssdlite_mobilenext-050_1xb8-10e_shapes-160 | x') in '\n'.join(pairs)
+    assert ('| ssdlite_mobilenext-050_1xb8-10e_shapes-160 (torch_relu6) | '
+            'ssdlite_mobilenext-050_1xb8-10e_shapes-160 | x') in '\n'.join(pairs)
 
 
 def test_profile_detectors_charges_every_phase_and_counts_activation_traffic():
