@@ -65,26 +65,18 @@ def test_fused_bn_row_trains_with_the_fused_batch_norm():
     assert fused.model.train_step(fused.data, fused.optim)['loss'].isfinite()
 
 
-def test_pointwise_matmul_row_trains_its_1x1_convs_as_matrix_products():
-    from mnext_det.engine import MatmulPointwiseConv2d
+@pytest.mark.parametrize('option, swapped', [('pointwise_matmul', 'MatmulPointwiseConv2d'),
+                                              ('depthwise_kernel', 'KernelDepthwiseConv2d')])
+def test_an_option_row_trains_with_its_fast_path(option, swapped):
+    import mnext_det.engine
+    cls = getattr(mnext_det.engine, swapped)
     plain = _prepare(Variant(DEMO_NEXT, channels_last=True), 2, 'cpu')
-    matmul = _prepare(Variant(DEMO_NEXT, channels_last=True, pointwise_matmul=True), 2, 'cpu')
-    assert matmul.name == plain.name + ' (pointwise_matmul)'
-    assert not any(isinstance(m, MatmulPointwiseConv2d) for m in plain.model.modules())
-    assert any(isinstance(m, MatmulPointwiseConv2d) for m in matmul.model.modules())
-    matmul.model.train()
-    assert matmul.model.train_step(matmul.data, matmul.optim)['loss'].isfinite()
-
-
-def test_depthwise_kernel_row_trains_its_depthwise_convs_with_the_kernel():
-    from mnext_det.engine import KernelDepthwiseConv2d
-    plain = _prepare(Variant(DEMO_NEXT, channels_last=True), 2, 'cpu')
-    kernel = _prepare(Variant(DEMO_NEXT, channels_last=True, depthwise_kernel=True), 2, 'cpu')
-    assert kernel.name == plain.name + ' (depthwise_kernel)'
-    assert not any(isinstance(m, KernelDepthwiseConv2d) for m in plain.model.modules())
-    assert any(isinstance(m, KernelDepthwiseConv2d) for m in kernel.model.modules())
-    kernel.model.train()
-    assert kernel.model.train_step(kernel.data, kernel.optim)['loss'].isfinite()
+    fast = _prepare(Variant(DEMO_NEXT, channels_last=True, **{option: True}), 2, 'cpu')
+    assert fast.name == plain.name + f' ({option})'
+    assert not any(isinstance(m, cls) for m in plain.model.modules())
+    assert any(isinstance(m, cls) for m in fast.model.modules())
+    fast.model.train()
+    assert fast.model.train_step(fast.data, fast.optim)['loss'].isfinite()
 
 
 def test_rows_that_differ_in_one_thing_are_compared_round_by_round():
