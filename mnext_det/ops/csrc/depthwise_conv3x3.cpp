@@ -8,12 +8,11 @@
 // gradient and weight gradient together, so the gradient is read from memory
 // once.
 //
-// Every output and input-gradient value is the sum of its taps in the order
-// (kh, kw) = (0, 0), (0, 1), ... (2, 2), computed by one thread, so it does
-// not depend on the thread count. The weight gradient sums each output row
-// in float and the rows in double, per thread over a fixed split of the rows,
-// then across threads in thread order: it depends on the thread count only,
-// not on scheduling.
+// Every output and input-gradient value is the sum of its taps in a fixed
+// order, computed by one thread, so it does not depend on the thread count.
+// The weight gradient sums each output row in float and the rows in double,
+// per thread over a fixed split of the rows, then across threads in thread
+// order: it depends on the thread count only, not on scheduling.
 #include "ops.h"
 
 #include <ATen/Parallel.h>
