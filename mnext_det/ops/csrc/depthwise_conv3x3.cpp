@@ -31,12 +31,12 @@ inline void store(float* p, v8 v) { *reinterpret_cast<v8*>(p) = v; }
 inline v8 zeros8() { return v8{0, 0, 0, 0, 0, 0, 0, 0}; }
 
 struct Shape {
-  int64_t N, C, H, W, OH, OW, stride;
+  int64_t N, C, H, W, OH, OW;
 };
 
 Shape conv_shape(const at::Tensor& x, int64_t stride) {
   const int64_t H = x.size(2), W = x.size(3);
-  return {x.size(0), x.size(1), H, W, (H - 1) / stride + 1, (W - 1) / stride + 1, stride};
+  return {x.size(0), x.size(1), H, W, (H - 1) / stride + 1, (W - 1) / stride + 1};
 }
 
 // [C, 1, 3, 3] weights as [9][C], taps first (flipped: tap k holds 8 - k)
@@ -108,8 +108,7 @@ void conv_row(const float* const rows[3], const float* taps, float* out, int64_t
 }
 
 at::Tensor empty_nhwc(const at::Tensor& like, int64_t N, int64_t C, int64_t H, int64_t W) {
-  return at::empty({N, C, H, W},
-                      like.options().memory_format(at::MemoryFormat::ChannelsLast));
+  return at::empty({N, C, H, W}, like.options().memory_format(at::MemoryFormat::ChannelsLast));
 }
 
 // Stride 2, one input row ih of the input gradient: kh = 1 reaches it from output row
@@ -232,7 +231,7 @@ std::vector<at::Tensor> depthwise_conv3x3_backward(const at::Tensor& grad, const
   float* gip = input_grad ? grad_input.data_ptr<float>() : nullptr;
   // stride 1: the input gradient is the gradient convolved with the flipped kernel
   const std::vector<float> taps = taps_first(weight, C, stride == 1);
-  const std::vector<float> zero_row(std::max(S.W, S.OW) * C, 0.f);
+  const std::vector<float> zero_row(S.W * C, 0.f);  // OW <= W: wide enough for both
   const int threads = at::get_num_threads();
   std::vector<std::vector<double>> sums(weight_grad ? threads : 0);
   // Thread t takes the output rows [t * rows_total / threads, (t + 1) * rows_total / threads)
