@@ -34,7 +34,7 @@ class KernelDepthwiseConv2d(nn.Conv2d):
 
     def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
                       bias: Optional[torch.Tensor]) -> torch.Tensor:
-        if self.training and bias is None and not capturing_graph():
+        if self.training and not capturing_graph():  # no bias: depthwise_as_kernel's rule
             out = depthwise_conv3x3(input, weight, self.stride[0])
             if out is not None:
                 return out
