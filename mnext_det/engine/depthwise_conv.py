@@ -9,22 +9,32 @@ rounding.
 a :class:`KernelDepthwiseConv2d` in place (parameters and ``state_dict``
 unchanged); it takes the kernel only in training mode, on float32
 channels-last CPU tensors, outside graph capture, so evaluation, inference and
-exports run torch's conv as before.
+exports run torch's conv as before. Where such a conv is followed by a
+:class:`~mnext_det.engine.FusedBatchNormAct2d` (the next module of an
+``nn.Sequential``, the norm of an mmcv ``ConvModule``), the container becomes
+a :class:`DepthwiseNormSequential` or :class:`DepthwiseNormConvModule`, which
+trains the pair as ``mnext_det.ops.depthwise_conv3x3_bn_act``: one backward
+for both, bitwise the results of the two layers.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
+from mmcv.cnn import ConvModule
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 from torch import nn
 
 from ..models.graph_capture import capturing_graph
-from ..ops import depthwise_conv3x3, extension_status
+from ..ops import depthwise_conv3x3, depthwise_conv3x3_bn_act, extension_status
 from .class_swap import swap_class
+from .fused_batch_norm import FusedBatchNormAct2d
 from .unwrap import unwrap_model
 
-__all__ = ['KernelDepthwiseConv2d', 'depthwise_as_kernel', 'DepthwiseConvHook']
+__all__ = [
+    'KernelDepthwiseConv2d', 'DepthwiseNormSequential', 'DepthwiseNormConvModule',
+    'depthwise_as_kernel', 'DepthwiseConvHook'
+]
 
 
 class KernelDepthwiseConv2d(nn.Conv2d):
@@ -41,6 +51,55 @@ class KernelDepthwiseConv2d(nn.Conv2d):
         return super()._conv_forward(input, weight, bias)
 
 
+def _pair(conv: nn.Module, norm: nn.Module) -> bool:
+    return type(conv) is KernelDepthwiseConv2d and isinstance(norm, FusedBatchNormAct2d)
+
+
+def _conv_norm(conv: KernelDepthwiseConv2d, norm: FusedBatchNormAct2d,
+               x: torch.Tensor) -> Optional[torch.Tensor]:
+    """``norm(conv(x))`` as one op where both layers would take their kernels,
+    else ``None``."""
+    if not (conv.training and norm.trains_in_kernel()):
+        return None
+    out = depthwise_conv3x3_bn_act(x, conv.weight, conv.stride[0], norm.weight, norm.bias,
+                                   norm.running_mean, norm.running_var, norm.momentum,
+                                   norm.eps, norm.relu6)
+    if out is not None:
+        norm.num_batches_tracked.add_(1)
+    return out
+
+
+class DepthwiseNormSequential(nn.Sequential):
+    """``nn.Sequential`` that trains each :class:`KernelDepthwiseConv2d` and
+    the ``FusedBatchNormAct2d`` right after it as one op (their forward hooks
+    do not run then). Made by :func:`depthwise_as_kernel`."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        layers = list(self)
+        i = 0
+        while i < len(layers):
+            if i + 1 < len(layers) and _pair(layers[i], layers[i + 1]):
+                out = _conv_norm(layers[i], layers[i + 1], input)
+                if out is not None:
+                    input, i = out, i + 2
+                    continue
+            input, i = layers[i](input), i + 1
+        return input
+
+
+class DepthwiseNormConvModule(ConvModule):
+    """mmcv ``ConvModule`` (conv, norm, act) whose :class:`KernelDepthwiseConv2d`
+    and ``FusedBatchNormAct2d`` train as one op. Made by :func:`depthwise_as_kernel`."""
+
+    def forward(self, x: torch.Tensor, activate: bool = True,
+                norm: bool = True) -> torch.Tensor:
+        if norm:
+            out = _conv_norm(self.conv, self.norm, x)
+            if out is not None:
+                return self.activate(out) if activate and self.with_activation else out
+        return super().forward(x, activate, norm)
+
+
 def _eligible(module: nn.Module) -> bool:
     return (type(module) is nn.Conv2d and module.kernel_size == (3, 3)
             and module.groups == module.in_channels == module.out_channels
@@ -49,11 +108,28 @@ def _eligible(module: nn.Module) -> bool:
             and module.bias is None)
 
 
-def depthwise_as_kernel(model: nn.Module) -> int:
+def _pairs_in(module: nn.Module) -> int:
+    layers = list(module) if type(module) is nn.Sequential else []
+    return sum(_pair(a, b) for a, b in zip(layers, layers[1:]))
+
+
+def _conv_module_with_pair(module: nn.Module) -> bool:
+    return (type(module) is ConvModule and module.with_norm
+            and tuple(module.order) == ('conv', 'norm', 'act')
+            and not module.with_explicit_padding and _pair(module.conv, module.norm))
+
+
+def depthwise_as_kernel(model: nn.Module) -> Tuple[int, int]:
     """Make every 3x3 depthwise ``nn.Conv2d`` of ``model`` with padding 1,
-    stride 1 or 2 and no bias a :class:`KernelDepthwiseConv2d` in place;
-    return how many."""
-    return swap_class(model, _eligible, KernelDepthwiseConv2d)
+    stride 1 or 2 and no bias a :class:`KernelDepthwiseConv2d` in place, and
+    the containers where one is followed by its ``FusedBatchNormAct2d`` (made
+    by ``fuse_batch_norm`` before) a :class:`DepthwiseNormSequential` or
+    :class:`DepthwiseNormConvModule`; return (convs, convs with their batch norm)."""
+    convs = swap_class(model, _eligible, KernelDepthwiseConv2d)
+    pairs = sum(_pairs_in(m) for m in model.modules())
+    swap_class(model, lambda m: _pairs_in(m) > 0, DepthwiseNormSequential)
+    pairs += swap_class(model, _conv_module_with_pair, DepthwiseNormConvModule)
+    return convs, pairs
 
 
 @HOOKS.register_module()
@@ -63,11 +139,13 @@ class DepthwiseConvHook(Hook):
 
     Config: ``custom_hooks = [..., dict(type='DepthwiseConvHook')]`` (with
     ``mnext_det.engine`` in ``custom_imports``); it pays with channels-last
-    tensors (``ChannelsLastHook``)."""
+    tensors (``ChannelsLastHook``), and trains each conv with its batch norm as
+    one op when ``FusedBatchNormHook`` comes before it in ``custom_hooks``."""
 
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        n = depthwise_as_kernel(unwrap_model(runner.model))
-        print_log(f'3x3 depthwise convs trained by the C++ kernel: {n}; kernel '
-                  f'{extension_status()}', logger='current')
+        convs, pairs = depthwise_as_kernel(unwrap_model(runner.model))
+        print_log(f'3x3 depthwise convs trained by the C++ kernel: {convs}, {pairs} of them '
+                  f'with their batch norm as one op; kernel {extension_status()}',
+                  logger='current')

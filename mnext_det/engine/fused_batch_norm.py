@@ -42,9 +42,14 @@ class FusedBatchNormAct2d(nn.BatchNorm2d):
 
     relu6: bool = False
 
+    def trains_in_kernel(self) -> bool:
+        """Whether this forward call may take the kernel (training with running
+        statistics, gradients on, no graph capture); the tensors decide the rest."""
+        return (self.training and self.track_running_stats and self.momentum is not None
+                and torch.is_grad_enabled() and not capturing_graph())
+
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if (self.training and self.track_running_stats and self.momentum is not None
-                and torch.is_grad_enabled() and not capturing_graph()):
+        if self.trains_in_kernel():
             out = batch_norm_act(input, self.weight, self.bias, self.running_mean,
                                  self.running_var, self.momentum, self.eps, self.relu6)
             if out is not None:

@@ -17,7 +17,7 @@ from torch.autograd.function import once_differentiable
 
 from .extension import load_extension
 
-__all__ = ['depthwise_conv3x3']
+__all__ = ['depthwise_conv3x3', 'kernel_applies']
 
 
 class _DepthwiseConv3x3(torch.autograd.Function):
@@ -45,11 +45,15 @@ def depthwise_conv3x3(x: torch.Tensor, weight: torch.Tensor,
     apply (not a float32 4-d channels-last CPU tensor with a float32 weight of
     that shape, a stride other than 1 or 2, or the extension not built), for
     the caller to run torch's conv."""
-    if (x.dim() != 4 or x.device.type != 'cpu' or x.dtype != torch.float32
-            or stride not in (1, 2) or weight.dtype != torch.float32
-            or weight.device.type != 'cpu' or weight.shape != (x.size(1), 1, 3, 3)
-            or x.numel() == 0 or not x.is_contiguous(memory_format=torch.channels_last)):
-        return None
-    if load_extension() is None:
+    if not kernel_applies(x, weight, stride):
         return None
     return _DepthwiseConv3x3.apply(x, weight, stride)
+
+
+def kernel_applies(x: torch.Tensor, weight: torch.Tensor, stride: int) -> bool:
+    """Whether :func:`depthwise_conv3x3` runs the kernel for these arguments."""
+    return (x.dim() == 4 and x.device.type == 'cpu' and x.dtype == torch.float32
+            and stride in (1, 2) and weight.dtype == torch.float32
+            and weight.device.type == 'cpu' and weight.shape == (x.size(1), 1, 3, 3)
+            and x.numel() > 0 and x.is_contiguous(memory_format=torch.channels_last)
+            and load_extension() is not None)

@@ -23,7 +23,7 @@ __all__ = ['extension_status', 'load_extension']
 
 _CSRC = osp.join(osp.dirname(__file__), 'csrc')
 _SOURCES = ('batch_norm_act.cpp', 'depthwise_conv3x3.cpp', 'bindings.cpp')
-_HEADERS = ('ops.h', )
+_HEADERS = ('ops.h', 'batch_norm_grad.h')
 _CFLAGS = ['-O3', '-march=native', '-fopenmp']
 _state: dict = {}
 

@@ -1,14 +1,20 @@
 """DepthwiseConvHook: 3x3 depthwise convs trained by the C++ kernel on
 channels-last CPU tensors; outputs and gradients within the float32 bound of
-torch's conv, the same state_dict, evaluation bit-identical."""
+torch's conv, the same state_dict, evaluation bit-identical; with their fused
+batch norm as one op, bitwise the two layers."""
 import copy
 
 import pytest
 import torch
 import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmdet.models.backbones import MobileNetV2
 from torch import nn
 
-from mnext_det.engine import KernelDepthwiseConv2d, depthwise_as_kernel  # registers the hook
+from mnext_det.engine import (DepthwiseNormConvModule, DepthwiseNormSequential,  # the hook too
+                              KernelDepthwiseConv2d, depthwise_as_kernel, fuse_batch_norm,
+                              to_channels_last)
+from mnext_det.models.factory import create_model
 from mnext_det.ops import load_extension
 
 from ..tolerances import TEST_SEED, assert_float32_close, depth_and_fan_in
@@ -31,7 +37,7 @@ def test_only_3x3_depthwise_convs_with_padding_1_and_no_bias_are_converted():
                           nn.Conv2d(8, 8, 3, padding=1, groups=2, bias=False),            # grouped
                           nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False,
                                     padding_mode='reflect'))
-    assert depthwise_as_kernel(model) == 2
+    assert depthwise_as_kernel(model) == (2, 0)  # no batch norm to pair with
     assert [type(m) is KernelDepthwiseConv2d for m in model] == [True, True] + [False] * 7
 
 
@@ -85,3 +91,65 @@ def test_mobilenext_trains_within_float32_bound_and_keeps_its_state_dict():
     assert_float32_close(outs[0].detach(), outs[1].detach(), depth, fan_in, what='train logits')
     # back through every layer: twice the depth
     assert_float32_close(grads[0], grads[1], 2 * depth, fan_in, what='input grad')
+
+
+def _graph_nodes(out, name):
+    """How many nodes called ``name`` the autograd graph of ``out`` holds."""
+    seen, todo = set(), [out.grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        todo.extend(next_node for next_node, _ in node.next_functions)
+    return sum(node.name() == name for node in seen)
+
+
+def _paired(name):
+    torch.manual_seed(TEST_SEED)
+    model = (create_model('mobilenext_035', num_classes=5) if name == 'mobilenext'
+             else MobileNetV2(widen_factor=0.5, out_indices=(7, )))
+    to_channels_last(model)
+    keys = list(model.state_dict())
+    fuse_batch_norm(model)
+    convs, pairs = depthwise_as_kernel(model)
+    assert list(model.state_dict()) == keys
+    return model, convs, pairs
+
+
+@pytest.mark.parametrize('name', ['mobilenext', 'mobilenetv2'])
+def test_conv_and_batch_norm_as_one_op_train_bitwise_as_the_two_layers(name):
+    model, convs, pairs = _paired(name)
+    # every depthwise conv of both networks is followed by its batch norm
+    assert convs == pairs == sum(type(m) is KernelDepthwiseConv2d for m in model.modules()) > 0
+    container = DepthwiseNormSequential if name == 'mobilenext' else DepthwiseNormConvModule
+    assert any(type(m) is container for m in model.modules())
+    ref = copy.deepcopy(model)
+    for m in ref.modules():  # the same layers, run one by one
+        if type(m) is DepthwiseNormSequential:
+            m.__class__ = nn.Sequential
+        elif type(m) is DepthwiseNormConvModule:
+            m.__class__ = ConvModule
+    x = torch.randn(4, 3, 64, 64).contiguous(memory_format=torch.channels_last)
+    runs = []
+    for net in (model, ref):
+        net.train()  # mmdet's MobileNetV2.train returns None
+        torch.manual_seed(1)  # the same dropout mask in both
+        out = net(x)
+        out = out[0] if isinstance(out, tuple) else out
+        fused = _graph_nodes(out, '_DepthwiseConvBnActBackward')
+        assert fused == (pairs if net is model else 0)
+        out.square().sum().backward()
+        runs.append([out] + [p.grad for p in net.parameters()] + list(net.buffers()))
+    assert all(torch.equal(a, b) for a, b in zip(*runs))
+    model.eval()
+    ref.eval()
+    with torch.no_grad():
+        assert torch.equal(model(x)[0], ref(x)[0])
+
+
+def test_without_fused_batch_norm_no_container_changes():
+    model = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False),
+                          nn.BatchNorm2d(8))
+    assert depthwise_as_kernel(model) == (1, 0)
+    assert type(model) is nn.Sequential

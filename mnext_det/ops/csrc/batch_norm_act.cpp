@@ -15,6 +15,7 @@
 // channel's first value (no cancellation when the mean is large against the
 // spread); per-thread partial sums are added in thread order, so a result
 // depends on the thread count only, not on scheduling.
+#include "batch_norm_grad.h"
 #include "ops.h"
 
 #include <ATen/Parallel.h>
@@ -56,16 +57,7 @@ struct Layout {
   }
 };
 
-// a select without short-circuit branches, so that the loops vectorise
-inline float relu6_mask(float v, float g) { return ((v > 0.f) & (v < 6.f)) ? g : 0.f; }
-
 inline float clip6(float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); }
-
-// The normalised value before the clip; forward and backward both use this
-// one expression (one rounding in the fma), so backward's mask is forward's clip.
-inline float pre_activation(float x, float centre, float scale, float shift) {
-  return __builtin_fmaf(x - centre, scale, shift);
-}
 
 // Per-channel sums s0, s1 of what the callbacks add into float accumulators
 // for a contiguous stretch of values: NHWC row(off, len, f0[K], f1[K]) over
@@ -233,22 +225,12 @@ inline float masked(float g, float x, float centre, float scale, float shift) {
 }
 
 template <bool RELU6>
-std::vector<at::Tensor> backward_impl(const at::Tensor& grad, const at::Tensor& x,
-                                      const at::Tensor& mean, const at::Tensor& invstd,
-                                      const at::Tensor& scale, const at::Tensor& weight,
-                                      const at::Tensor& bias, bool channels_last) {
-  const Layout L(x, channels_last);
-  const int64_t C = L.C, M = L.M;
-  const float *gp = grad.data_ptr<float>(), *xp = x.data_ptr<float>();
-  const float* ip = invstd.data_ptr<float>();
-  const float* wp = weight.data_ptr<float>();
-  auto values = [C](const at::Tensor& t) {
-    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + C);
-  };
-  std::vector<float> mean_k = values(mean), scale_k = values(scale), shift_k = values(bias);
+void grad_sums(const Layout& L, const float* gp, const float* xp, const float* ip,
+               const float* wp, BatchNormGrad& G) {
+  std::vector<float> mean_k = G.mean, scale_k = G.scale, shift_k = G.shift;
   L.per_value({&mean_k, &scale_k, &shift_k});
   const float *mk = mean_k.data(), *sk = scale_k.data(), *hk = shift_k.data();
-  std::vector<double> sg(C), sgx(C);
+  std::vector<double> sg(L.C), sgx(L.C);
   channel_sums(
       L, sg.data(), sgx.data(),
       [&](int64_t off, int64_t len, float* f0, float* f1) {
@@ -270,22 +252,21 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& grad, const at::Tensor& 
           f1 += g * (xr[j] - mu);
         }
       });
-  auto grad_weight = at::empty({C}, x.options());
-  auto grad_bias = at::empty({C}, x.options());
-  float *gwp = grad_weight.data_ptr<float>(), *gbp = grad_bias.data_ptr<float>();
-  // grad_input = w * invstd * (g - mean(g) - (x - mean) * invstd^2 * mean(g * (x - mean)))
-  std::vector<float> k1(C), k2(C), k3(C);
-  for (int64_t c = 0; c < C; ++c) {
+  float *gwp = G.grad_weight.data_ptr<float>(), *gbp = G.grad_bias.data_ptr<float>();
+  for (int64_t c = 0; c < L.C; ++c) {
     gbp[c] = static_cast<float>(sg[c]);
     gwp[c] = static_cast<float>(sgx[c] * ip[c]);
-    k1[c] = wp[c] * ip[c];
-    k2[c] = static_cast<float>(sg[c] / M);
-    k3[c] = static_cast<float>(sgx[c] / M * ip[c] * ip[c]);
+    G.k1[c] = wp[c] * ip[c];
+    G.k2[c] = static_cast<float>(sg[c] / L.M);
+    G.k3[c] = static_cast<float>(sgx[c] / L.M * ip[c] * ip[c]);
   }
-  L.per_value({&k1, &k2, &k3});
-  auto grad_input = at::empty_like(x);
-  float* op = grad_input.data_ptr<float>();
-  const float *a1 = k1.data(), *a2 = k2.data(), *a3 = k3.data();
+}
+
+template <bool RELU6>
+void write_grad_input(const Layout& L, const BatchNormGrad& G, const float* gp, const float* xp,
+                      float* op) {
+  std::vector<float> mk = G.mean, sk = G.scale, hk = G.shift, a1 = G.k1, a2 = G.k2, a3 = G.k3;
+  L.per_value({&mk, &sk, &hk, &a1, &a2, &a3});
   map_values(
       L,
       [&](int64_t off, int64_t len) {
@@ -293,8 +274,8 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& grad, const at::Tensor& 
         float* o = op + off;
 #pragma omp simd
         for (int64_t j = 0; j < len; ++j)
-          o[j] = a1[j] * (masked<RELU6>(gr[j], xr[j], mk[j], sk[j], hk[j]) - a2[j] -
-                          (xr[j] - mk[j]) * a3[j]);
+          o[j] = batch_norm_grad_input<RELU6>(gr[j], xr[j], mk[j], sk[j], hk[j], a1[j], a2[j],
+                                              a3[j]);
       },
       [&](int64_t off, int64_t len, int64_t c) {
         const float b1 = a1[c], b2 = a2[c], b3 = a3[c], mu = mk[c], a = sk[c], b = hk[c];
@@ -302,12 +283,58 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& grad, const at::Tensor& 
         float* o = op + off;
 #pragma omp simd
         for (int64_t j = 0; j < len; ++j)
-          o[j] = b1 * (masked<RELU6>(gr[j], xr[j], mu, a, b) - b2 - (xr[j] - mu) * b3);
+          o[j] = batch_norm_grad_input<RELU6>(gr[j], xr[j], mu, a, b, b1, b2, b3);
       });
-  return {grad_input, grad_weight, grad_bias};
 }
 
 }  // namespace
+
+// grad_input = w * invstd * (g - mean(g) - (x - mean) * invstd^2 * mean(g * (x - mean))):
+// k1 = w * invstd, k2 = mean(g), k3 = invstd^2 * mean(g * (x - mean)).
+BatchNormGrad batch_norm_grad_sums(const at::Tensor& grad, const at::Tensor& x,
+                                   const at::Tensor& mean, const at::Tensor& invstd,
+                                   const at::Tensor& scale, const at::Tensor& weight,
+                                   const at::Tensor& bias, bool relu6, bool channels_last) {
+  const Layout L(x, channels_last);
+  const int64_t C = L.C;
+  auto values = [C](const at::Tensor& t) {
+    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + C);
+  };
+  BatchNormGrad G{relu6,
+                  values(mean),
+                  values(scale),
+                  values(bias),
+                  std::vector<float>(C),
+                  std::vector<float>(C),
+                  std::vector<float>(C),
+                  at::empty({C}, x.options()),
+                  at::empty({C}, x.options())};
+  (relu6 ? grad_sums<true> : grad_sums<false>)(L, grad.data_ptr<float>(), x.data_ptr<float>(),
+                                               invstd.data_ptr<float>(),
+                                               weight.data_ptr<float>(), G);
+  return G;
+}
+
+void batch_norm_grad_input_pixels(const BatchNormGrad& G, const float* grad, const float* x,
+                                  float* out, int64_t pixels) {
+  const int64_t C = static_cast<int64_t>(G.k1.size());
+  const float *mk = G.mean.data(), *sk = G.scale.data(), *hk = G.shift.data();
+  const float *a1 = G.k1.data(), *a2 = G.k2.data(), *a3 = G.k3.data();
+  for (int64_t p = 0; p < pixels; ++p) {
+    const float *gr = grad + p * C, *xr = x + p * C;
+    float* o = out + p * C;
+    if (G.relu6) {
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c)
+        o[c] = batch_norm_grad_input<true>(gr[c], xr[c], mk[c], sk[c], hk[c], a1[c], a2[c], a3[c]);
+    } else {
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c)
+        o[c] = batch_norm_grad_input<false>(gr[c], xr[c], mk[c], sk[c], hk[c], a1[c], a2[c],
+                                            a3[c]);
+    }
+  }
+}
 
 // Returns (grad_input, grad_weight, grad_bias); `scale` is forward's, and
 // with `bias` gives the pre-activation for the ReLU6 mask.
@@ -316,6 +343,11 @@ std::vector<at::Tensor> batch_norm_act_backward(const at::Tensor& grad, const at
                                                 const at::Tensor& scale, const at::Tensor& weight,
                                                 const at::Tensor& bias, bool relu6,
                                                 bool channels_last) {
-  return relu6 ? backward_impl<true>(grad, x, mean, invstd, scale, weight, bias, channels_last)
-               : backward_impl<false>(grad, x, mean, invstd, scale, weight, bias, channels_last);
+  const Layout L(x, channels_last);
+  const BatchNormGrad G =
+      batch_norm_grad_sums(grad, x, mean, invstd, scale, weight, bias, relu6, channels_last);
+  auto grad_input = at::empty_like(x);
+  (relu6 ? write_grad_input<true> : write_grad_input<false>)(
+      L, G, grad.data_ptr<float>(), x.data_ptr<float>(), grad_input.data_ptr<float>());
+  return {grad_input, G.grad_weight, G.grad_bias};
 }

@@ -12,4 +12,6 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "3x3 depthwise conv forward (channels-last)");
   m.def("depthwise_conv3x3_backward", &depthwise_conv3x3_backward,
         "3x3 depthwise conv input and weight gradients (channels-last)");
+  m.def("depthwise_conv3x3_bn_act_backward", &depthwise_conv3x3_bn_act_backward,
+        "3x3 depthwise conv + batch norm (+ ReLU6) backward (channels-last)");
 }

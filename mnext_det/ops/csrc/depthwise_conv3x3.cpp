@@ -13,6 +13,7 @@
 // The weight gradient sums each output row in float and the rows in double,
 // per thread over a fixed split of the rows, then across threads in thread
 // order: it depends on the thread count only, not on scheduling.
+#include "batch_norm_grad.h"
 #include "ops.h"
 
 #include <ATen/Parallel.h>
@@ -111,11 +112,13 @@ at::Tensor empty_nhwc(const at::Tensor& like, int64_t N, int64_t C, int64_t H, i
   return at::empty({N, C, H, W}, like.options().memory_format(at::MemoryFormat::ChannelsLast));
 }
 
-// Stride 2, one input row ih of the input gradient: kh = 1 reaches it from output row
+// Stride 2, one input row ih of the input gradient (of the image whose output-gradient
+// rows `grad.row(oh)` gives): kh = 1 reaches it from output row
 // ih / 2 when ih is even; kh = 0 from (ih + 1) / 2 and kh = 2 from (ih - 1) / 2 when it
 // is odd (where those rows exist); columns likewise with kw.
-void input_grad_row_stride2(const float* grad, const float* taps, float* out, int64_t n,
-                            int64_t ih, int64_t OH, int64_t OW, int64_t W, int64_t C) {
+template <typename GradRows>
+void input_grad_row_stride2(const GradRows& grad, const float* taps, float* out, int64_t ih,
+                            int64_t OH, int64_t OW, int64_t W, int64_t C) {
   int kh_of[2];
   const float* grow[2];
   int nk = 0;
@@ -123,7 +126,7 @@ void input_grad_row_stride2(const float* grad, const float* taps, float* out, in
     const int64_t t = ih + 1 - kh;
     if (t < 0 || (t & 1) || t / 2 >= OH) continue;
     kh_of[nk] = kh;
-    grow[nk++] = grad + (n * OH + t / 2) * OW * C;
+    grow[nk++] = grad.row(t / 2);
   }
   const int64_t vec_end = C / kLanes * kLanes;
   for (int64_t cb = 0; cb < vec_end; cb += kLanes) {
@@ -220,12 +223,52 @@ at::Tensor depthwise_conv3x3_forward(const at::Tensor& x, const at::Tensor& weig
   return out;
 }
 
-std::vector<at::Tensor> depthwise_conv3x3_backward(const at::Tensor& grad, const at::Tensor& x,
-                                                   const at::Tensor& weight, int64_t stride,
-                                                   bool input_grad, bool weight_grad) {
+namespace {
+
+// The output gradient's rows of one image, read from the tensor.
+struct TensorRows {
+  const float* grad;
+  int64_t OH, row_len;
+  const float* image = nullptr;
+  void prepare(int64_t n, int64_t, int64_t) { image = grad + n * OH * row_len; }
+  const float* row(int64_t oh) const { return image + oh * row_len; }
+};
+
+// The output gradient's rows of one image computed from batch norm's output
+// gradient and input (the conv's output), rows [oh0 - 1, oh1 + 1) of each
+// stretch [oh0, oh1) into a per-thread buffer, so that it is never written to
+// memory; every value by the same expression as batch norm's own backward.
+struct BatchNormRows {
+  const BatchNormGrad& G;
+  const float *grad, *y;
+  int64_t OH, OW, C;
+  std::vector<float> buffer;
+  const float* first = nullptr;
+  int64_t lo = 0;
+  void prepare(int64_t n, int64_t oh0, int64_t oh1) {
+    lo = std::max<int64_t>(oh0 - 1, 0);
+    const int64_t hi = std::min(oh1 + 1, OH), row_len = OW * C;
+    buffer.resize((hi - lo) * row_len);
+    const int64_t off = (n * OH + lo) * row_len;
+    batch_norm_grad_input_pixels(G, grad + off, y + off, buffer.data(), (hi - lo) * OW);
+    first = buffer.data();
+  }
+  const float* row(int64_t oh) const { return first + (oh - lo) * OW * C; }
+};
+
+constexpr int64_t kStretchBytes = 256 << 10;  // BatchNormRows: a stretch's rows, about L2's
+
+// Thread t takes the output rows [t * rows_total / threads, (t + 1) * rows_total / threads)
+// in stretches of one image; for each output row, the input-gradient rows it ends (ih = oh,
+// or 2 oh and 2 oh + 1), then the row's weight-gradient terms: the gradient row just read
+// is still in cache for both.
+template <typename GradRows, typename MakeRows>
+std::vector<at::Tensor> backward_impl(MakeRows make_rows, const at::Tensor& x,
+                                      const at::Tensor& weight, int64_t stride, bool input_grad,
+                                      bool weight_grad) {
   const Shape S = conv_shape(x, stride);
   const int64_t C = S.C, rows_total = S.N * S.OH;
-  const float* gp = grad.data_ptr<float>();
+  const int64_t stretch = std::max<int64_t>(4, kStretchBytes / (S.OW * C * 4));
   const float* xp = x.data_ptr<float>();
   at::Tensor grad_input = input_grad ? empty_nhwc(x, S.N, C, S.H, S.W) : at::Tensor();
   float* gip = input_grad ? grad_input.data_ptr<float>() : nullptr;
@@ -234,31 +277,38 @@ std::vector<at::Tensor> depthwise_conv3x3_backward(const at::Tensor& grad, const
   const std::vector<float> zero_row(S.W * C, 0.f);  // OW <= W: wide enough for both
   const int threads = at::get_num_threads();
   std::vector<std::vector<double>> sums(weight_grad ? threads : 0);
-  // Thread t takes the output rows [t * rows_total / threads, (t + 1) * rows_total / threads)
-  // and, for each, the input-gradient rows it ends (ih = oh, or 2 oh and 2 oh + 1), then the
-  // row's weight-gradient terms: the gradient row just read is still in cache for both.
   at::parallel_for(0, threads, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       if (weight_grad) sums[t].assign(9 * C, 0.0);
-      for (int64_t r = t * rows_total / threads; r < (t + 1) * rows_total / threads; ++r) {
-        const int64_t n = r / S.OH, oh = r % S.OH;
-        if (input_grad) {
-          for (int64_t ih = oh * stride; ih < std::min(S.H, (oh + 1) * stride); ++ih) {
-            float* out = gip + (n * S.H + ih) * S.W * C;
-            if (stride == 1) {
-              const float* rows[3];
-              three_rows(gp, zero_row.data(), S.OH, S.OW, C, n, ih - 1, rows);
-              conv_row(rows, taps.data(), out, S.OW, S.W, C, 1);
-            } else {
-              input_grad_row_stride2(gp, taps.data(), out, n, ih, S.OH, S.OW, S.W, C);
+      GradRows grad = make_rows();
+      const int64_t r_end = (t + 1) * rows_total / threads;
+      for (int64_t r0 = t * rows_total / threads; r0 < r_end;) {
+        const int64_t n = r0 / S.OH, oh0 = r0 % S.OH;
+        const int64_t oh1 = std::min({S.OH, oh0 + stretch, oh0 + r_end - r0});
+        grad.prepare(n, oh0, oh1);
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
+          if (input_grad) {
+            for (int64_t ih = oh * stride; ih < std::min(S.H, (oh + 1) * stride); ++ih) {
+              float* out = gip + (n * S.H + ih) * S.W * C;
+              if (stride == 1) {
+                const float* rows[3];
+                for (int kh = 0; kh < 3; ++kh) {
+                  const int64_t g = ih - 1 + kh;
+                  rows[kh] = (g < 0 || g >= S.OH) ? zero_row.data() : grad.row(g);
+                }
+                conv_row(rows, taps.data(), out, S.OW, S.W, C, 1);
+              } else {
+                input_grad_row_stride2(grad, taps.data(), out, ih, S.OH, S.OW, S.W, C);
+              }
             }
           }
+          if (weight_grad) {
+            const float* rows[3];
+            three_rows(xp, zero_row.data(), S.H, S.W, C, n, oh * stride - 1, rows);
+            weight_grad_row(rows, grad.row(oh), sums[t].data(), S.W, S.OW, C, stride);
+          }
         }
-        if (weight_grad) {
-          const float* rows[3];
-          three_rows(xp, zero_row.data(), S.H, S.W, C, n, oh * stride - 1, rows);
-          weight_grad_row(rows, gp + r * S.OW * C, sums[t].data(), S.W, S.OW, C, stride);
-        }
+        r0 += oh1 - oh0;
       }
     }
   });
@@ -274,4 +324,30 @@ std::vector<at::Tensor> depthwise_conv3x3_backward(const at::Tensor& grad, const
       }
   }
   return {grad_input, grad_weight};
+}
+
+}  // namespace
+
+std::vector<at::Tensor> depthwise_conv3x3_backward(const at::Tensor& grad, const at::Tensor& x,
+                                                   const at::Tensor& weight, int64_t stride,
+                                                   bool input_grad, bool weight_grad) {
+  const Shape S = conv_shape(x, stride);
+  const float* gp = grad.data_ptr<float>();
+  return backward_impl<TensorRows>([&] { return TensorRows{gp, S.OH, S.OW * S.C}; }, x, weight,
+                                   stride, input_grad, weight_grad);
+}
+
+std::vector<at::Tensor> depthwise_conv3x3_bn_act_backward(
+    const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& y,
+    const at::Tensor& mean, const at::Tensor& invstd, const at::Tensor& scale,
+    const at::Tensor& bn_weight, const at::Tensor& bn_bias, int64_t stride, bool relu6,
+    bool input_grad, bool weight_grad) {
+  const BatchNormGrad G =
+      batch_norm_grad_sums(grad, y, mean, invstd, scale, bn_weight, bn_bias, relu6, true);
+  const Shape S = conv_shape(x, stride);
+  const float *gp = grad.data_ptr<float>(), *yp = y.data_ptr<float>();
+  std::vector<at::Tensor> out = backward_impl<BatchNormRows>(
+      [&] { return BatchNormRows{G, gp, yp, S.OH, S.OW, S.C}; }, x, weight, stride, input_grad,
+      weight_grad);
+  return {out[0], out[1], G.grad_weight, G.grad_bias};
 }

@@ -25,3 +25,15 @@ at::Tensor depthwise_conv3x3_forward(const at::Tensor& x, const at::Tensor& weig
 std::vector<at::Tensor> depthwise_conv3x3_backward(const at::Tensor& grad, const at::Tensor& x,
                                                    const at::Tensor& weight, int64_t stride,
                                                    bool input_grad, bool weight_grad);
+
+// The 3x3 depthwise conv followed by training-mode batch norm (+ ReLU6), both
+// channels-last: the backward from batch norm's output gradient `grad`, with
+// `y` the conv's output and (mean, invstd, scale) batch norm's forward
+// results. The conv's output gradient is computed row by row as it is consumed
+// and never written. Returns (grad_input, grad_weight, grad_bn_weight, grad_bn_bias),
+// the first two undefined where not asked for.
+std::vector<at::Tensor> depthwise_conv3x3_bn_act_backward(
+    const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& y,
+    const at::Tensor& mean, const at::Tensor& invstd, const at::Tensor& scale,
+    const at::Tensor& bn_weight, const at::Tensor& bn_bias, int64_t stride, bool relu6,
+    bool input_grad, bool weight_grad);

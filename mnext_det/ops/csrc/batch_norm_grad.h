@@ -1,0 +1,46 @@
+// The backward of training-mode batch norm (+ ReLU6) in two steps, for
+// kernels that consume its input gradient as they go instead of reading it
+// from memory (depthwise_conv3x3.cpp): the per-channel sums over the whole
+// batch first, then each input-gradient value from its own gradient and
+// input. batch_norm_act.cpp's backward is the same two steps.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <vector>
+
+// A select without short-circuit branches, so that the loops vectorise.
+inline float relu6_mask(float v, float g) { return ((v > 0.f) & (v < 6.f)) ? g : 0.f; }
+
+// The normalised value before the clip; forward and backward both use this
+// one expression (one rounding in the fma), so backward's mask is forward's clip.
+inline float pre_activation(float x, float centre, float scale, float shift) {
+  return __builtin_fmaf(x - centre, scale, shift);
+}
+
+// grad_input = k1 * (g' - k2 - (x - mean) * k3), g' the gradient through
+// ReLU6's mask (RELU6) or g itself.
+template <bool RELU6>
+inline float batch_norm_grad_input(float g, float x, float mean, float scale, float shift,
+                                   float k1, float k2, float k3) {
+  const float gm = RELU6 ? relu6_mask(pre_activation(x, mean, scale, shift), g) : g;
+  return k1 * (gm - k2 - (x - mean) * k3);
+}
+
+// Per-channel constants of the input gradient, and the weight and bias gradients.
+struct BatchNormGrad {
+  bool relu6;
+  std::vector<float> mean, scale, shift, k1, k2, k3;
+  at::Tensor grad_weight, grad_bias;
+};
+
+// The sums over the batch of the gradient `grad` of batch norm (+ ReLU6) at
+// input `x` (float32, channels-last or NCHW); `scale` is forward's.
+BatchNormGrad batch_norm_grad_sums(const at::Tensor& grad, const at::Tensor& x,
+                                   const at::Tensor& mean, const at::Tensor& invstd,
+                                   const at::Tensor& scale, const at::Tensor& weight,
+                                   const at::Tensor& bias, bool relu6, bool channels_last);
+
+// The input gradient of `pixels` consecutive channels-last pixels (C values each).
+void batch_norm_grad_input_pixels(const BatchNormGrad& G, const float* grad, const float* x,
+                                  float* out, int64_t pixels);
