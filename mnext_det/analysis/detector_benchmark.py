@@ -86,11 +86,14 @@ class Variant(NamedTuple):
     precision (CUDA), with ``mmdet_anchors`` the head's anchors rebuilt every
     step by mmdet's ``AnchorHead.get_anchors`` instead of ``SSDLiteHead``'s kept
     ones (to measure them), with ``mmdet_loss`` the head's loss computed image
-    by image as mmdet's ``SSDHead`` does (``batch_loss=False``), with ``fused_bn`` every batch norm and its ReLU6 in
-    one kernel as ``FusedBatchNormHook`` trains them, with ``pointwise_matmul``
+    by image as mmdet's ``SSDHead`` does (``batch_loss=False``), with
+    ``fused_bn`` every batch norm and its ReLU6 in one kernel as
+    ``FusedBatchNormHook`` trains them, with ``pointwise_matmul``
     every stride-1 1x1 conv trained as a matrix product (``PointwiseMatmulHook``),
     with ``depthwise_kernel`` every 3x3 depthwise conv trained by the C++ kernel
-    (``DepthwiseConvHook``)."""
+    (``DepthwiseConvHook``; with ``fused_bn`` too, each with its batch norm as
+    one op), with ``depthwise_separate`` those two as separate ops
+    (``DepthwiseConvHook(with_norm=False)``, to measure what one op saves)."""
     config: str
     channels_last: bool = False
     compiled: bool = False
@@ -101,6 +104,7 @@ class Variant(NamedTuple):
     fused_bn: bool = False
     pointwise_matmul: bool = False
     depthwise_kernel: bool = False
+    depthwise_separate: bool = False
 
 
 def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
@@ -124,7 +128,7 @@ def _prepare(variant: Variant, batch_size: int, device: str) -> _Bench:
         pointwise_as_matmul(model)
     if variant.depthwise_kernel:
         from ..engine.depthwise_conv import depthwise_as_kernel
-        depthwise_as_kernel(model)
+        depthwise_as_kernel(model, with_norm=not variant.depthwise_separate)
     if variant.compiled:  # as mmengine's cfg.compile (tools/train.py --compile) does
         from ..engine.launch import compile_options
         model.train_step = torch.compile(model.train_step, **compile_options())

@@ -119,13 +119,16 @@ def _conv_module_with_pair(module: nn.Module) -> bool:
             and not module.with_explicit_padding and _pair(module.conv, module.norm))
 
 
-def depthwise_as_kernel(model: nn.Module) -> Tuple[int, int]:
+def depthwise_as_kernel(model: nn.Module, with_norm: bool = True) -> Tuple[int, int]:
     """Make every 3x3 depthwise ``nn.Conv2d`` of ``model`` with padding 1,
-    stride 1 or 2 and no bias a :class:`KernelDepthwiseConv2d` in place, and
-    the containers where one is followed by its ``FusedBatchNormAct2d`` (made
-    by ``fuse_batch_norm`` before) a :class:`DepthwiseNormSequential` or
-    :class:`DepthwiseNormConvModule`; return (convs, convs with their batch norm)."""
+    stride 1 or 2 and no bias a :class:`KernelDepthwiseConv2d` in place and,
+    with ``with_norm``, the containers where one is followed by its
+    ``FusedBatchNormAct2d`` (made by ``fuse_batch_norm`` before) a
+    :class:`DepthwiseNormSequential` or :class:`DepthwiseNormConvModule`;
+    return (convs, convs with their batch norm)."""
     convs = swap_class(model, _eligible, KernelDepthwiseConv2d)
+    if not with_norm:
+        return convs, 0
     pairs = sum(_pairs_in(m) for m in model.modules())
     swap_class(model, lambda m: _pairs_in(m) > 0, DepthwiseNormSequential)
     pairs += swap_class(model, _conv_module_with_pair, DepthwiseNormConvModule)
@@ -140,12 +143,16 @@ class DepthwiseConvHook(Hook):
     Config: ``custom_hooks = [..., dict(type='DepthwiseConvHook')]`` (with
     ``mnext_det.engine`` in ``custom_imports``); it pays with channels-last
     tensors (``ChannelsLastHook``), and trains each conv with its batch norm as
-    one op when ``FusedBatchNormHook`` comes before it in ``custom_hooks``."""
+    one op when ``FusedBatchNormHook`` comes before it in ``custom_hooks``
+    (``with_norm=False``: as two ops, to measure what one op saves)."""
 
     priority = 'VERY_HIGH'
 
+    def __init__(self, with_norm: bool = True) -> None:
+        self.with_norm = with_norm
+
     def before_run(self, runner) -> None:
-        convs, pairs = depthwise_as_kernel(unwrap_model(runner.model))
+        convs, pairs = depthwise_as_kernel(unwrap_model(runner.model), self.with_norm)
         print_log(f'3x3 depthwise convs trained by the C++ kernel: {convs}, {pairs} of them '
                   f'with their batch norm as one op; kernel {extension_status()}',
                   logger='current')

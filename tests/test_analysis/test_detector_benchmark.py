@@ -79,6 +79,19 @@ def test_an_option_row_trains_with_its_fast_path(option, swapped):
     assert fast.model.train_step(fast.data, fast.optim)['loss'].isfinite()
 
 
+def test_depthwise_separate_row_runs_the_conv_and_its_batch_norm_as_two_ops():
+    from mnext_det.engine import DepthwiseNormSequential, KernelDepthwiseConv2d
+    base = Variant(DEMO_NEXT, channels_last=True, fused_bn=True, depthwise_kernel=True)
+    one_op = _prepare(base, 2, 'cpu')
+    two_ops = _prepare(base._replace(depthwise_separate=True), 2, 'cpu')
+    assert two_ops.name == one_op.name + ' (depthwise_separate)'
+    assert any(type(m) is DepthwiseNormSequential for m in one_op.model.modules())
+    assert not any(type(m) is DepthwiseNormSequential for m in two_ops.model.modules())
+    assert any(type(m) is KernelDepthwiseConv2d for m in two_ops.model.modules())
+    two_ops.model.train()
+    assert two_ops.model.train_step(two_ops.data, two_ops.optim)['loss'].isfinite()
+
+
 def test_rows_that_differ_in_one_thing_are_compared_round_by_round():
     from mnext_det.analysis.detector_benchmark import format_pairs
     steps = {  # step seconds; round 2: the machine twice as slow

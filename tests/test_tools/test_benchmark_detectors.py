@@ -95,3 +95,25 @@ def test_benchmark_detectors_names_a_device_it_cannot_use():
     if not torch.cuda.is_available():
         res = run_main(tool, *DEMO, '--device', 'cuda', cwd=ROOT)
         assert res.returncode == 2 and 'no CUDA device' in res.stderr
+
+
+def test_fixed_options_hold_on_every_row_and_one_option_adds_rows():
+    out = run(osp.join(TOOLS, 'benchmark_detectors.py'), DEMO[1], '--memory-format',
+              'channels_last', '--fixed', 'fused_bn', 'depthwise_kernel', '--depthwise-separate',
+              '--batch-size', '2', '--train-iters', '1', '--infer-runs', '1', '--warmup', '0',
+              '--threads', '1', cwd=ROOT).stdout
+    table = out.split('Rows that differ in one thing')[0]
+    rows = [ln.split(' | ')[0] for ln in table.splitlines() if ln.startswith('| ssdlite_')]
+    name = '| ssdlite_mobilenext-050_1xb8-10e_shapes-160 (channels_last) (fused_bn) ' \
+           '(depthwise_kernel)'
+    assert rows == [name, name + ' (depthwise_separate)']
+
+
+def test_benchmark_detectors_names_an_option_both_fixed_and_toggled():
+    tool = osp.join(TOOLS, 'benchmark_detectors.py')
+    res = run_main(tool, *DEMO, '--fixed', 'fused_bn', '--fused-bn', cwd=ROOT)
+    assert res.returncode == 2
+    assert res.stderr.startswith('error: --fixed fused_bn and --fused-bn')
+    res = run_main(tool, *DEMO, '--fixed', 'depthwise_separate', cwd=ROOT)
+    assert res.returncode == 2
+    assert res.stderr.startswith('error: --fixed depthwise_separate needs --fixed fused_bn')

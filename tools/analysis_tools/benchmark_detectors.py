@@ -4,7 +4,8 @@
         [--train-iters 5] [--infer-runs 20] [--warmup 2] [--threads N]
         [--memory-format nchw|channels_last|both] [--compile] [--torch-relu6]
         [--mmdet-anchors] [--mmdet-loss] [--fused-bn] [--pointwise-matmul]
-        [--depthwise-kernel] [--device cpu|cuda] [--amp]
+        [--depthwise-kernel] [--depthwise-separate] [--fixed OPTION ...]
+        [--device cpu|cuda] [--amp]
 
 Default configs: the SSDLite-MobileNetV2 baseline and SSDLite-MobileNeXt-1.0
 COCO configs (320 input). Each detector gets the same synthetic batch at its
@@ -25,9 +26,15 @@ variant with batch norm and ReLU6 in one CPU kernel (``FusedBatchNormHook``,
 ``mnext_det/engine/fused_batch_norm.py``); ``--pointwise-matmul`` adds a row per
 variant with its stride-1 1x1 convs trained as matrix products
 (``PointwiseMatmulHook``); ``--depthwise-kernel`` adds a row per variant with its
-3x3 depthwise convs trained by the C++ kernel (``DepthwiseConvHook``). ``--device cuda`` runs every model on the GPU
-(each step timed to the end of its kernels); ``--amp`` (CUDA only) adds a row
-per variant with mmengine's ``AmpOptimWrapper`` as ``tools/train.py --amp``.
+3x3 depthwise convs trained by the C++ kernel (``DepthwiseConvHook``; each with its batch
+norm as one op where ``--fused-bn`` holds too); ``--depthwise-separate`` adds a row per
+variant with both kernels whose depthwise convs and batch norms run as separate ops
+(``DepthwiseConvHook(with_norm=False)``). ``--fixed OPTION ...`` sets those options
+(``fused_bn``, ``depthwise_kernel``, ... as the ``Variant`` fields are named) on every row
+instead of adding rows, e.g. to measure one option on top of the demo's training setup
+(``--fixed fused_bn pointwise_matmul depthwise_kernel``). ``--device cuda`` runs every
+model on the GPU (each step timed to the end of its kernels); ``--amp`` (CUDA only) adds a
+row per variant with mmengine's ``AmpOptimWrapper`` as ``tools/train.py --amp``.
 Training steps are interleaved across the rows (one step of each per
 round), each row with the 10th-90th percentile of its steps.
 Prints a Markdown table and every figure's ratio to the first row, then
@@ -48,7 +55,7 @@ from mnext_det.tool_errors import run_tool
 
 _FORMATS = {'nchw': [False], 'channels_last': [True], 'both': [False, True]}
 _ROW_FLAGS = ('torch_relu6', 'amp', 'mmdet_anchors', 'mmdet_loss', 'fused_bn', 'pointwise_matmul',
-              'depthwise_kernel')
+              'depthwise_kernel', 'depthwise_separate')
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,6 +85,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--depthwise-kernel', action='store_true',
                         help='also each variant with 3x3 depthwise convs trained by the C++ '
                              'kernel (DepthwiseConvHook)')
+    parser.add_argument('--depthwise-separate', action='store_true',
+                        help='also each variant with both kernels with its depthwise convs and '
+                             'batch norms as separate ops')
+    parser.add_argument('--fixed', nargs='+', choices=_ROW_FLAGS, default=[], metavar='OPTION',
+                        help=f'options set on every row instead of adding rows: '
+                             f'{", ".join(_ROW_FLAGS)}')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--amp', action='store_true',
                         help='also each variant in mixed precision (AmpOptimWrapper; CUDA only)')
@@ -96,12 +109,23 @@ def main() -> None:
     missing = [c for c in args.configs if not osp.isfile(c)]
     if missing:
         raise FileNotFoundError(f'config file not found: {", ".join(missing)}')
+    both = [name for name in args.fixed if getattr(args, name)]
+    if both:
+        raise ValueError(f'--fixed {both[0]} and --{both[0].replace("_", "-")}: an option is '
+                         'either on every row or adds rows, not both')
     # each flag that adds a row per variant, named as its Variant field
-    toggles = [[False, True] if getattr(args, name) else [False] for name in _ROW_FLAGS]
+    toggles = [[True] if name in args.fixed else [False, True] if getattr(args, name) else [False]
+               for name in _ROW_FLAGS]
     variants = [Variant(c, f, comp, **dict(zip(_ROW_FLAGS, flags)))
                 for comp in ([False, True] if args.compile else [False])
                 for c in args.configs for f in _FORMATS[args.memory_format]
                 for flags in itertools.product(*toggles)]
+    # separate ops only differ from one where both kernels run
+    variants = [v for v in variants
+                if not v.depthwise_separate or (v.fused_bn and v.depthwise_kernel)]
+    if not variants:
+        raise ValueError('--fixed depthwise_separate needs --fixed fused_bn depthwise_kernel '
+                         '(the two ops are separate without them anyway)')
     print(f'[benchmark] {len(variants)} variants, {args.train_iters} interleaved training '
           'rounds', flush=True)
     rows = benchmark_detectors(variants, args.batch_size, args.train_iters, args.infer_runs,
