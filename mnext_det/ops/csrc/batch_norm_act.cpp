@@ -224,12 +224,12 @@ inline float masked(float g, float x, float centre, float scale, float shift) {
   return g;
 }
 
+// The per-channel sums of the backward into G's gradients and its constants k1, k2, k3;
+// G's mean, scale and shift laid out per value already.
 template <bool RELU6>
 void grad_sums(const Layout& L, const float* gp, const float* xp, const float* ip,
                const float* wp, BatchNormGrad& G) {
-  std::vector<float> mean_k = G.mean, scale_k = G.scale, shift_k = G.shift;
-  L.per_value({&mean_k, &scale_k, &shift_k});
-  const float *mk = mean_k.data(), *sk = scale_k.data(), *hk = shift_k.data();
+  const float *mk = G.mean.data(), *sk = G.scale.data(), *hk = G.shift.data();
   std::vector<double> sg(L.C), sgx(L.C);
   channel_sums(
       L, sg.data(), sgx.data(),
@@ -253,6 +253,9 @@ void grad_sums(const Layout& L, const float* gp, const float* xp, const float* i
         }
       });
   float *gwp = G.grad_weight.data_ptr<float>(), *gbp = G.grad_bias.data_ptr<float>();
+  G.k1.resize(L.C);
+  G.k2.resize(L.C);
+  G.k3.resize(L.C);
   for (int64_t c = 0; c < L.C; ++c) {
     gbp[c] = static_cast<float>(sg[c]);
     gwp[c] = static_cast<float>(sgx[c] * ip[c]);
@@ -260,25 +263,31 @@ void grad_sums(const Layout& L, const float* gp, const float* xp, const float* i
     G.k2[c] = static_cast<float>(sg[c] / L.M);
     G.k3[c] = static_cast<float>(sgx[c] / L.M * ip[c] * ip[c]);
   }
+  L.per_value({&G.k1, &G.k2, &G.k3});
+}
+
+// `len` (at most k * C) values from the start of a pixel on, channels-last.
+template <bool RELU6>
+inline void grad_input_run(const BatchNormGrad& G, const float* gr, const float* xr, float* o,
+                           int64_t len) {
+  const float *mk = G.mean.data(), *sk = G.scale.data(), *hk = G.shift.data();
+  const float *a1 = G.k1.data(), *a2 = G.k2.data(), *a3 = G.k3.data();
+#pragma omp simd
+  for (int64_t j = 0; j < len; ++j)
+    o[j] = batch_norm_grad_input<RELU6>(gr[j], xr[j], mk[j], sk[j], hk[j], a1[j], a2[j], a3[j]);
 }
 
 template <bool RELU6>
 void write_grad_input(const Layout& L, const BatchNormGrad& G, const float* gp, const float* xp,
                       float* op) {
-  std::vector<float> mk = G.mean, sk = G.scale, hk = G.shift, a1 = G.k1, a2 = G.k2, a3 = G.k3;
-  L.per_value({&mk, &sk, &hk, &a1, &a2, &a3});
   map_values(
       L,
       [&](int64_t off, int64_t len) {
-        const float *xr = xp + off, *gr = gp + off;
-        float* o = op + off;
-#pragma omp simd
-        for (int64_t j = 0; j < len; ++j)
-          o[j] = batch_norm_grad_input<RELU6>(gr[j], xr[j], mk[j], sk[j], hk[j], a1[j], a2[j],
-                                              a3[j]);
+        grad_input_run<RELU6>(G, gp + off, xp + off, op + off, len);
       },
       [&](int64_t off, int64_t len, int64_t c) {
-        const float b1 = a1[c], b2 = a2[c], b3 = a3[c], mu = mk[c], a = sk[c], b = hk[c];
+        const float b1 = G.k1[c], b2 = G.k2[c], b3 = G.k3[c];
+        const float mu = G.mean[c], a = G.scale[c], b = G.shift[c];
         const float *xr = xp + off, *gr = gp + off;
         float* o = op + off;
 #pragma omp simd
@@ -300,15 +309,9 @@ BatchNormGrad batch_norm_grad_sums(const at::Tensor& grad, const at::Tensor& x,
   auto values = [C](const at::Tensor& t) {
     return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + C);
   };
-  BatchNormGrad G{relu6,
-                  values(mean),
-                  values(scale),
-                  values(bias),
-                  std::vector<float>(C),
-                  std::vector<float>(C),
-                  std::vector<float>(C),
-                  at::empty({C}, x.options()),
-                  at::empty({C}, x.options())};
+  BatchNormGrad G{relu6, C, L.nhwc ? L.k : 1, values(mean), values(scale), values(bias),
+                  {}, {}, {}, at::empty({C}, x.options()), at::empty({C}, x.options())};
+  L.per_value({&G.mean, &G.scale, &G.shift});
   (relu6 ? grad_sums<true> : grad_sums<false>)(L, grad.data_ptr<float>(), x.data_ptr<float>(),
                                                invstd.data_ptr<float>(),
                                                weight.data_ptr<float>(), G);
@@ -317,22 +320,10 @@ BatchNormGrad batch_norm_grad_sums(const at::Tensor& grad, const at::Tensor& x,
 
 void batch_norm_grad_input_pixels(const BatchNormGrad& G, const float* grad, const float* x,
                                   float* out, int64_t pixels) {
-  const int64_t C = static_cast<int64_t>(G.k1.size());
-  const float *mk = G.mean.data(), *sk = G.scale.data(), *hk = G.shift.data();
-  const float *a1 = G.k1.data(), *a2 = G.k2.data(), *a3 = G.k3.data();
-  for (int64_t p = 0; p < pixels; ++p) {
-    const float *gr = grad + p * C, *xr = x + p * C;
-    float* o = out + p * C;
-    if (G.relu6) {
-#pragma omp simd
-      for (int64_t c = 0; c < C; ++c)
-        o[c] = batch_norm_grad_input<true>(gr[c], xr[c], mk[c], sk[c], hk[c], a1[c], a2[c], a3[c]);
-    } else {
-#pragma omp simd
-      for (int64_t c = 0; c < C; ++c)
-        o[c] = batch_norm_grad_input<false>(gr[c], xr[c], mk[c], sk[c], hk[c], a1[c], a2[c],
-                                            a3[c]);
-    }
+  for (int64_t p = 0; p < pixels; p += G.k) {
+    const int64_t off = p * G.C, len = std::min(G.k, pixels - p) * G.C;
+    (G.relu6 ? grad_input_run<true> : grad_input_run<false>)(G, grad + off, x + off, out + off,
+                                                             len);
   }
 }
 

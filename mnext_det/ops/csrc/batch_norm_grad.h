@@ -27,9 +27,13 @@ inline float batch_norm_grad_input(float g, float x, float mean, float scale, fl
   return k1 * (gm - k2 - (x - mean) * k3);
 }
 
-// Per-channel constants of the input gradient, and the weight and bias gradients.
+// The constants of the input gradient and the weight and bias gradients. The
+// constants are laid out per value: channels-last, repeated over k pixels (a
+// run of k * C values starting at a pixel reads them from index 0), so that
+// the loops over them stay long when C is small; NCHW, one per channel (k = 1).
 struct BatchNormGrad {
   bool relu6;
+  int64_t C, k;
   std::vector<float> mean, scale, shift, k1, k2, k3;
   at::Tensor grad_weight, grad_bias;
 };
