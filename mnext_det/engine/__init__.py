@@ -25,8 +25,8 @@ from .nonfinite import NonFiniteLossError, NonFiniteLossHook
 from .random_state import RandomStateHook, get_random_state, set_random_state
 from .small_map_depthwise import (PadFirstDepthwiseConv2d, SmallMapDepthwiseHook,
                                   pad_small_depthwise)
-from .depthwise_conv import (DepthwiseConvHook, DepthwiseNormConvModule, DepthwiseNormSequential,
-                             KernelDepthwiseConv2d, depthwise_as_kernel)
+from .depthwise_conv import (DepthwiseConvHook, DepthwiseNormSequential, KernelDepthwiseConv2d,
+                             depthwise_as_kernel)
 from .pointwise_matmul import MatmulPointwiseConv2d, PointwiseMatmulHook, pointwise_as_matmul
 from .pipeline_cache import PipelineCacheHook, cache_pipeline_head
 from .pretrained_check import PretrainedCheckHook
@@ -42,6 +42,6 @@ __all__ = [
     'PretrainedCheckHook', 'apply_fault_tolerance', 'FusedBatchNormAct2d', 'ClipInNorm',
     'fuse_batch_norm', 'FusedBatchNormHook', 'MatmulPointwiseConv2d', 'pointwise_as_matmul',
     'PointwiseMatmulHook', 'KernelDepthwiseConv2d', 'DepthwiseNormSequential',
-    'DepthwiseNormConvModule', 'depthwise_as_kernel', 'DepthwiseConvHook',
+    'depthwise_as_kernel', 'DepthwiseConvHook',
     'PipelineCacheHook', 'cache_pipeline_head'
 ]

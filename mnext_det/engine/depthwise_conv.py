@@ -12,14 +12,14 @@ channels-last CPU tensors, outside graph capture, so evaluation, inference and
 exports run torch's conv as before. Where such a conv is followed by a
 :class:`~mnext_det.engine.FusedBatchNormAct2d` (the next module of an
 ``nn.Sequential``, the norm of an mmcv ``ConvModule``), the container becomes
-a :class:`DepthwiseNormSequential` or :class:`DepthwiseNormConvModule`, which
-trains the pair as ``mnext_det.ops.depthwise_conv3x3_bn_act``: one backward
+a :class:`DepthwiseNormSequential` or a ``DepthwiseNormConvModule``
+(``depthwise_norm_conv_module.py``, imported only where mmcv's ``ConvModule``
+is met), which trains the pair as ``mnext_det.ops.depthwise_conv3x3_bn_act``: one backward
 for both, bitwise the results of the two layers.
 """
 from typing import Optional, Tuple
 
 import torch
-from mmcv.cnn import ConvModule
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
@@ -32,8 +32,8 @@ from .fused_batch_norm import FusedBatchNormAct2d
 from .unwrap import unwrap_model
 
 __all__ = [
-    'KernelDepthwiseConv2d', 'DepthwiseNormSequential', 'DepthwiseNormConvModule',
-    'depthwise_as_kernel', 'DepthwiseConvHook'
+    'KernelDepthwiseConv2d', 'DepthwiseNormSequential', 'conv_norm', 'depthwise_as_kernel',
+    'DepthwiseConvHook'
 ]
 
 
@@ -55,8 +55,8 @@ def _pair(conv: nn.Module, norm: nn.Module) -> bool:
     return type(conv) is KernelDepthwiseConv2d and isinstance(norm, FusedBatchNormAct2d)
 
 
-def _conv_norm(conv: KernelDepthwiseConv2d, norm: FusedBatchNormAct2d,
-               x: torch.Tensor) -> Optional[torch.Tensor]:
+def conv_norm(conv: KernelDepthwiseConv2d, norm: FusedBatchNormAct2d,
+              x: torch.Tensor) -> Optional[torch.Tensor]:
     """``norm(conv(x))`` as one op where both layers would take their kernels,
     else ``None``."""
     if not (conv.training and norm.trains_in_kernel()):
@@ -79,25 +79,12 @@ class DepthwiseNormSequential(nn.Sequential):
         i = 0
         while i < len(layers):
             if i + 1 < len(layers) and _pair(layers[i], layers[i + 1]):
-                out = _conv_norm(layers[i], layers[i + 1], input)
+                out = conv_norm(layers[i], layers[i + 1], input)
                 if out is not None:
                     input, i = out, i + 2
                     continue
             input, i = layers[i](input), i + 1
         return input
-
-
-class DepthwiseNormConvModule(ConvModule):
-    """mmcv ``ConvModule`` (conv, norm, act) whose :class:`KernelDepthwiseConv2d`
-    and ``FusedBatchNormAct2d`` train as one op. Made by :func:`depthwise_as_kernel`."""
-
-    def forward(self, x: torch.Tensor, activate: bool = True,
-                norm: bool = True) -> torch.Tensor:
-        if norm:
-            out = _conv_norm(self.conv, self.norm, x)
-            if out is not None:
-                return self.activate(out) if activate and self.with_activation else out
-        return super().forward(x, activate, norm)
 
 
 def _eligible(module: nn.Module) -> bool:
@@ -114,7 +101,10 @@ def _pairs_in(module: nn.Module) -> int:
 
 
 def _conv_module_with_pair(module: nn.Module) -> bool:
-    return (type(module) is ConvModule and module.with_norm
+    # mmcv's ConvModule by name: the classification path imports this module without mmcv
+    cls = type(module)
+    return (cls.__name__ == 'ConvModule' and cls.__module__.startswith('mmcv.')
+            and module.with_norm
             and tuple(module.order) == ('conv', 'norm', 'act')
             and not module.with_explicit_padding and _pair(module.conv, module.norm))
 
@@ -124,14 +114,16 @@ def depthwise_as_kernel(model: nn.Module, with_norm: bool = True) -> Tuple[int, 
     stride 1 or 2 and no bias a :class:`KernelDepthwiseConv2d` in place and,
     with ``with_norm``, the containers where one is followed by its
     ``FusedBatchNormAct2d`` (made by ``fuse_batch_norm`` before) a
-    :class:`DepthwiseNormSequential` or :class:`DepthwiseNormConvModule`;
+    :class:`DepthwiseNormSequential` or ``DepthwiseNormConvModule``;
     return (convs, convs with their batch norm)."""
     convs = swap_class(model, _eligible, KernelDepthwiseConv2d)
     if not with_norm:
         return convs, 0
     pairs = sum(_pairs_in(m) for m in model.modules())
     swap_class(model, lambda m: _pairs_in(m) > 0, DepthwiseNormSequential)
-    pairs += swap_class(model, _conv_module_with_pair, DepthwiseNormConvModule)
+    if any(_conv_module_with_pair(m) for m in model.modules()):
+        from .depthwise_norm_conv_module import DepthwiseNormConvModule
+        pairs += swap_class(model, _conv_module_with_pair, DepthwiseNormConvModule)
     return convs, pairs
 
 

@@ -11,9 +11,9 @@ from mmcv.cnn import ConvModule
 from mmdet.models.backbones import MobileNetV2
 from torch import nn
 
-from mnext_det.engine import (DepthwiseNormConvModule, DepthwiseNormSequential,  # the hook too
-                              KernelDepthwiseConv2d, depthwise_as_kernel, fuse_batch_norm,
-                              to_channels_last)
+from mnext_det.engine import (DepthwiseNormSequential, KernelDepthwiseConv2d,  # the hook too
+                              depthwise_as_kernel, fuse_batch_norm, to_channels_last)
+from mnext_det.engine.depthwise_norm_conv_module import DepthwiseNormConvModule
 from mnext_det.models.factory import create_model
 from mnext_det.ops import load_extension
 

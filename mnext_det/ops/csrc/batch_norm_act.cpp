@@ -217,13 +217,6 @@ std::vector<at::Tensor> batch_norm_act_forward(const at::Tensor& x, const at::Te
 
 namespace {
 
-// The gradient that reaches batch norm: through ReLU6's mask, or as it is.
-template <bool RELU6>
-inline float masked(float g, float x, float centre, float scale, float shift) {
-  if constexpr (RELU6) return relu6_mask(pre_activation(x, centre, scale, shift), g);
-  return g;
-}
-
 // The per-channel sums of the backward into G's gradients and its constants k1, k2, k3;
 // G's mean, scale and shift laid out per value already.
 template <bool RELU6>

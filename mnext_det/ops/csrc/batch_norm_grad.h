@@ -18,13 +18,18 @@ inline float pre_activation(float x, float centre, float scale, float shift) {
   return __builtin_fmaf(x - centre, scale, shift);
 }
 
-// grad_input = k1 * (g' - k2 - (x - mean) * k3), g' the gradient through
-// ReLU6's mask (RELU6) or g itself.
+// The gradient that reaches batch norm: through ReLU6's mask, or as it is.
+template <bool RELU6>
+inline float masked(float g, float x, float centre, float scale, float shift) {
+  if constexpr (RELU6) return relu6_mask(pre_activation(x, centre, scale, shift), g);
+  return g;
+}
+
+// grad_input = k1 * (g' - k2 - (x - mean) * k3), g' the gradient through the mask.
 template <bool RELU6>
 inline float batch_norm_grad_input(float g, float x, float mean, float scale, float shift,
                                    float k1, float k2, float k3) {
-  const float gm = RELU6 ? relu6_mask(pre_activation(x, mean, scale, shift), g) : g;
-  return k1 * (gm - k2 - (x - mean) * k3);
+  return k1 * (masked<RELU6>(g, x, mean, scale, shift) - k2 - (x - mean) * k3);
 }
 
 // The constants of the input gradient and the weight and bias gradients. The

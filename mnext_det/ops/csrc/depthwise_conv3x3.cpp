@@ -6,7 +6,10 @@
 // Rows above and below the image read a row of zeros, columns beyond it are
 // skipped. Backward walks the output rows once, computing each row's input
 // gradient and weight gradient together, so the gradient is read from memory
-// once.
+// once. depthwise_conv3x3_bn_act_backward runs the same backward on the
+// gradient of the batch norm that follows the conv: it computes the conv's
+// output gradient a stretch of rows at a time into a buffer (batch_norm_grad.h)
+// instead of reading it from memory.
 //
 // Every output and input-gradient value is the sum of its taps in a fixed
 // order, computed by one thread, so it does not depend on the thread count.
@@ -243,7 +246,6 @@ struct BatchNormRows {
   const float *grad, *y;
   int64_t OH, OW, C;
   std::vector<float> buffer;
-  const float* first = nullptr;
   int64_t lo = 0;
   void prepare(int64_t n, int64_t oh0, int64_t oh1) {
     lo = std::max<int64_t>(oh0 - 1, 0);
@@ -251,9 +253,8 @@ struct BatchNormRows {
     buffer.resize((hi - lo) * row_len);
     const int64_t off = (n * OH + lo) * row_len;
     batch_norm_grad_input_pixels(G, grad + off, y + off, buffer.data(), (hi - lo) * OW);
-    first = buffer.data();
   }
-  const float* row(int64_t oh) const { return first + (oh - lo) * OW * C; }
+  const float* row(int64_t oh) const { return buffer.data() + (oh - lo) * OW * C; }
 };
 
 constexpr int64_t kStretchBytes = 256 << 10;  // BatchNormRows: a stretch's rows, about L2's
