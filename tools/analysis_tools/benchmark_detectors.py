@@ -54,8 +54,21 @@ from mnext_det.engine.allocator import reexec_under_tcmalloc
 from mnext_det.tool_errors import run_tool
 
 _FORMATS = {'nchw': [False], 'channels_last': [True], 'both': [False, True]}
-_ROW_FLAGS = ('torch_relu6', 'amp', 'mmdet_anchors', 'mmdet_loss', 'fused_bn', 'pointwise_matmul',
-              'depthwise_kernel', 'depthwise_separate')
+# each option that adds a row per variant, named as its Variant field, with its --help
+_ROW_OPTIONS = {
+    'torch_relu6': "also each variant with nn.ReLU6 instead of the configs' InplaceReLU6",
+    'amp': 'also each variant in mixed precision (AmpOptimWrapper; CUDA only)',
+    'mmdet_anchors': "also each variant with mmdet's anchors rebuilt every step",
+    'mmdet_loss': "also each variant with mmdet's per-image SSD loss",
+    'fused_bn': 'also each variant with batch norm and ReLU6 fused (FusedBatchNormHook)',
+    'pointwise_matmul': 'also each variant with 1x1 convs trained as matrix products '
+                        '(PointwiseMatmulHook)',
+    'depthwise_kernel': 'also each variant with 3x3 depthwise convs trained by the C++ kernel '
+                        '(DepthwiseConvHook)',
+    'depthwise_separate': 'also each variant with both kernels with its depthwise convs and '
+                          'batch norms as separate ops',
+}
+_ROW_FLAGS = tuple(_ROW_OPTIONS)
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,30 +83,12 @@ def parse_args() -> argparse.Namespace:
                         default='nchw', help='tensor layout of the models')
     parser.add_argument('--compile', action='store_true',
                         help='also each variant with torch.compile of the train step')
-    parser.add_argument('--torch-relu6', action='store_true',
-                        help="also each variant with nn.ReLU6 instead of the configs' InplaceReLU6")
-    parser.add_argument('--mmdet-anchors', action='store_true',
-                        help="also each variant with mmdet's anchors rebuilt every step")
-    parser.add_argument('--mmdet-loss', action='store_true',
-                        help="also each variant with mmdet's per-image SSD loss")
-    parser.add_argument('--fused-bn', action='store_true',
-                        help='also each variant with batch norm and ReLU6 fused '
-                             '(FusedBatchNormHook)')
-    parser.add_argument('--pointwise-matmul', action='store_true',
-                        help='also each variant with 1x1 convs trained as matrix products '
-                             '(PointwiseMatmulHook)')
-    parser.add_argument('--depthwise-kernel', action='store_true',
-                        help='also each variant with 3x3 depthwise convs trained by the C++ '
-                             'kernel (DepthwiseConvHook)')
-    parser.add_argument('--depthwise-separate', action='store_true',
-                        help='also each variant with both kernels with its depthwise convs and '
-                             'batch norms as separate ops')
+    for name, help_text in _ROW_OPTIONS.items():
+        parser.add_argument(f'--{name.replace("_", "-")}', action='store_true', help=help_text)
     parser.add_argument('--fixed', nargs='+', choices=_ROW_FLAGS, default=[], metavar='OPTION',
                         help=f'options set on every row instead of adding rows: '
                              f'{", ".join(_ROW_FLAGS)}')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
-    parser.add_argument('--amp', action='store_true',
-                        help='also each variant in mixed precision (AmpOptimWrapper; CUDA only)')
     return parser.parse_args()
 
 
