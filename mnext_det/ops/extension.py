@@ -98,5 +98,3 @@ def extension_status() -> str:
     """Whether the kernels are in use, and why not, in a few words."""
     load_extension()
     return _state['reason']
-
-

@@ -263,7 +263,7 @@ constexpr int64_t kStretchBytes = 256 << 10;  // BatchNormRows: a stretch's rows
 // in stretches of one image; for each output row, the input-gradient rows it ends (ih = oh,
 // or 2 oh and 2 oh + 1), then the row's weight-gradient terms: the gradient row just read
 // is still in cache for both.
-template <typename GradRows, typename MakeRows>
+template <typename MakeRows>
 std::vector<at::Tensor> backward_impl(MakeRows make_rows, const at::Tensor& x,
                                       const at::Tensor& weight, int64_t stride, bool input_grad,
                                       bool weight_grad) {
@@ -281,7 +281,7 @@ std::vector<at::Tensor> backward_impl(MakeRows make_rows, const at::Tensor& x,
   at::parallel_for(0, threads, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       if (weight_grad) sums[t].assign(9 * C, 0.0);
-      GradRows grad = make_rows();
+      auto grad = make_rows();  // a TensorRows or BatchNormRows of this thread
       const int64_t r_end = (t + 1) * rows_total / threads;
       for (int64_t r0 = t * rows_total / threads; r0 < r_end;) {
         const int64_t n = r0 / S.OH, oh0 = r0 % S.OH;
@@ -334,8 +334,8 @@ std::vector<at::Tensor> depthwise_conv3x3_backward(const at::Tensor& grad, const
                                                    bool input_grad, bool weight_grad) {
   const Shape S = conv_shape(x, stride);
   const float* gp = grad.data_ptr<float>();
-  return backward_impl<TensorRows>([&] { return TensorRows{gp, S.OH, S.OW * S.C}; }, x, weight,
-                                   stride, input_grad, weight_grad);
+  return backward_impl([&] { return TensorRows{gp, S.OH, S.OW * S.C}; }, x, weight, stride,
+                       input_grad, weight_grad);
 }
 
 std::vector<at::Tensor> depthwise_conv3x3_bn_act_backward(
@@ -347,8 +347,8 @@ std::vector<at::Tensor> depthwise_conv3x3_bn_act_backward(
       batch_norm_grad_sums(grad, y, mean, invstd, scale, bn_weight, bn_bias, relu6, true);
   const Shape S = conv_shape(x, stride);
   const float *gp = grad.data_ptr<float>(), *yp = y.data_ptr<float>();
-  std::vector<at::Tensor> out = backward_impl<BatchNormRows>(
-      [&] { return BatchNormRows{G, gp, yp, S.OH, S.OW, S.C}; }, x, weight, stride, input_grad,
-      weight_grad);
+  std::vector<at::Tensor> out =
+      backward_impl([&] { return BatchNormRows{G, gp, yp, S.OH, S.OW, S.C}; }, x, weight, stride,
+                    input_grad, weight_grad);
   return {out[0], out[1], G.grad_weight, G.grad_bias};
 }
