@@ -1,7 +1,27 @@
-"""mnext_det/ops/extension.py: the build name of the kernels' extension."""
+"""mnext_det/ops/extension.py: the build name of the kernels' extension, and the
+kernels' bitwise checks on a build for another instruction set."""
+import os.path as osp
+import platform
 import shutil
+import subprocess
+import sys
+
+import pytest
 
 from mnext_det.ops import extension
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# Builds the kernels for the x86-64 baseline with SSE4.2 (no AVX, no fma instruction)
+# instead of this CPU, then runs the tests that compare two kernels bit for bit.
+_BASELINE_BUILD = """
+import sys
+import pytest
+from mnext_det.ops import extension
+extension._CFLAGS = ['-O3', '-march=x86-64-v2', '-fopenmp']
+extension.load_extension(required=True)
+sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', *sys.argv[1:]]))
+"""
 
 
 def test_two_checkouts_build_under_their_own_names(tmp_path, monkeypatch):
@@ -24,3 +44,19 @@ def test_a_changed_header_changes_the_build_name(tmp_path, monkeypatch):
     with open(copy / 'ops.h', 'a') as f:
         f.write('\n// edited\n')
     assert extension._build_name() != name
+
+
+@pytest.mark.slow  # about 60 s: a second build of the extension
+@pytest.mark.skipif(platform.machine() != 'x86_64' or shutil.which('g++') is None,
+                    reason='builds for the x86-64 baseline with g++')
+def test_bitwise_checks_hold_on_a_build_without_avx_or_fma():
+    """Tests that compare two kernels bit for bit (the fused batch norm with and
+    without ReLU6's mask, the depthwise conv and its batch norm as one op) hold
+    on a CPU whose vectors are narrower and which has no fma instruction: no
+    float sum's order may depend on what the compiler vectorises."""
+    tests = ['tests/test_ops/test_batch_norm_act.py',
+             'tests/test_ops/test_depthwise_conv_bn_act.py',
+             'tests/test_engine/test_depthwise_conv.py']
+    run = subprocess.run([sys.executable, '-c', _BASELINE_BUILD, *tests], cwd=REPO,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

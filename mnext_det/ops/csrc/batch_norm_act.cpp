@@ -14,7 +14,10 @@
 // Sums run in float over short runs and in double across them, of x minus the
 // channel's first value (no cancellation when the mean is large against the
 // spread); per-thread partial sums are added in thread order, so a result
-// depends on the thread count only, not on scheduling.
+// depends on the thread count only, not on scheduling. Each float accumulator
+// belongs to one position of a row or run, so the order of every sum is the
+// code's, not the vectoriser's: the same whether a loop vectorises, at any
+// width, or not, and alike in the loops with and without ReLU6.
 #include "batch_norm_grad.h"
 #include "ops.h"
 
@@ -29,8 +32,8 @@
 namespace {
 
 constexpr int64_t kMinRow = 256;  // values per NHWC super-row, at least
-constexpr int64_t kRun = 64;      // NHWC: rows of C values summed in float before double
-constexpr int64_t kPlaneRun = 256;  // NCHW: values of one plane summed in float before double
+constexpr int64_t kRun = 64;      // rows (NHWC) or runs (NCHW) summed in float before double
+constexpr int64_t kPlaneRun = 256;  // NCHW: a plane is walked in runs of this many values
 
 struct Layout {
   bool nhwc;
@@ -59,9 +62,10 @@ struct Layout {
 
 inline float clip6(float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); }
 
-// Per-channel sums s0, s1 of what the callbacks add into float accumulators
-// for a contiguous stretch of values: NHWC row(off, len, f0[K], f1[K]) over
-// one super-row, NCHW plane(off, len, c, f0, f1) over part of a plane.
+// Per-channel sums s0, s1 of what the callbacks add into float accumulators,
+// one per position of a contiguous stretch of values: NHWC row(off, len, f0[K],
+// f1[K]) over one super-row, NCHW plane(off, len, c, f0[len], f1[len]) over one
+// run of a plane.
 template <typename RowFn, typename PlaneFn>
 void channel_sums(const Layout& L, double* s0, double* s1, RowFn row, PlaneFn plane) {
   const int nt = at::get_num_threads();
@@ -94,18 +98,35 @@ void channel_sums(const Layout& L, double* s0, double* s1, RowFn row, PlaneFn pl
         s1[j % L.C] += parts[2 * t * L.K + L.K + j];
       }
   } else {
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t c = 0; c < L.C; ++c) {
-      double d0 = 0.0, d1 = 0.0;
-      for (int64_t n = 0; n < L.N; ++n)
-        for (int64_t b = 0; b < L.S; b += kPlaneRun) {
-          float f0 = 0.f, f1 = 0.f;
-          plane((n * L.C + c) * L.S + b, std::min(L.S - b, kPlaneRun), c, f0, f1);
-          d0 += f0;
-          d1 += f1;
-        }
-      s0[c] = d0;
-      s1[c] = d1;
+    const int64_t width = std::min(L.S, kPlaneRun);
+#pragma omp parallel num_threads(nt)
+    {
+      std::vector<float> f0(width), f1(width);
+#pragma omp for schedule(static)
+      for (int64_t c = 0; c < L.C; ++c) {
+        double d0 = 0.0, d1 = 0.0;
+        int64_t runs = 0;
+        auto flush = [&] {
+          for (int64_t j = 0; j < width; ++j) {
+            d0 += f0[j];
+            d1 += f1[j];
+          }
+          std::fill(f0.begin(), f0.end(), 0.f);
+          std::fill(f1.begin(), f1.end(), 0.f);
+        };
+        for (int64_t n = 0; n < L.N; ++n)
+          for (int64_t b = 0; b < L.S; b += kPlaneRun) {
+            plane((n * L.C + c) * L.S + b, std::min(L.S - b, kPlaneRun), c, f0.data(),
+                  f1.data());
+            if (++runs == kRun) {
+              flush();
+              runs = 0;
+            }
+          }
+        flush();
+        s0[c] = d0;
+        s1[c] = d1;
+      }
     }
   }
 }
@@ -175,14 +196,14 @@ std::vector<at::Tensor> batch_norm_act_forward(const at::Tensor& x, const at::Te
           f1[j] += d * d;
         }
       },
-      [&](int64_t off, int64_t len, int64_t c, float& f0, float& f1) {
+      [&](int64_t off, int64_t len, int64_t c, float* f0, float* f1) {
         const float* r = xp + off;
         const float k = k0[c];
-#pragma omp simd reduction(+ : f0, f1)
+#pragma omp simd
         for (int64_t j = 0; j < len; ++j) {
           const float d = r[j] - k;
-          f0 += d;
-          f1 += d * d;
+          f0[j] += d;
+          f1[j] += d * d;
         }
       });
   auto mean = at::empty({C}, x.options());
@@ -235,14 +256,14 @@ void grad_sums(const Layout& L, const float* gp, const float* xp, const float* i
           f1[j] += g * (xr[j] - mk[j]);
         }
       },
-      [&](int64_t off, int64_t len, int64_t c, float& f0, float& f1) {
+      [&](int64_t off, int64_t len, int64_t c, float* f0, float* f1) {
         const float *xr = xp + off, *gr = gp + off;
         const float mu = mk[c], a = sk[c], b = hk[c];
-#pragma omp simd reduction(+ : f0, f1)
+#pragma omp simd
         for (int64_t j = 0; j < len; ++j) {
           const float g = masked<RELU6>(gr[j], xr[j], mu, a, b);
-          f0 += g;
-          f1 += g * (xr[j] - mu);
+          f0[j] += g;
+          f1[j] += g * (xr[j] - mu);
         }
       });
   float *gwp = G.grad_weight.data_ptr<float>(), *gbp = G.grad_bias.data_ptr<float>();
