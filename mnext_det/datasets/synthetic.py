@@ -69,9 +69,10 @@ def _background(rng: np.random.Generator, size: int) -> Image.Image:
     coarse = rng.integers(40, 216, size=(rng.integers(3, 9), rng.integers(3, 9), 3))
     img = Image.fromarray(coarse.astype(np.uint8)).resize((size, size), Image.BICUBIC)
     arr = np.asarray(img, dtype=np.float32)
-    yy, xx = np.mgrid[0:size, 0:size]
+    xy = np.arange(size)  # broadcast to (size, size): the values of np.mgrid's, without its arrays
     angle, period = rng.uniform(0, np.pi), rng.uniform(6, 40)
-    stripes = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period)
+    stripes = np.sin((xy[None, :] * np.cos(angle) + xy[:, None] * np.sin(angle)) * 2 * np.pi
+                     / period)
     arr += rng.uniform(5, 25) * stripes[..., None]
     arr += rng.normal(0, rng.uniform(3, 12), size=arr.shape)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
