@@ -53,14 +53,28 @@ std::vector<float> taps_first(const at::Tensor& weight, int64_t C, bool flipped)
   return taps;
 }
 
-// The three rows ih0 .. ih0 + 2 of image n of an [N, H, W, C] array; rows
-// outside the image point at `zero_row`.
-void three_rows(const float* x, const float* zero_row, int64_t H, int64_t W, int64_t C,
-                int64_t n, int64_t ih0, const float* rows[3]) {
+// The rows of one image of an [N, H, W, C] array.
+struct ImageRows {
+  const float* image;
+  int64_t row_len;
+  const float* row(int64_t i) const { return image + i * row_len; }
+};
+
+// The three rows ih0 .. ih0 + 2 of `src`, an image of H rows (anything with
+// `row(i)`); rows outside it point at `zero_row`.
+template <typename Rows>
+void three_rows(const Rows& src, const float* zero_row, int64_t H, int64_t ih0,
+                const float* rows[3]) {
   for (int kh = 0; kh < 3; ++kh) {
     const int64_t ih = ih0 + kh;
-    rows[kh] = (ih < 0 || ih >= H) ? zero_row : x + (n * H + ih) * W * C;
+    rows[kh] = (ih < 0 || ih >= H) ? zero_row : src.row(ih);
   }
+}
+
+// The same of image n of the [N, H, W, C] array x.
+void three_rows(const float* x, const float* zero_row, int64_t H, int64_t W, int64_t C,
+                int64_t n, int64_t ih0, const float* rows[3]) {
+  three_rows(ImageRows{x + n * H * W * C, W * C}, zero_row, H, ih0, rows);
 }
 
 // Last output column + 1 whose window ow * s - 1 .. ow * s + 1 lies inside [0, W).
@@ -232,9 +246,9 @@ namespace {
 struct TensorRows {
   const float* grad;
   int64_t OH, row_len;
-  const float* image = nullptr;
-  void prepare(int64_t n, int64_t, int64_t) { image = grad + n * OH * row_len; }
-  const float* row(int64_t oh) const { return image + oh * row_len; }
+  ImageRows image{nullptr, 0};
+  void prepare(int64_t n, int64_t, int64_t) { image = {grad + n * OH * row_len, row_len}; }
+  const float* row(int64_t oh) const { return image.row(oh); }
 };
 
 // The output gradient's rows of one image computed from batch norm's output
@@ -293,10 +307,7 @@ std::vector<at::Tensor> backward_impl(MakeRows make_rows, const at::Tensor& x,
               float* out = gip + (n * S.H + ih) * S.W * C;
               if (stride == 1) {
                 const float* rows[3];
-                for (int kh = 0; kh < 3; ++kh) {
-                  const int64_t g = ih - 1 + kh;
-                  rows[kh] = (g < 0 || g >= S.OH) ? zero_row.data() : grad.row(g);
-                }
+                three_rows(grad, zero_row.data(), S.OH, ih - 1, rows);
                 conv_row(rows, taps.data(), out, S.OW, S.W, C, 1);
               } else {
                 input_grad_row_stride2(grad, taps.data(), out, ih, S.OH, S.OW, S.W, C);
