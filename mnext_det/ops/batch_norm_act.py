@@ -22,7 +22,7 @@ from torch.autograd.function import once_differentiable
 
 from .extension import load_extension
 
-__all__ = ['batch_norm_act']
+__all__ = ['batch_norm_act', 'norm_applies']
 
 
 class _BatchNormAct(torch.autograd.Function):
@@ -53,6 +53,16 @@ def _layout(x: torch.Tensor) -> Optional[bool]:
     return False if x.is_contiguous() else None
 
 
+def norm_applies(values_per_channel: int, weight: Optional[torch.Tensor],
+                 bias: Optional[torch.Tensor], running_mean: Optional[torch.Tensor],
+                 running_var: Optional[torch.Tensor]) -> bool:
+    """Whether the kernel takes a batch norm with these parameters over an input
+    of ``values_per_channel`` values per channel: affine, with running
+    statistics, and more than one value per channel."""
+    return (values_per_channel > 1 and weight is not None and bias is not None
+            and running_mean is not None and running_var is not None)
+
+
 def batch_norm_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
                    running_mean: torch.Tensor, running_var: torch.Tensor, momentum: float,
                    eps: float, relu6: bool) -> Optional[torch.Tensor]:
@@ -62,8 +72,8 @@ def batch_norm_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
     tensor in NCHW or channels-last layout, a single value per channel, or
     the extension not built), for the caller to run torch's ops."""
     if (x.dim() != 4 or x.device.type != 'cpu' or x.dtype != torch.float32
-            or x.numel() <= x.size(1) or weight is None or bias is None
-            or running_mean is None or running_var is None):
+            or not norm_applies(x.numel() // max(x.size(1), 1), weight, bias, running_mean,
+                                running_var)):
         return None
     layout = _layout(x)
     if layout is None or load_extension() is None:

@@ -17,6 +17,7 @@ from typing import Optional, Tuple
 import torch
 from torch.autograd.function import once_differentiable
 
+from .batch_norm_act import norm_applies
 from .depthwise_conv3x3 import kernel_applies
 from .extension import load_extension
 
@@ -60,11 +61,11 @@ def depthwise_conv3x3_bn_act(x: torch.Tensor, weight: torch.Tensor, stride: int,
     :func:`~mnext_det.ops.depthwise_conv3x3` declines, batch norm without
     affine parameters or running statistics, or a single output value per
     channel), for the caller to run the two layers."""
-    if (bn_weight is None or bn_bias is None or running_mean is None or running_var is None
-            or not kernel_applies(x, weight, stride)):
+    if not kernel_applies(x, weight, stride):
         return None
     n, _, h, w = x.shape
-    if n * ((h - 1) // stride + 1) * ((w - 1) // stride + 1) < 2:
+    if not norm_applies(n * ((h - 1) // stride + 1) * ((w - 1) // stride + 1), bn_weight,
+                        bn_bias, running_mean, running_var):
         return None
     return _DepthwiseConvBnAct.apply(x, weight, stride, bn_weight, bn_bias, running_mean,
                                      running_var, momentum, eps, relu6)
