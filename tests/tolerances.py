@@ -61,3 +61,21 @@ def assert_max_error(actual, reference, bound: float, what: str = '') -> None:
               f'ratio {err / bound:.3g}')
     assert err <= bound, (f'{what}: max |a - b| = {err:.3g} > float32 bound {bound:.3g} '
                           f'(max |ref| {np.abs(reference).max():.3g})')
+
+
+def assert_ranks_top_k(order, reference, depth: int, fan_in: int, what: str = '') -> None:
+    """Fail unless ``order`` (the indices another float32 evaluation of the network
+    ranked first, best first) ranks the reference's top ``len(order)`` up to
+    near-ties: where ``|actual - reference| <= bound`` (:func:`float32_bound`),
+    the j-th largest of each is within ``bound`` of the other's, so the item
+    ranked j-th has a reference score within ``2 * bound`` of the reference's
+    j-th largest; only items closer than that may swap."""
+    reference = np.asarray(reference, dtype=np.float64)
+    order = np.asarray(order)
+    bound = float32_bound(reference, depth, fan_in)
+    best = np.sort(reference)[::-1][:len(order)]
+    gaps = np.abs(reference[order] - best)
+    assert (gaps <= 2 * bound).all(), (
+        f'{what}: ranked {order.tolist()}, the reference '
+        f'{np.argsort(-reference)[:len(order)].tolist()}'
+        f': reference scores apart by up to {gaps.max():.3g} > 2 x float32 bound {bound:.3g}')
