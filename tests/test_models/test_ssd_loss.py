@@ -98,7 +98,8 @@ def test_batch_loss_and_gradients_are_mmdets(seed, tied):
 
 @pytest.mark.parametrize('change', [
     dict(assigner=dict(gt_max_assign_all=True)), dict(pos_weight=1.),
-    dict(sampler=dict(type='RandomSampler', num=16, pos_fraction=0.5)),
+    dict(sampler=dict(type='RandomSampler', num=16, pos_fraction=0.5,
+                      add_gt_as_proposals=False)),
     dict(assigner=dict(neg_iou_thr=(0.1, 0.5))), dict(allowed_border=0)])
 def test_other_train_settings_keep_mmdets_loop(change):
     cfg = _train_cfg()
@@ -109,3 +110,13 @@ def test_other_train_settings_keep_mmdets_loop(change):
     metas, gts = _batch([(32, 32)] * 2)
     loss = head.loss_by_feat(*head((torch.rand(2, 8, 4, 4), torch.rand(2, 16, 2, 2))), gts, metas)
     assert isinstance(loss['loss_cls'], list) and len(loss['loss_cls']) == 2
+
+
+def test_a_sampler_that_adds_the_boxes_as_proposals_is_refused():
+    """mmdet's samplers add the boxes before the anchors by default, which for
+    an anchor head sends each sampled index to another anchor."""
+    cfg = _train_cfg()
+    cfg['sampler'] = dict(type='RandomSampler', num=16, pos_fraction=0.5)
+    with pytest.raises(ValueError, match='train_cfg.sampler: RandomSampler with '
+                       'add_gt_as_proposals=True'):
+        SSDLiteHead(**HEAD, train_cfg=cfg)

@@ -47,7 +47,8 @@ class SSDLiteHead(SSDHead):
             settings allow it (``ssd_loss.supports_batch_loss``; mmdet's
             per-image loop otherwise). ``False`` always runs mmdet's loop.
             Default: True.
-        *args, **kwargs: ``SSDHead``'s.
+        *args, **kwargs: ``SSDHead``'s; a ``train_cfg.sampler`` that adds the
+            boxes as proposals (mmdet's ``RandomSampler`` by default) is refused.
     """
 
     # SSD's loss uses F.cross_entropy directly; prediction only asks whether
@@ -60,6 +61,14 @@ class SSDLiteHead(SSDHead):
 
     def __init__(self, *args, batch_loss: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        sampler = getattr(self, 'sampler', None)
+        if getattr(sampler, 'add_gt_as_proposals', False):
+            # mmdet's sampler then puts the boxes before the anchors, and every index it
+            # returns lands on another anchor (or past the last: an IndexError)
+            raise ValueError(
+                f'train_cfg.sampler: {type(sampler).__name__} with add_gt_as_proposals=True '
+                '(its default) shifts the sampled indices of an anchor head onto other anchors; '
+                'set add_gt_as_proposals=False, as mmdet\'s anchor-head configs do')
         self._anchor_cache: 'OrderedDict[Hashable, List[Tensor]]' = OrderedDict()
         self.batch_loss = batch_loss and supports_batch_loss(self)
 
