@@ -17,7 +17,7 @@ from mnext_det.engine.depthwise_norm_conv_module import DepthwiseNormConvModule
 from mnext_det.models.factory import create_model
 from mnext_det.ops import load_extension
 
-from ..tolerances import TEST_SEED, assert_float32_close, depth_and_fan_in
+from ..tolerances import TEST_SEED, assert_float32_close, depth_and_fan_in, float32_bound
 from .hooked_model import hooked_mobilenext
 
 
@@ -81,16 +81,26 @@ def test_mobilenext_trains_within_float32_bound_and_keeps_its_state_dict():
     assert len(converted) == sum(isinstance(m, nn.Conv2d) and m.groups > 1
                                  for m in ref.modules())
     depth, fan_in = depth_and_fan_in(ref)
+    exact = copy.deepcopy(ref).double()
     outs, grads = [], []
-    for net in (model.train(), ref.train()):
-        torch.manual_seed(1)  # the same dropout mask in both
-        xi = x.clone().requires_grad_()
-        outs.append(net(xi))
+    for net, xin in ((model, x), (ref, x), (exact, x.double())):
+        for m in net.modules():
+            if isinstance(m, nn.Dropout):
+                m.p = 0.0  # the same network in all three
+        xi = xin.clone().requires_grad_()
+        outs.append(net.train()(xi))
         outs[-1].square().sum().backward()
-        grads.append(xi.grad)
+        grads.append(xi.grad.double())
     assert_float32_close(outs[0].detach(), outs[1].detach(), depth, fan_in, what='train logits')
-    # back through every layer: twice the depth
-    assert_float32_close(grads[0], grads[1], 2 * depth, fan_in, what='input grad')
+    # Train-mode batch norm over the 16 values per channel of the last 2x2 maps amplifies
+    # rounding in backward beyond the float32 bound: over seeds 0-11 both float32 input
+    # gradients lie up to 0.08 from the float64 one, and 1e-4 to 0.015 from each other. So
+    # the kernel's must be as near the float64 gradient as torch's float32 one (measured
+    # 0.64-1.16 times as far), with the bound for where both are close.
+    kernel, torch32, exact = grads
+    err, err_torch = (float((g - exact).abs().max()) for g in (kernel, torch32))
+    bound = float32_bound(exact.numpy(), 2 * depth, fan_in)  # back through every layer
+    assert err <= 2 * err_torch + bound, (err, err_torch, bound)
 
 
 def _graph_nodes(out, name):
