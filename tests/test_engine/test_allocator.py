@@ -6,8 +6,7 @@ import sys
 
 import pytest
 
-from mnext_det.engine.allocator import (ALLOCATOR_ENV, find_tcmalloc, loaded_allocator,
-                                        tcmalloc_env)
+from mnext_det.engine.allocator import ALLOCATOR_ENV, find_tcmalloc, tcmalloc_env
 
 _PROBE = ('import os; from mnext_det.engine.allocator import reexec_under_tcmalloc, '
           'loaded_allocator; pid = os.getpid(); reexec_under_tcmalloc(); '
@@ -47,8 +46,12 @@ def test_bad_choice_names_the_variable():
         tcmalloc_env({ALLOCATOR_ENV: 'tc'})
 
 
-def test_this_test_process_runs_on_the_system_malloc():
-    assert loaded_allocator() == 'system'
+def test_a_process_started_without_a_preload_runs_on_the_system_malloc():
+    env = {k: v for k, v in os.environ.items() if k not in (ALLOCATOR_ENV, 'LD_PRELOAD')}
+    out = subprocess.run([sys.executable, '-c', 'from mnext_det.engine.allocator import '
+                          'loaded_allocator; print(loaded_allocator())'], capture_output=True,
+                         text=True, env=env, timeout=120, check=True)
+    assert out.stdout.strip() == 'system'
 
 
 @pytest.mark.skipif(find_tcmalloc() is None, reason='no tcmalloc on this machine')
