@@ -34,6 +34,8 @@ def test_training_loss_falls_and_checkpoint_is_written(trained, layout):
     _, work_dir = trained[layout]
     losses = _losses(work_dir)
     assert len(losses) == 10 and all(np.isfinite(losses))
+    # over data and init seeds 0-9 this ratio is 0.84-0.93, and 0.98-1.02 at lr 0 (the
+    # batches' own spread): 0.95 lies between
     assert np.mean(losses[-3:]) < 0.95 * np.mean(losses[:3])
     assert (work_dir / 'epoch_5.pth').is_file()
 
