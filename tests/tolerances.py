@@ -15,12 +15,13 @@ standard deviations (the maximum of N Gaussians), so
 with ``fan_in`` the largest in the network. A wrong operator, a missed BN fold
 or a shifted box is orders of magnitude above this; measured with other
 kernels (ONNX Runtime, NHWC, BN folded), thread counts (1, 2) and seeds (0-2;
-0-9 for the training kernels' tests) the error stays below a seventh of it (set
-``MNEXT_TOL_REPORT=1`` to print the ratios). Random weights follow
+0-9 for the training kernels' tests) the error stays below a seventh of it
+(set ``MNEXT_TOL_REPORT=1`` to print the ratios). Random weights follow
 ``MNEXT_TEST_SEED`` (default 0), so the same tests can be run with other
 seeds: every test that draws random weights or inputs passes for seeds 0-9
-(README, "Two commands"). One bound this does not cover: train-mode batch norm over a few values per channel amplifies rounding
-in backward, so gradients through it are compared with a float64 evaluation
+(README, "Two commands"). One bound this does not cover: train-mode batch norm
+over a few values per channel amplifies rounding in backward, so gradients
+through it are compared with a float64 evaluation
 (``test_depthwise_conv.py``).
 """
 import math
