@@ -20,8 +20,8 @@ def _fake_conda(tmp_path, content: bytes = b'') -> str:
     return str(tmp_path)
 
 
-def _probe(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, '-c', _PROBE], capture_output=True, text=True,
+def _probe(env: dict, code: str = _PROBE) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                           env=env, timeout=120, check=True)
 
 
@@ -48,9 +48,8 @@ def test_bad_choice_names_the_variable():
 
 def test_a_process_started_without_a_preload_runs_on_the_system_malloc():
     env = {k: v for k, v in os.environ.items() if k not in (ALLOCATOR_ENV, 'LD_PRELOAD')}
-    out = subprocess.run([sys.executable, '-c', 'from mnext_det.engine.allocator import '
-                          'loaded_allocator; print(loaded_allocator())'], capture_output=True,
-                         text=True, env=env, timeout=120, check=True)
+    out = _probe(env, 'from mnext_det.engine.allocator import loaded_allocator; '
+                      'print(loaded_allocator())')
     assert out.stdout.strip() == 'system'
 
 

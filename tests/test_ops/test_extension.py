@@ -1,6 +1,5 @@
 """mnext_det/ops/extension.py: the build name of the kernels' extension, and the
 kernels' bitwise checks on a build for another instruction set."""
-import os.path as osp
 import platform
 import shutil
 import subprocess
@@ -10,7 +9,7 @@ import pytest
 
 from mnext_det.ops import extension
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..conftest import ROOT
 
 # Builds the kernels for the x86-64 baseline with SSE4.2 (no AVX, no fma instruction)
 # instead of this CPU, then runs the tests that compare two kernels bit for bit.
@@ -57,6 +56,6 @@ def test_bitwise_checks_hold_on_a_build_without_avx_or_fma():
     tests = ['tests/test_ops/test_batch_norm_act.py',
              'tests/test_ops/test_depthwise_conv_bn_act.py',
              'tests/test_engine/test_depthwise_conv.py']
-    run = subprocess.run([sys.executable, '-c', _BASELINE_BUILD, *tests], cwd=REPO,
+    run = subprocess.run([sys.executable, '-c', _BASELINE_BUILD, *tests], cwd=ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

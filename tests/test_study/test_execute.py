@@ -14,7 +14,8 @@ import pytest
 from mnext_det.study import (ConfigSpec, StudyFailed, StudyScripts, execute_local, plan_study,
                              write_report)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..conftest import ROOT
+
 BASE = osp.join(ROOT, 'configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py')
 NEXT = osp.join(ROOT, 'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')
 FAKE = StudyScripts(train=osp.join(osp.dirname(__file__), 'fake_train.py'), test='unused')

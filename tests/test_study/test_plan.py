@@ -7,10 +7,10 @@ import pytest
 
 from mnext_det.study import ConfigSpec, parse_config_spec, parse_lr_grid, plan_study
 
+from ..conftest import ROOT
 from ..tool_main import run_main
 
 pytest.importorskip('mmdet')
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASE = osp.join(ROOT, 'configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py')
 NEXT = osp.join(ROOT, 'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')
 SPECS = [ConfigSpec('v2', BASE), ConfigSpec('next', NEXT)]

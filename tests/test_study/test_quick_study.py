@@ -9,8 +9,9 @@ import pytest
 
 from mnext_det.datasets.synthetic import SyntheticConfig, generate_shapes_dataset
 
+from ..conftest import ROOT
+
 pytest.importorskip('mmdet')
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.mark.slow  # 53 s: eight trainer and tester processes; `make test-slow`

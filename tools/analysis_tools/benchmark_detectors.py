@@ -68,7 +68,6 @@ _ROW_OPTIONS = {
     'depthwise_separate': 'also each variant with both kernels with its depthwise convs and '
                           'batch norms as separate ops',
 }
-_ROW_FLAGS = tuple(_ROW_OPTIONS)
 
 
 def parse_args() -> argparse.Namespace:
@@ -85,9 +84,9 @@ def parse_args() -> argparse.Namespace:
                         help='also each variant with torch.compile of the train step')
     for name, help_text in _ROW_OPTIONS.items():
         parser.add_argument(f'--{name.replace("_", "-")}', action='store_true', help=help_text)
-    parser.add_argument('--fixed', nargs='+', choices=_ROW_FLAGS, default=[], metavar='OPTION',
+    parser.add_argument('--fixed', nargs='+', choices=list(_ROW_OPTIONS), default=[], metavar='OPTION',
                         help=f'options set on every row instead of adding rows: '
-                             f'{", ".join(_ROW_FLAGS)}')
+                             f'{", ".join(_ROW_OPTIONS)}')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     return parser.parse_args()
 
@@ -110,8 +109,8 @@ def main() -> None:
                          'either on every row or adds rows, not both')
     # each flag that adds a row per variant, named as its Variant field
     toggles = [[True] if name in args.fixed else [False, True] if getattr(args, name) else [False]
-               for name in _ROW_FLAGS]
-    variants = [Variant(c, f, comp, **dict(zip(_ROW_FLAGS, flags)))
+               for name in _ROW_OPTIONS]
+    variants = [Variant(c, f, comp, **dict(zip(_ROW_OPTIONS, flags)))
                 for comp in ([False, True] if args.compile else [False])
                 for c in args.configs for f in _FORMATS[args.memory_format]
                 for flags in itertools.product(*toggles)]
