@@ -20,7 +20,7 @@ from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
 from mnext_det.engine.launch import (add_launch_args, batch_and_lr, load_config, with_amp,
                                     with_compile_options)
-from mnext_det.engine.resume_check import check_resume
+from mnext_det.engine.resume_check import auto_resume, check_resume
 from mnext_det.tool_errors import run_tool
 
 
@@ -60,10 +60,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
             raise ValueError(f'{args.config}: --auto-scale-lr needs auto_scale_lr.base_batch_size '
                            'in the config')
         cfg.auto_scale_lr.enable = True
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
+    if args.resume is not None and args.resume != 'auto':
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
@@ -80,6 +77,8 @@ def main() -> None:
         check_detection_data(cfg)  # clear errors on bad data before building anything
     for change in apply_fault_tolerance(cfg):
         print(f'fault tolerance: {change}', flush=True)
+    if args.resume == 'auto':
+        print(f'resume: {auto_resume(cfg)}', flush=True)
     for line in check_resume(cfg):
         print(f'resume: {line}', flush=True)
     init_cpu_process_group(cfg)

@@ -13,7 +13,14 @@ names a resume on another number of processes (``meta['world_size']``, written
 by ``SafeCheckpointHook``): the batch of one step changes while the lr stays
 the checkpoint's. mmengine's own check of that reads ``meta['config']``, a key
 mmengine 0.10 does not write, so it never fires.
+
+:func:`auto_resume` resolves ``--resume`` without a file before the runner is
+built: from the work dir's last checkpoint, or, when there is none, from the
+config's ``load_from`` weights, which mmdet's ``tools/train.py`` clears for
+``--resume`` whether or not a checkpoint is found.
 """
+import glob
+import os.path as osp
 from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
@@ -23,7 +30,7 @@ from ..config_types import type_name
 from .checkpoint_hook import read_last_checkpoint
 from .launch import launch_world_size
 
-__all__ = ['SCHEDULE_KEYS', 'check_resume', 'config_differences', 'resume_source']
+__all__ = ['SCHEDULE_KEYS', 'auto_resume', 'check_resume', 'config_differences', 'resume_source']
 
 # the parts of a config that set the optimisation a resumed run continues
 SCHEDULE_KEYS = ('train_cfg', 'param_scheduler', 'optim_wrapper', 'auto_scale_lr',
@@ -33,6 +40,34 @@ _FROM_OPTIMIZER_STATE = ('optim_wrapper.optimizer.', 'optim_wrapper.paramwise_cf
 _CONSTRUCTOR = 'optim_wrapper.constructor'
 _DEFAULT_CONSTRUCTOR = 'DefaultOptimWrapperConstructor'
 _MISSING = '<unset>'
+
+
+def auto_resume(cfg: Config) -> str:
+    """Set ``cfg`` for ``--resume`` without a file and return a line saying
+    where training starts.
+
+    With a ``last_checkpoint`` in ``cfg.work_dir``: resume from the checkpoint
+    it names (``resume=True``, ``load_from`` that file; found by its name in
+    the work dir when the dir was moved since). Without one: a fresh start as
+    the config says, its ``load_from`` weights included (``resume=False``), so
+    a job that passes ``--resume`` on every launch (preemption) starts its
+    first launch from them; mmdet's tool drops them and starts from the init.
+
+    Raises:
+        FileNotFoundError: ``last_checkpoint`` is empty or names a missing
+            file; the message names it.
+    """
+    if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+        cfg.resume, cfg.load_from = True, read_last_checkpoint(cfg.work_dir, required=True)
+        return f'from {cfg.load_from}, the last checkpoint in {cfg.work_dir}'
+    cfg.resume = False
+    start = (f"load_from {cfg.load_from}'s weights" if cfg.get('load_from')
+             else "the config's init")
+    saved = sorted(glob.glob(osp.join(cfg.work_dir, '*.pth')), key=osp.getmtime)
+    hint = (f'; it holds {len(saved)} .pth file(s) but no last_checkpoint file: '
+            f'--resume {saved[-1]} continues from the newest' if saved else '')
+    return (f'no checkpoint in {cfg.work_dir}: training starts at the beginning from '
+            f'{start}{hint}')
 
 
 def resume_source(cfg: Config) -> Optional[str]:

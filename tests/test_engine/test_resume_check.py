@@ -4,7 +4,7 @@ import torch
 from mmengine.config import Config
 
 from mnext_det.checkpoint import load_checkpoint_file
-from mnext_det.engine.resume_check import check_resume, config_differences
+from mnext_det.engine.resume_check import auto_resume, check_resume, config_differences
 
 
 def _resuming(small_run, **changes):
@@ -94,3 +94,36 @@ def test_iter_based_resume_on_another_number_of_processes_names_the_skipped_samp
         "IterBasedTrainLoop skips 12 loader batches of the new size on resume (192 samples, "
         "where the run had read 384); --cfg-options train_dataloader.batch_size=16 keeps the "
         "batch of 32"]
+
+
+def test_auto_resume_takes_the_last_checkpoint_else_starts_from_load_from(small_run, tmp_path):
+    tmp, config, _ = small_run
+    first = tmp / 'first'
+    cfg = Config.fromfile(config)
+    cfg.work_dir, cfg.load_from = str(first), 'weights.pth'
+    assert auto_resume(cfg) == f'from {first / "epoch_2.pth"}, the last checkpoint in {first}'
+    assert cfg.resume and cfg.load_from == str(first / 'epoch_2.pth')
+
+    cfg.work_dir, cfg.load_from = str(tmp_path), 'weights.pth'  # no checkpoint: a fresh start
+    assert auto_resume(cfg) == (f"no checkpoint in {tmp_path}: training starts at the "
+                                "beginning from load_from weights.pth's weights")
+    assert not cfg.resume and cfg.load_from == 'weights.pth'
+    cfg.load_from = None
+    assert auto_resume(cfg).endswith("from the config's init") and not cfg.resume
+
+    (tmp_path / 'epoch_1.pth').write_bytes(b'')  # checkpoints without last_checkpoint
+    (tmp_path / 'epoch_3.pth').write_bytes(b'')
+    assert auto_resume(cfg).endswith(f"from the config's init; it holds 2 .pth file(s) but no "
+                                     f"last_checkpoint file: --resume {tmp_path / 'epoch_3.pth'} "
+                                     "continues from the newest")
+
+
+def test_auto_resume_names_a_last_checkpoint_that_names_nothing(tmp_path):
+    cfg = Config(dict(work_dir=str(tmp_path)))
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_9.pth'))
+    with pytest.raises(FileNotFoundError, match='last_checkpoint names .*epoch_9.pth, which '
+                       'does not exist'):
+        auto_resume(cfg)
+    (tmp_path / 'last_checkpoint').write_text('')
+    with pytest.raises(FileNotFoundError, match='last_checkpoint: missing or empty'):
+        auto_resume(cfg)

@@ -13,6 +13,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mnext_det.checkpoint import load_checkpoint_file
 from mnext_det.engine.launch import compile_options
 
 from ..conftest import ROOT, _config
@@ -69,6 +70,27 @@ def test_train_resume_test_tools_without_mmcv_and_mmdet(small_run):
     assert 'resumed epoch: 1, iter: 3' in out
     assert 'Epoch(train) [2][3/3]' in out
     assert 'accuracy/top1:' in out and 'accuracy/top5: 100.0000' in out
+
+
+def test_resume_in_an_empty_work_dir_starts_from_load_from(small_run, tmp_path):
+    """A job that passes --resume on every launch (preemption): its first
+    launch, with nothing to resume, starts from the config's load_from weights
+    (mmdet's tool drops them) and says so. At lr 0 the weights it saves are
+    the loaded ones."""
+    tmp, config, _ = small_run
+    weights = tmp / 'first' / 'epoch_2.pth'
+    work = tmp_path / 'run'
+    run = run_main(osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', work, '--resume',
+                   '--cfg-options', f'load_from={weights}', 'train_cfg.max_epochs=1',
+                   'optim_wrapper.optimizer.lr=0', 'optim_wrapper.optimizer.weight_decay=0',
+                   cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (f"resume: no checkpoint in {work}: training starts at the beginning from "
+            f"load_from {weights}'s weights") in run.stdout
+    loaded = load_checkpoint_file(str(weights))['state_dict']
+    trained = load_checkpoint_file(str(work / 'epoch_1.pth'))['state_dict']
+    convs = [k for k, v in loaded.items() if k.endswith('weight') and v.dim() == 4]
+    assert convs and all(torch.equal(loaded[k], trained[k]) for k in convs)
 
 
 def test_train_tool_compiles_a_configs_compile_true_as_its_flag_does(tmp_path, monkeypatch):
