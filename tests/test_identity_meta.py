@@ -85,7 +85,8 @@ def test_test_tool_check_refuses_another_multiplier(tmp_path):
 def test_pretrained_init_refuses_another_multiplier(tmp_path):
     path, _ = _saved(tmp_path, 0.5)
     init = dict(type='Pretrained', checkpoint=path, prefix='backbone.')
-    runner = SimpleNamespace(_has_loaded=False, logger=MMLogger.get_current_instance())
+    runner = SimpleNamespace(_resume=False, _load_from=None,
+                             logger=MMLogger.get_current_instance())
     backbone = MobileNeXt(widen_factor=0.35, init_cfg=init)
     backbone.init_weights()
     runner.model = torch.nn.Sequential(backbone)
@@ -95,6 +96,9 @@ def test_pretrained_init_refuses_another_multiplier(tmp_path):
     backbone.init_weights()
     runner.model = torch.nn.Sequential(backbone)
     PretrainedCheckHook().before_train(runner)
+    runner.model, runner._load_from = torch.nn.Sequential(MobileNeXt(widen_factor=0.35)), path
+    with pytest.raises(IdentityMultiplierMismatchError, match=r'the model has 1'):  # load_from
+        PretrainedCheckHook().before_train(runner)
 
 
 def test_extract_backbone_keeps_the_record(tmp_path):
@@ -106,7 +110,7 @@ def test_extract_backbone_keeps_the_record(tmp_path):
     assert torch.load(out)['meta'][IDENTITY_META_KEY] == 0.5
     backbone = MobileNeXt(widen_factor=0.35, init_cfg=dict(type='Pretrained', checkpoint=out))
     backbone.init_weights()
-    runner = SimpleNamespace(model=backbone, _has_loaded=False,
+    runner = SimpleNamespace(model=backbone, _resume=False, _load_from=None,
                              logger=MMLogger.get_current_instance())
     with pytest.raises(IdentityMultiplierMismatchError, match=r'the model has 1'):
         PretrainedCheckHook().before_train(runner)

@@ -21,7 +21,7 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
     - ``custom_hooks``: :class:`RandomStateHook` and
       :class:`NonFiniteLossHook` (``action='stop'``) are added unless present,
       and :class:`PretrainedCheckHook` when the model has a ``Pretrained``
-      ``init_cfg``;
+      ``init_cfg`` or the config a ``load_from``;
     - ``train_dataloader.dataset`` is wrapped in :class:`ValidatedDataset`
       with the arguments of ``cfg.sample_validation`` (default
       ``dict(on_error='raise')``; ``sample_validation=None`` turns it off);
@@ -41,7 +41,7 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
                          'in a config file)')
     present = {type_name(h.get('type')) for h in custom}
     wanted = ['RandomStateHook', 'NonFiniteLossHook']
-    if has_pretrained_init(cfg.get('model')):
+    if has_pretrained_init(cfg.get('model')) or cfg.get('load_from'):
         wanted.append('PretrainedCheckHook')
     for name in wanted:
         if name not in present:

@@ -9,6 +9,12 @@ the checkpoint's, logs ``N of M tensors of <module> loaded from <file>`` and
 stops the run when fewer than ``min_loaded`` of them hold the checkpoint's
 values. A checkpoint that records another identity tensor multiplier than the
 module's MobileNeXt stops it too (:mod:`mnext_det.identity_meta`).
+
+``load_from`` (a fine-tuning start, without ``--resume``) loads non-strictly
+as well: the hook logs ``load_from: N of M tensors of the model loaded from
+<file>`` with the tensors it did not set (a head for another class count is
+expected there) and stops the run when the model's backbone is not loaded in
+full: another network, width or identity multiplier.
 """
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
@@ -72,14 +78,14 @@ def loaded_tensors(module: torch.nn.Module, state: Dict[str, torch.Tensor],
 
 @HOOKS.register_module()
 class PretrainedCheckHook(Hook):
-    """Before training, check each ``Pretrained`` init (see the module doc).
-
-    Skipped when the run resumes or has ``load_from`` (the checkpoint then
-    sets every weight).
+    """Before training, check what ``load_from`` or, without it, each
+    ``Pretrained`` init loaded (see the module doc). Skipped when the run
+    resumes.
 
     Args:
-        min_loaded: Fraction of a module's tensors (parameters and buffers)
-            that must hold the checkpoint's values. Default: 1.0.
+        min_loaded: Fraction of a ``Pretrained`` module's tensors, or of the
+            backbone's under ``load_from`` (parameters and buffers), that must
+            hold the checkpoint's values. Default: 1.0.
     """
 
     priority = 'VERY_HIGH'
@@ -90,9 +96,12 @@ class PretrainedCheckHook(Hook):
         self.min_loaded = min_loaded
 
     def before_train(self, runner) -> None:
-        if runner._has_loaded:
+        if runner._resume:
             return
         model = unwrap_model(runner.model)
+        if runner._load_from:
+            self._check_load_from(runner, model, runner._load_from)
+            return
         for name, module, entry in pretrained_inits(model):
             path, prefix = entry['checkpoint'], entry.get('prefix')
             ckpt = load_checkpoint_file(path)
@@ -110,3 +119,25 @@ class PretrainedCheckHook(Hook):
                     f'{" ..." if len(missing) > 5 else ""}. The checkpoint\'s keys look like '
                     f'{", ".join(list(state)[:3])}: check the prefix (e.g. \'backbone.\' for a '
                     'pretraining checkpoint) and that it is this network and width')
+
+    def _check_load_from(self, runner, model: torch.nn.Module, path: str) -> None:
+        ckpt = load_checkpoint_file(path)
+        check_identity_multiplier(ckpt, model, path)
+        state = extract_state_dict(ckpt, path)
+        loaded, missing = loaded_tensors(model, state, None)
+        shown = f'{", ".join(missing[:5])}{" ..." if len(missing) > 5 else ""}'
+        runner.logger.info(f'load_from: {len(loaded)} of {len(loaded) + len(missing)} tensors '
+                           f'of the model loaded from {path}'
+                           + (f'; not loaded: {shown}' if missing else ''))
+        if not isinstance(getattr(model, 'backbone', None), torch.nn.Module):
+            return
+        total = sum(1 for k in loaded + missing if k.startswith('backbone.'))
+        not_set = [k for k in missing if k.startswith('backbone.')]
+        if total - len(not_set) < self.min_loaded * total:
+            raise ValueError(
+                f'{path}: load_from set {total - len(not_set)} of {total} tensors of '
+                f'model.backbone; not loaded: {", ".join(not_set[:5])}'
+                f'{" ..." if len(not_set) > 5 else ""}. The checkpoint\'s keys look like '
+                f'{", ".join(list(state)[:3])}: load_from needs a checkpoint of this network '
+                "and width (for part of the weights: the backbone's init_cfg Pretrained with "
+                'a prefix)')

@@ -1,4 +1,5 @@
-"""engine.pretrained_check: an init_cfg Pretrained that loads nothing or part stops the run."""
+"""engine.pretrained_check: an init_cfg Pretrained that loads nothing or part
+stops the run, and so does a load_from that leaves the backbone unset."""
 import os.path as osp
 import subprocess
 import sys
@@ -28,10 +29,13 @@ def _checkpoint(tmp_path, widen_factor=0.35):
     return path
 
 
+def _runner(model, load_from=None):
+    return SimpleNamespace(model=model, _resume=False, _load_from=load_from,
+                           logger=MMLogger.get_current_instance())
+
+
 def _check(backbone):
-    runner = SimpleNamespace(model=torch.nn.Sequential(backbone), _has_loaded=False,
-                             logger=MMLogger.get_current_instance())
-    PretrainedCheckHook().before_train(runner)
+    PretrainedCheckHook().before_train(_runner(torch.nn.Sequential(backbone)))
 
 
 def test_has_pretrained_init_finds_nested_entries():
@@ -79,9 +83,42 @@ def test_hook_counts_a_partial_load(tmp_path):
     backbone.init_cfg = dict(type='Pretrained', checkpoint=ckpt, prefix='backbone.')
     with pytest.raises(ValueError, match=rf'loaded {total - 1} of {total} tensors'):
         _check(backbone)
-    runner = SimpleNamespace(model=torch.nn.Sequential(backbone), _has_loaded=False,
-                             logger=MMLogger.get_current_instance())
-    PretrainedCheckHook(min_loaded=0.9).before_train(runner)  # the user's own threshold
+    # the user's own threshold
+    PretrainedCheckHook(min_loaded=0.9).before_train(_runner(torch.nn.Sequential(backbone)))
+
+
+class _Classifier(torch.nn.Module):
+    def __init__(self, widen_factor: float, num_classes: int) -> None:
+        super().__init__()
+        self.backbone = MobileNeXt(widen_factor=widen_factor)
+        self.head = torch.nn.Linear(self.backbone.out_channels, num_classes)
+
+
+def test_load_from_names_what_it_left_and_stops_on_an_unset_backbone(tmp_path):
+    """A fine-tuning start for another class count loads all but the head; a
+    checkpoint of another width leaves the backbone at its init, which mmengine
+    only warns about among the run's first lines."""
+    torch.manual_seed(3)
+    source = _Classifier(0.35, num_classes=10)
+    path = str(tmp_path / 'ten_classes.pth')
+    torch.save(dict(state_dict=source.state_dict(), meta=dict(epoch=5)), path)
+    target = _Classifier(0.35, num_classes=3)
+    target.backbone.load_state_dict(source.backbone.state_dict())  # what load_from sets
+    runner, lines = _runner(target, load_from=path), []
+    runner.logger = SimpleNamespace(info=lines.append)
+    PretrainedCheckHook().before_train(runner)
+    total = len(target.state_dict()) - sum(1 for k in target.state_dict()
+                                           if k.endswith('num_batches_tracked'))
+    assert lines == [f'load_from: {total - 2} of {total} tensors of the model loaded from '
+                     f'{path}; not loaded: head.weight, head.bias']
+
+    other = str(tmp_path / 'other_width.pth')
+    torch.save(dict(state_dict=_Classifier(0.5, 10).state_dict()), other)
+    with pytest.raises(ValueError, match=r'other_width\.pth: load_from set \d+ of \d+ tensors '
+                       r'of model\.backbone; not loaded: backbone\..*this network and width'):
+        PretrainedCheckHook().before_train(_runner(target, load_from=other))
+    PretrainedCheckHook().before_train(SimpleNamespace(  # a resumed run: not checked
+        model=target, _resume=True, _load_from=other, logger=runner.logger))
 
 
 def test_train_tool_stops_on_a_pretrained_init_that_loads_nothing(tmp_path):
@@ -109,3 +146,17 @@ def test_train_tool_stops_on_a_pretrained_init_that_loads_nothing(tmp_path):
             assert f"error: {ckpt}: init_cfg Pretrained (prefix None) loaded 0 of" in out, \
                 out[-3000:]
             assert 'Epoch(train)' not in out
+
+
+def test_train_tool_stops_on_a_load_from_of_another_width(tmp_path):
+    """The classification run's MobileNeXt-0.35 from a 0.5 checkpoint: stopped
+    before the first iteration (the tool's __main__ in this process)."""
+    ckpt = _checkpoint(tmp_path, widen_factor=0.5)
+    config = write_classification_run(tmp_path, max_epochs=1)
+    run = run_main(osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', tmp_path / 'wd',
+                   '--cfg-options', f'load_from={ckpt}', cwd=ROOT)
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and 'custom_hooks: added PretrainedCheckHook' in out
+    assert f'error: {ckpt}: load_from set ' in out and ' tensors of model.backbone' in out, \
+        out[-3000:]
+    assert 'Epoch(train)' not in out
