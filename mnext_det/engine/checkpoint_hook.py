@@ -9,6 +9,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
+from ..checkpoint import CheckpointMismatchError, extract_state_dict, state_dict_mismatch
 from ..identity_meta import IDENTITY_META_KEY, model_identity_multiplier
 from .atomic_io import TMP_SUFFIX, atomic_write_text
 from .unwrap import unwrap_model
@@ -69,7 +70,11 @@ class SafeCheckpointHook(CheckpointHook):
     - each checkpoint's ``meta`` records the run's ``world_size``, so a resume
       on another number of processes is named (:mod:`.resume_check`), and
       the identity tensor multiplier of the model's MobileNeXt, so loading it
-      into a model with another one is refused (:mod:`mnext_det.identity_meta`).
+      into a model with another one is refused (:mod:`mnext_det.identity_meta`);
+    - a resume from a checkpoint that does not fit the model (another config's
+      run) stops with an error naming the file and the keys: mmengine loads
+      it non-strictly and then fails on the optimizer state with a message
+      that names neither.
     """
 
     def __init__(self, *args, backend_args: Optional[dict] = None, **kwargs) -> None:
@@ -91,6 +96,19 @@ class SafeCheckpointHook(CheckpointHook):
         identity = model_identity_multiplier(unwrap_model(runner.model))
         if identity is not None:
             checkpoint['meta'][IDENTITY_META_KEY] = identity  # read by identity_meta
+
+    def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
+        if not runner._resume:
+            return
+        path = runner._load_from or read_last_checkpoint(runner.work_dir) or 'the checkpoint'
+        own = {k: v for k, v in unwrap_model(runner.model).state_dict().items()
+               if not k.startswith('ema_')}
+        missing, _, misshaped = state_dict_mismatch(own, extract_state_dict(checkpoint, path))
+        if missing or misshaped:
+            raise CheckpointMismatchError(
+                path, "the config's model", missing, (), misshaped,
+                '--resume continues the run that wrote it, with its config; to start another '
+                'model from its weights: load_from without --resume')
 
     def _save_checkpoint_with_step(self, runner, step: int, meta: Dict) -> None:
         stale = []

@@ -1,6 +1,7 @@
 """kill -9 during a checkpoint save: SafeCheckpointHook keeps the previous
 checkpoint, and ``--resume`` ends at the same iteration with the same weights,
-EMA weights, optimizer and scheduler state as an uninterrupted run."""
+EMA weights, optimizer and scheduler state as an uninterrupted run; a resume
+from another model's checkpoint stops with the file and keys named."""
 import glob
 import os.path as osp
 import signal
@@ -10,8 +11,9 @@ import torch
 
 from mnext_det.checkpoint import load_checkpoint_file
 
-from ..conftest import EPOCHS, _assert_same_run, _last
+from ..conftest import EPOCHS, ROOT, _assert_same_run, _last
 from ..fault_injection import run_train, write_classification_run
+from ..tool_main import run_main
 
 
 def test_checkpoints_record_the_world_size_and_identity_multiplier(reference):
@@ -47,3 +49,21 @@ def test_sigkill_during_checkpoint_save_keeps_previous_then_resume(reference):
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(work, '*.pth'))) == [
         f'epoch_{EPOCHS}.pth']
     _assert_same_run(_last(work), ref_last)
+
+
+def test_resume_from_another_models_checkpoint_names_file_and_keys(small_run, tmp_path):
+    """The run's MobileNeXt-0.35 checkpoint resumed into the same config at
+    width 0.5 (the tool's __main__ in this process: it stops before training).
+    mmengine alone loads the weights non-strictly and then fails on the
+    optimizer state: 'loaded state dict contains a parameter group that
+    doesn't match the size of optimizer's group'."""
+    tmp, config, _ = small_run
+    ckpt = str(tmp / 'first' / 'epoch_2.pth')
+    run = run_main(osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', tmp_path / 'wd',
+                   '--resume', ckpt, '--cfg-options', 'model.backbone.widen_factor=0.5',
+                   cwd=ROOT)
+    out = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert f"error: {ckpt} does not match the config's model: " in out, out[-3000:]
+    assert 'shape mismatches (backbone.' in out and 'load_from without --resume' in out
+    assert 'Epoch(train)' not in out
