@@ -62,6 +62,7 @@ def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
     res = _run(EXPORT, 'mobilenext_050', '--identity-multiplier', '0.5', '--checkpoint', ckpt,
                '--out', out, '--verify')
     assert res.returncode == 0, res.stderr
+    assert f'weights: {ckpt}' in res.stdout
     match = re.search(r'max \|PyTorch - onnx\| = (\S+) \(max \|value\| (\S+)\)', res.stdout)
     diff, largest = float(match.group(1)), float(match.group(2))
     assert largest > 1, res.stdout
@@ -92,7 +93,7 @@ def test_detector_export_and_inference_draws_boxes(tmp_path):
     out = str(tmp_path / 'det.onnx')
     res = _run(EXPORT, DET_CONFIG, '--out', out, '--batch', '1')
     assert res.returncode == 0, res.stderr
-    assert "outputs ['boxes', 'scores']" in res.stdout
+    assert "outputs ['boxes', 'scores']); weights: none given (--checkpoint)" in res.stdout
     res = _run(INFER, out, _photo(), '--score-thr', '0.0', '--out-dir', str(tmp_path / 'vis'))
     assert res.returncode == 0, res.stderr
     assert 'detections above 0.0' in res.stdout

@@ -82,7 +82,10 @@ def main() -> None:
         from mnext_det.deploy.onnx_nms import add_nms_to_file
         add_nms_to_file(out)
         output_names = ('dets', 'labels')
-    print(f'wrote {out} ({meta["task"]}, input {shape}, outputs {list(output_names)})')
+    weights = args.checkpoint or ('none given (--checkpoint): the initial weights, for latency '
+                                  'and graph checks, not for predictions')
+    print(f'wrote {out} ({meta["task"]}, input {shape}, outputs {list(output_names)}); '
+          f'weights: {weights}')
     if args.verify and not args.nms:
         verify(graph, out, shape, args.format)
 
