@@ -14,6 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS, TASK_UTILS, init_default_scope
 
+from ..config_file import read_config
 from ..config_types import type_name
 from ..datasets.pipeline_info import innermost_dataset, input_size_of
 
@@ -112,7 +113,7 @@ def analyze_ssd_anchors(config: str, iou_thr: float = None) -> AnchorReport:
     """Coverage of ``config``'s SSD anchors and of sizes proposed from its
     training boxes (same strides and ratios); ``iou_thr`` defaults to the
     head's assigner ``pos_iou_thr``."""
-    cfg = Config.fromfile(config)
+    cfg = read_config(config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     head = cfg.model.bbox_head
     generator = dict(head.anchor_generator)

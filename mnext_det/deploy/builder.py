@@ -22,9 +22,10 @@ def load_scoped_config(config: str, cfg_options: Optional[Dict] = None) -> Any:
     """``config`` loaded, ``cfg_options`` merged into it, and its default
     registry scope (mmdet unless it names one) set, as mmdet's tools do
     before they build from it."""
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    cfg = Config.fromfile(config)
+
+    from ..config_file import read_config
+    cfg = read_config(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))

@@ -6,6 +6,8 @@ from typing import Dict, Optional, Union
 
 from mmengine.config import Config, DictAction
 
+from ..config_file import read_config
+
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
     """Add mmdet's ``--work-dir``, ``--cfg-options``, ``--launcher`` and
@@ -92,10 +94,8 @@ def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict
                 launcher: str, local_rank: int = 0) -> Config:
     """Load ``config`` and apply the launch arguments; the work dir defaults
     to ``work_dirs/<config name>``."""
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {config}')
     os.environ.setdefault('LOCAL_RANK', str(local_rank))
-    cfg = Config.fromfile(config)
+    cfg = read_config(config)
     cfg.launcher = launcher
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)

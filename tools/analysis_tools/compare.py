@@ -17,8 +17,9 @@ import os
 import os.path as osp
 from contextlib import nullcontext
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
+from mnext_det.config_file import read_config
 from mnext_det.deploy.builder import class_names
 from mnext_det.evaluation.comparison_report import format_markdown, write_json
 from mnext_det.evaluation.detector_eval import evaluate_detectors
@@ -50,7 +51,7 @@ def main() -> None:
     if args.latency_rounds < 1:
         raise ValueError(f'--latency-rounds must be at least 1, got {args.latency_rounds}')
     models, names = resolve_detectors(args.pairs, args.work_dirs, args.names, minimum=2)
-    baseline = Config.fromfile(models[0][0])
+    baseline = read_config(models[0][0])
     if args.cfg_options:
         baseline.merge_from_dict(args.cfg_options)
 

@@ -49,10 +49,8 @@ def check_config_dataset(config: str, split: str = 'train', decode: bool = True,
                          tolerance: float = 1.0) -> DatasetReport:
     """Check the dataset that ``config`` loads for ``split`` (train, val or
     test): COCO, VOC or ImageFolder; anything else is a ``ValueError``."""
-    from mmengine.config import Config
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
+    from ...config_file import read_config
+    cfg = read_config(config)
     loader = cfg.get(f'{split}_dataloader')
     if not loader or 'dataset' not in loader:
         raise ValueError(f'{config}: no {split}_dataloader.dataset')
