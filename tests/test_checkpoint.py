@@ -1,11 +1,14 @@
 """A checkpoint whose pickle would run code is refused by every loading path
 of the toolkit; the documented opt-in loads trusted legacy files; a truncated
 or corrupt checkpoint is named."""
+import io
 import os
 import os.path as osp
+import random
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -229,3 +232,35 @@ def test_truncated_checkpoint_is_named(tmp_path):
     path.write_bytes(b'not a checkpoint at all')
     with pytest.raises(ValueError, match='truncated or corrupt'):
         create_model('mobilenext_035', checkpoint=str(path))
+    path.write_bytes(b'hello')  # 'h': a memo lookup, KeyError inside torch's unpickler
+    with pytest.raises(CorruptCheckpointError, match=f'{path}: not a readable checkpoint'):
+        load_checkpoint_file(str(path))
+
+
+@pytest.mark.parametrize('legacy', [False, True])
+def test_every_corruption_is_named_as_one(tmp_path, legacy):
+    """Bytes overwritten or cut off in both of torch's formats: torch.load
+    raises ten kinds of error (KeyError, IndexError, struct.error, ...);
+    each is a CorruptCheckpointError naming the file, or refused as unsafe."""
+    from mnext_det.checkpoint import CorruptCheckpointError
+    buffer = io.BytesIO()
+    torch.save(dict(state_dict=dict(w=torch.ones(3)), meta=dict(epoch=1)), buffer,
+               _use_new_zipfile_serialization=not legacy)
+    data, rng = buffer.getvalue(), random.Random(0)
+    path = tmp_path / 'bad.pth'
+    for _ in range(300):
+        bad = bytearray(data)
+        if rng.random() < 0.5:
+            bad = bad[:rng.randrange(1, len(bad))]
+        else:
+            for _ in range(rng.randint(1, 5)):
+                bad[rng.randrange(len(bad))] = rng.randrange(256)
+        path.write_bytes(bytes(bad))
+        try:
+            with warnings.catch_warnings():  # torch's note on an unknown pickle protocol
+                warnings.simplefilter('ignore', UserWarning)
+                load_checkpoint_file(str(path))
+        except CorruptCheckpointError as e:
+            assert str(e).startswith(f'{path}: not a readable checkpoint')
+        except UnsafeCheckpointError:
+            pass

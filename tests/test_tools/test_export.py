@@ -50,6 +50,20 @@ def test_export_refuses_checkpoint_of_another_model(tmp_path):
     assert not osp.exists(tmp_path / 'x.onnx')
 
 
+@pytest.mark.parametrize('args, message', [
+    (('--input-size', '0'), '--input-size takes H or H W, each at least 1, got [0]'),
+    (('--input-size', '224', '224', '3'), '--input-size takes H or H W, each at least 1, got '
+                                          '[224, 224, 3]'),
+    (('--batch', '0'), '--batch must be at least 1 (leave it out for a dynamic batch), got 0'),
+])
+def test_export_refuses_sizes_below_one(tmp_path, args, message):
+    """--input-size 0 ended in a torch.export traceback, and --batch 0 wrote a
+    static batch-1 model."""
+    res = run_main(EXPORT, 'mobilenext_035', *args, '--out', str(tmp_path / 'x.onnx'), cwd=ROOT)
+    assert (res.returncode, res.stderr) == (2, f'error: {message}\n')
+    assert not osp.exists(tmp_path / 'x.onnx')
+
+
 def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
     # weights whose activations neither vanish nor saturate (a fresh model's logits are
     # ~1e-9 in eval mode, where any error would pass), as a trained checkpoint's

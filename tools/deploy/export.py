@@ -55,8 +55,12 @@ def main() -> None:
         if args.model.endswith('.py'):
             raise ValueError('--identity-multiplier applies to model names; set it in the config')
         kwargs['identity_tensor_multiplier'] = args.identity_multiplier
-    if args.input_size is not None and len(args.input_size) not in (1, 2):
-        raise ValueError(f'--input-size takes H or H W, got {args.input_size}')
+    if args.input_size is not None and (len(args.input_size) not in (1, 2)
+                                        or min(args.input_size) < 1):
+        raise ValueError(f'--input-size takes H or H W, each at least 1, got {args.input_size}')
+    if args.batch is not None and args.batch < 1:
+        raise ValueError(f'--batch must be at least 1 (leave it out for a dynamic batch), got '
+                         f'{args.batch}')
     if args.nms and args.format != 'onnx':
         raise ValueError('--nms needs --format onnx (TFLite takes the raw graph)')
     module, cfg = build_model(args.model, args.checkpoint, **kwargs)
