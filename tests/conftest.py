@@ -104,8 +104,9 @@ def demo_ws(tmp_path_factory):
     """A user's folder: ``data/shapes`` (8 train, 4 val scenes), the demo
     MobileNeXt detector trained 10 epochs (4 iterations each, validated after
     epochs 5 and 10) in ``work/`` and its ``tools/test.py`` results as
-    ``work/results.pkl``, ``work/res.bbox.json`` and the printed metrics in
-    ``work/test_stdout.txt``."""
+    ``work/results.pkl``, ``work/res.bbox.json``, the val images drawn with
+    their predictions in ``work/<timestamp>/vis`` (``--show-dir``) and the
+    printed metrics in ``work/test_stdout.txt``."""
     pytest.importorskip('mmdet')
     from mnext_det.datasets.synthetic import SyntheticConfig, generate_shapes_dataset
     root = tmp_path_factory.mktemp('demo_ws')
@@ -118,7 +119,8 @@ def demo_ws(tmp_path_factory):
         'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=10', *NO_WORKERS,
         cwd=root)
     proc = run(os.path.join(ROOT, 'tools', 'test.py'), DEMO_DET, 'work/epoch_10.pth',
-               '--work-dir', 'work', '--out', 'work/results.pkl', '--cfg-options',
+               '--work-dir', 'work', '--out', 'work/results.pkl', '--show-dir', 'vis',
+               '--cfg-options',
                'test_evaluator.outfile_prefix=work/res', *NO_WORKERS, cwd=root)
     (root / 'work' / 'test_stdout.txt').write_text(proc.stdout + proc.stderr)
     return root

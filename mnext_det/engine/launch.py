@@ -56,6 +56,21 @@ def with_compile_options(compile_cfg: Union[bool, Dict, None]) -> Union[bool, Di
 _WORLD_SIZE_ENV = {'pytorch': 'WORLD_SIZE', 'slurm': 'SLURM_NTASKS', 'mpi': 'OMPI_COMM_WORLD_SIZE'}
 
 
+def with_show_dir(cfg: Config, show_dir: str) -> None:
+    """mmdet's ``tools/test.py --show-dir``: the config's visualization hook
+    draws each test image with its predictions and ground truth into
+    ``show_dir``, a folder of the run's log dir (``WORK_DIR/<timestamp>/``).
+
+    Raises:
+        ValueError: the config has no ``default_hooks.visualization``.
+    """
+    hook = (cfg.get('default_hooks') or {}).get('visualization')
+    if hook is None:
+        raise ValueError("--show-dir needs default_hooks.visualization in the config (mmdet's "
+                         "DetVisualizationHook, which the detection configs' runtime holds)")
+    hook.update(draw=True, test_out_dir=show_dir)
+
+
 def launch_world_size(cfg: Config) -> int:
     """The number of training processes ``cfg.launcher`` starts, read from
     the launcher's environment before any process group exists (1 without one)."""

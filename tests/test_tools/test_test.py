@@ -1,10 +1,14 @@
 """tools/test.py refuses a checkpoint that does not fit the config's model
-(its ``__main__`` in this process, tests/tool_main.py) and evaluates under
-tcmalloc as tools/train.py trains (started as a user does)."""
+(its ``__main__`` in this process, tests/tool_main.py), evaluates under
+tcmalloc as tools/train.py trains (started as a user does) and draws the
+predictions with --show-dir."""
+import glob
+import json
 import os
 import subprocess
 import sys
 
+import cv2
 import torch
 
 from mnext_det import create_model
@@ -42,3 +46,25 @@ def test_test_tool_evaluates_under_tcmalloc_as_train_does(small_run):
     assert f'allocator: {allocator}' in proc.stdout
     assert 'torch threads: 1 (' in proc.stdout and 'usable CPUs' in proc.stdout
     assert 'accuracy/top1:' in proc.stdout + proc.stderr
+
+
+def test_show_dir_draws_every_test_image(demo_ws):
+    """mmdet's --show-dir: each val image with its boxes, at its own size."""
+    val = json.loads((demo_ws / 'data' / 'shapes' / 'annotations' / 'instances_val.json')
+                     .read_text())['images']
+    drawn = glob.glob(str(demo_ws / 'work' / '*' / 'vis' / '*'))
+    assert sorted(os.path.basename(p) for p in drawn) == sorted(i['file_name'] for i in val)
+    for path in drawn:
+        image = next(i for i in val if i['file_name'] == os.path.basename(path))
+        # ground truth and prediction side by side
+        assert cv2.imread(path).shape == (image['height'], 2 * image['width'], 3)
+
+
+def test_show_dir_needs_a_visualization_hook(small_run):
+    tmp, config, _ = small_run
+    proc = run_main('tools/test.py', config, str(tmp / 'first' / 'epoch_2.pth'), '--work-dir',
+                    tmp / 'shown', '--show-dir', 'vis', cwd=ROOT)
+    assert (proc.returncode, proc.stderr) == (2, "error: --show-dir needs default_hooks."
+                                              "visualization in the config (mmdet's "
+                                              "DetVisualizationHook, which the detection "
+                                              "configs' runtime holds)\n")
