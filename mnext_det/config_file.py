@@ -1,16 +1,24 @@
-"""Reading a config file, with errors that name it.
+"""Reading a config file and merging ``--cfg-options`` into it, with errors
+that name the file or the option.
 
 mmengine's ``Config.fromfile`` names neither the file nor its type for a file
 of another kind (``OSError: Only py/yml/yaml/json type are supported now!``,
 e.g. a model file passed where a config goes) and neither the file nor the
 config for a syntax error (``'(' was never closed (<unknown>, line 1)``).
+``Config.merge_from_dict`` sets a config file's own variable (``max_epochs``,
+``data_root``, ``num_classes``) without a word, although the file used it
+when it was read and nothing reads it afterwards: ``--cfg-options
+max_epochs=2`` trains the file's 8 epochs.
 """
+import inspect
 import json
 import os.path as osp
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 from mmengine.config import Config
+from mmengine.runner import Runner
 
-__all__ = ['CONFIG_SUFFIXES', 'read_config']
+__all__ = ['CONFIG_SUFFIXES', 'RUNTIME_KEYS', 'merge_options', 'read_config']
 
 CONFIG_SUFFIXES = ('.py', '.json', '.yml', '.yaml')
 
@@ -36,3 +44,45 @@ def read_config(path: str) -> Config:
                          f'{e.lineno}') from e
     except json.JSONDecodeError as e:
         raise ValueError(f'{path} (or a _base_ file it names) does not parse: {e}') from e
+
+
+# The top-level keys a run reads from the built config: mmengine's Runner, the
+# other keys of its from_cfg and train, and this package's sample_validation.
+RUNTIME_KEYS = frozenset(inspect.signature(Runner.__init__).parameters) | {
+    'runner_type', 'compile', 'model_wrapper_cfg', 'strategy', 'activation_checkpointing',
+    'efficient_conv_bn_eval', 'sample_validation', 'custom_imports'}
+
+
+def _leaves(value: Any, prefix: str = '') -> Iterator[Tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _leaves(item, f'{prefix}.{key}' if prefix else str(key))
+    elif isinstance(value, (list, tuple)) and any(isinstance(v, Mapping) for v in value):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f'{prefix}.{i}')
+    else:
+        yield prefix, value
+
+
+def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the config') -> None:
+    """Merge ``--cfg-options`` into ``cfg`` (``Config.merge_from_dict``).
+
+    Raises:
+        ValueError: an option sets a variable of the config file that no run
+            reads (not a dict or list, not in :data:`RUNTIME_KEYS`); the
+            message names the keys that took its value by the same name.
+    """
+    for key in options or {}:
+        top = key.split('.')[0]
+        if (top in RUNTIME_KEYS or top not in cfg or '.' in key
+                or isinstance(cfg[top], (Mapping, list))):
+            continue
+        copies = [k for k, v in _leaves(cfg.to_dict())
+                  if '.' in k and k.rsplit('.', 1)[1] == top and v == cfg[top]]
+        where = (f'; set {", ".join(copies)} instead (and any other key built from it)'
+                 if copies else '; set the keys that took its value instead')
+        raise ValueError(f'--cfg-options {key}: {top} is a variable of {source}, used when the '
+                         f'file was read and by nothing later, so this would change nothing'
+                         f'{where}')
+    if options:
+        cfg.merge_from_dict(options)

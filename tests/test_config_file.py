@@ -1,18 +1,22 @@
-"""config_file.read_config: a missing file, another kind of file and a config
-that does not parse are named; tools that take a CONFIG say so in one line."""
+"""config_file: a missing file, another kind of file and a config that does
+not parse are named; tools that take a CONFIG say so in one line. An option
+that sets one of the file's own variables (read when the file was) is refused
+with the keys to set instead."""
 import os.path as osp
 
 import pytest
 
-from mnext_det.config_file import read_config
+from mnext_det.config_file import merge_options, read_config
 
 from .conftest import ROOT
 from .tool_main import run_main
 
 
+DEMO = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-8e_shapes-160.py')
+
+
 def test_reads_a_config_with_its_base():
-    cfg = read_config(osp.join(ROOT, 'configs', 'demo',
-                               'ssdlite_mobilenext-050_1xb8-8e_shapes-160.py'))
+    cfg = read_config(DEMO)
     assert cfg.train_cfg.max_epochs == 8 and cfg.model.backbone.type.endswith('MobileNeXt')
 
 
@@ -38,8 +42,34 @@ def test_evaluate_with_its_arguments_swapped_names_the_model_file(tmp_path):
     'Only py/yml/yaml/json type are supported now!' traceback before."""
     model = tmp_path / 'det.onnx'
     model.write_bytes(b'onnx')
-    config = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-8e_shapes-160.py')
-    run = run_main(osp.join(ROOT, 'tools', 'deploy', 'evaluate.py'), model, config, cwd=ROOT)
+    run = run_main(osp.join(ROOT, 'tools', 'deploy', 'evaluate.py'), model, DEMO, cwd=ROOT)
     assert run.returncode == 2
     assert run.stderr == f'error: {model}: not a config file (mmengine reads .py, .json, .yml, ' \
         '.yaml)\n'
+
+
+def test_an_option_on_a_variable_of_the_file_is_refused_with_the_keys_to_set():
+    """mmengine would set cfg.max_epochs = 2 and train the file's 8 epochs."""
+    cfg = read_config(DEMO)
+    with pytest.raises(ValueError, match=r'--cfg-options max_epochs: max_epochs is a variable of '
+                       r'the config, used when the file was read and by nothing later, so this '
+                       r'would change nothing; set train_cfg\.max_epochs instead'):
+        merge_options(cfg, {'max_epochs': 2})
+    with pytest.raises(ValueError, match=r'data_root.*; set train_dataloader\.dataset\.data_root, '
+                       r'val_dataloader\.dataset\.data_root, test_dataloader\.dataset\.data_root '
+                       r'instead'):
+        merge_options(cfg, {'data_root': '/data/coco/'})
+    assert cfg.train_cfg.max_epochs == 8 and cfg.max_epochs == 8
+    # keys a run reads, nested keys and new keys are merged as mmengine merges them
+    merge_options(cfg, {'train_cfg.max_epochs': 2, 'load_from': 'a.pth', 'log_level': 'WARNING',
+                        'new_key': 1})
+    assert (cfg.train_cfg.max_epochs, cfg.load_from, cfg.log_level, cfg.new_key) == \
+        (2, 'a.pth', 'WARNING', 1)
+
+
+def test_train_tool_refuses_an_option_on_a_variable_of_the_file(tmp_path):
+    run = run_main(osp.join(ROOT, 'tools', 'train.py'), DEMO, '--work-dir', tmp_path,
+                   '--cfg-options', 'max_epochs=2', cwd=ROOT)
+    assert run.returncode == 2
+    assert run.stderr.startswith(f'error: --cfg-options max_epochs: max_epochs is a variable of '
+                                 f'{DEMO}, used when the file was read')

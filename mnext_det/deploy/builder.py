@@ -24,10 +24,9 @@ def load_scoped_config(config: str, cfg_options: Optional[Dict] = None) -> Any:
     before they build from it."""
     from mmengine.registry import init_default_scope
 
-    from ..config_file import read_config
+    from ..config_file import merge_options, read_config
     cfg = read_config(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_options(cfg, cfg_options, config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     return cfg
 

@@ -6,7 +6,7 @@ from typing import Dict, Optional, Union
 
 from mmengine.config import Config, DictAction
 
-from ..config_file import read_config
+from ..config_file import merge_options, read_config
 
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
@@ -112,8 +112,7 @@ def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict
     os.environ.setdefault('LOCAL_RANK', str(local_rank))
     cfg = read_config(config)
     cfg.launcher = launcher
-    if cfg_options is not None:
-        cfg.merge_from_dict(cfg_options)
+    merge_options(cfg, cfg_options, config)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
-from ..config_file import read_config
+from ..config_file import merge_options, read_config
 from .config_diff import unfair_differences
 
 __all__ = ['ConfigSpec', 'Run', 'parse_config_spec', 'parse_lr_grid', 'parse_cfg_options',
@@ -95,7 +95,7 @@ def parse_cfg_options(options: Sequence[str]) -> Dict:
 
 def _merged(spec: ConfigSpec, options: Sequence[str]) -> Config:
     cfg = read_config(spec.path)
-    cfg.merge_from_dict(parse_cfg_options(options))
+    merge_options(cfg, parse_cfg_options(options), spec.path)
     return cfg
 
 

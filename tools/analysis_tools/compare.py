@@ -19,7 +19,7 @@ from contextlib import nullcontext
 
 from mmengine.config import DictAction
 
-from mnext_det.config_file import read_config
+from mnext_det.config_file import merge_options, read_config
 from mnext_det.deploy.builder import class_names
 from mnext_det.evaluation.comparison_report import format_markdown, write_json
 from mnext_det.evaluation.detector_eval import evaluate_detectors
@@ -52,8 +52,7 @@ def main() -> None:
         raise ValueError(f'--latency-rounds must be at least 1, got {args.latency_rounds}')
     models, names = resolve_detectors(args.pairs, args.work_dirs, args.names, minimum=2)
     baseline = read_config(models[0][0])
-    if args.cfg_options:
-        baseline.merge_from_dict(args.cfg_options)
+    merge_options(baseline, args.cfg_options, models[0][0])
 
     def announce(i: int, name: str) -> nullcontext:
         print(f'[compare] {i + 1}/{len(models)}: evaluating {name}', flush=True)
