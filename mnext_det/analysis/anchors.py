@@ -123,6 +123,8 @@ def analyze_ssd_anchors(config: str, iou_thr: float = None) -> AnchorReport:
                          '(use mmdet\'s optimize_anchors.py for YOLOAnchorGenerator)')
     if iou_thr is None:
         iou_thr = float(cfg.model.train_cfg.assigner.pos_iou_thr)
+    if not 0 < iou_thr <= 1:
+        raise ValueError(f'iou_thr (--iou-thr) is an IoU in (0, 1], got {iou_thr}')
     width, height = input_size_of(cfg)
     model = MODELS.build(cfg.model).eval()
     with torch.no_grad():

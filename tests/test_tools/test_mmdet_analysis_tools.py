@@ -213,6 +213,10 @@ def test_optimize_anchors_refuses_ssd_and_ours_measures_it(ws):
     proc = run(tool('optimize_anchors'), DEMO, '--device', 'cpu', '--input-shape', 160, 160,
                cwd=ws, ok=False)
     assert proc.returncode != 0 and 'Only support optimize YOLOAnchor' in proc.stderr
+    bad = run(osp.join(ROOT, 'tools', 'analysis_tools', 'ssd_anchors.py'), DEMO, '--iou-thr',
+              '1.5', cwd=ws, ok=False)
+    assert (bad.returncode, bad.stderr) == (2, 'error: iou_thr (--iou-thr) is an IoU in (0, 1], '
+                                               'got 1.5\n')
     out = run(osp.join(ROOT, 'tools', 'analysis_tools', 'ssd_anchors.py'), DEMO, '--out',
               'anchors.json', cwd=ws).stdout
     report = json.loads((ws / 'anchors.json').read_text())

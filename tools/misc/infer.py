@@ -14,6 +14,8 @@ import os.path as osp
 import numpy as np
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
+from mnext_det.checkpoint import check_checkpoint_fits
+from mnext_det.config_file import read_config
 from mnext_det.datasets import list_images
 from mnext_det.tool_errors import run_tool
 
@@ -31,15 +33,18 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} file not found: {path}')
+    if not 0 <= args.score_thr <= 1:
+        raise ValueError(f'--score-thr is a score in [0, 1], got {args.score_thr}')
+    cfg = read_config(args.config)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
     files = list_images([args.input])
     from mmdet.apis import inference_detector, init_detector
     from PIL import Image
 
     from mnext_det.visualization.boxes import draw_detections
-    model = init_detector(args.config, args.checkpoint, device=args.device)
+    model = init_detector(cfg, args.checkpoint, device=args.device)
+    check_checkpoint_fits(model, args.checkpoint)  # mmdet loads it non-strictly
     classes = model.dataset_meta['classes']
     os.makedirs(args.out_dir, exist_ok=True)
     for i, file in enumerate(files):
