@@ -58,7 +58,12 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
     quantized node names. Convolutions, ReLU6 and residual adds are
     quantized (weights per output channel, int8; activations uint8), so
     activations stay int8 between convs; :func:`float_by_design` nodes and
-    ``exclude_nodes`` stay float."""
+    ``exclude_nodes`` stay float.
+
+    Raises:
+        ValueError: ``out`` is ``model_file`` (the float model would be
+            overwritten), or an ``exclude_nodes`` name is not a node of it.
+    """
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
@@ -66,9 +71,17 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
     from .onnx_export import metadata_of, require_detector, set_metadata
     if not osp.isfile(model_file):
         raise FileNotFoundError(f'model file not found: {model_file}')
+    if osp.abspath(out) == osp.abspath(model_file):
+        raise ValueError(f'{out}: the output would overwrite the float model it quantizes; '
+                         'write it to another file')
     source = onnx.load(model_file, load_external_data=False)
     meta, _ = metadata_of(source)
     require_detector(model_file, meta)
+    unknown = sorted(set(exclude_nodes) - {n.name for n in source.graph.node})
+    if unknown:
+        raise ValueError(f'{model_file} has no node named {", ".join(map(repr, unknown))} '
+                         f'(--float-nodes takes ONNX node names, e.g. '
+                         f'{source.graph.node[0].name!r})')
     batches = calibration_batches(config, meta, num_calib, seed)
     input_name = source.graph.input[0].name
     keep_float = float_by_design(source) + list(exclude_nodes)

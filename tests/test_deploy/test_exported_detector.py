@@ -116,9 +116,18 @@ def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
                     "test_dataloader.dataset.metainfo.classes=['a','b','c','d','e','f']",
                     *NO_WORKERS, cwd=exported)
     assert proc.returncode == 2 and 'raw.onnx: metadata classes' in proc.stderr
-    proc = run_main(osp.join(ROOT, 'tools', 'deploy', 'quantize.py'), 'raw.onnx', '--config',
-                    DEMO_DET, '--num-calib', 0, cwd=exported)
+    quantize = osp.join(ROOT, 'tools', 'deploy', 'quantize.py')
+    proc = run_main(quantize, 'raw.onnx', '--config', DEMO_DET, '--num-calib', 0, cwd=exported)
     assert proc.returncode == 2 and '--num-calib must be a positive' in proc.stderr
+    before = (exported / 'raw.onnx').read_bytes()
+    proc = run_main(quantize, 'raw.onnx', '--config', DEMO_DET, '--out', 'raw.onnx', cwd=exported)
+    assert proc.returncode == 2 and 'raw.onnx: the output would overwrite the float model' \
+        in proc.stderr
+    assert (exported / 'raw.onnx').read_bytes() == before
+    proc = run_main(quantize, 'raw.onnx', '--config', DEMO_DET, '--float-nodes', 'no_such_node',
+                    '--out', tmp_path / 'q.onnx', cwd=exported)
+    assert proc.returncode == 2 and "raw.onnx has no node named 'no_such_node'" in proc.stderr
+    assert not (tmp_path / 'q.onnx').exists()
 
 
 def test_deploy_report_rows_for_every_format(exported, monkeypatch):
