@@ -50,7 +50,7 @@ def read_config(path: str) -> Config:
 # other keys of its from_cfg and train, and this package's sample_validation.
 RUNTIME_KEYS = frozenset(inspect.signature(Runner.__init__).parameters) | {
     'runner_type', 'compile', 'model_wrapper_cfg', 'strategy', 'activation_checkpointing',
-    'efficient_conv_bn_eval', 'sample_validation', 'custom_imports'}
+    'efficient_conv_bn_eval', 'sample_validation'}
 
 
 def _leaves(value: Any, prefix: str = '') -> Iterator[Tuple[str, Any]]:
@@ -73,15 +73,14 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
             message names the keys that took its value by the same name.
     """
     for key in options or {}:
-        top = key.split('.')[0]
-        if (top in RUNTIME_KEYS or top not in cfg or '.' in key
-                or isinstance(cfg[top], (Mapping, list))):
+        if ('.' in key or key in RUNTIME_KEYS or key not in cfg
+                or isinstance(cfg[key], (Mapping, list))):
             continue
         copies = [k for k, v in _leaves(cfg.to_dict())
-                  if '.' in k and k.rsplit('.', 1)[1] == top and v == cfg[top]]
+                  if '.' in k and k.rsplit('.', 1)[1] == key and v == cfg[key]]
         where = (f'; set {", ".join(copies)} instead (and any other key built from it)'
                  if copies else '; set the keys that took its value instead')
-        raise ValueError(f'--cfg-options {key}: {top} is a variable of {source}, used when the '
+        raise ValueError(f'--cfg-options {key}: {key} is a variable of {source}, used when the '
                          f'file was read and by nothing later, so this would change nothing'
                          f'{where}')
     if options:
