@@ -25,7 +25,7 @@ from .identity_meta import check_identity_multiplier
 __all__ = [
     'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_globals', 'load_checkpoint_file',
     'load_storage_bytes', 'extract_state_dict', 'CheckpointMismatchError', 'state_dict_mismatch',
-    'load_state_dict_strict', 'check_checkpoint_fits'
+    'load_state_dict_strict', 'check_checkpoint_fits', 'check_state_dict_fits'
 ]
 
 TRUST_ENV = 'MNEXT_TRUSTED_CHECKPOINTS'
@@ -233,9 +233,16 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str,
     is refused too (:mod:`mnext_det.identity_meta`)."""
     ckpt = load_checkpoint_file(checkpoint)
     check_identity_multiplier(ckpt, model, checkpoint, "the config's model")
-    state = extract_state_dict(ckpt, checkpoint)
+    check_state_dict_fits(model, extract_state_dict(ckpt, checkpoint), checkpoint, hint)
+
+
+def check_state_dict_fits(model: torch.nn.Module, state: Mapping[str, torch.Tensor],
+                          filename: str, hint: str = '') -> None:
+    """Raise :class:`CheckpointMismatchError`, naming ``filename``, when
+    ``state`` (a loaded checkpoint's state dict) misses or misshapes a
+    tensor of ``model`` (EMA copies aside); extra keys are allowed."""
     own = {k: v for k, v in model.state_dict().items() if not k.startswith('ema_')}
     missing, _, misshaped = state_dict_mismatch(own, state)
     if missing or misshaped:
-        raise CheckpointMismatchError(checkpoint, 'the config\'s model', missing, (), misshaped,
+        raise CheckpointMismatchError(filename, 'the config\'s model', missing, (), misshaped,
                                       hint)

@@ -9,7 +9,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ..checkpoint import CheckpointMismatchError, extract_state_dict, state_dict_mismatch
+from ..checkpoint import check_state_dict_fits, extract_state_dict
 from ..identity_meta import IDENTITY_META_KEY, model_identity_multiplier
 from .atomic_io import TMP_SUFFIX, atomic_write_text
 from .unwrap import unwrap_model
@@ -101,14 +101,10 @@ class SafeCheckpointHook(CheckpointHook):
         if not runner._resume:
             return
         path = runner._load_from or read_last_checkpoint(runner.work_dir) or 'the checkpoint'
-        own = {k: v for k, v in unwrap_model(runner.model).state_dict().items()
-               if not k.startswith('ema_')}
-        missing, _, misshaped = state_dict_mismatch(own, extract_state_dict(checkpoint, path))
-        if missing or misshaped:
-            raise CheckpointMismatchError(
-                path, "the config's model", missing, (), misshaped,
-                '--resume continues the run that wrote it, with its config; to start another '
-                'model from its weights: load_from without --resume')
+        check_state_dict_fits(unwrap_model(runner.model), extract_state_dict(checkpoint, path),
+                              path, '--resume continues the run that wrote it, with its config; '
+                              'to start another model from its weights: load_from without '
+                              '--resume')
 
     def _save_checkpoint_with_step(self, runner, step: int, meta: Dict) -> None:
         stale = []

@@ -84,7 +84,8 @@ def parse_args() -> argparse.Namespace:
                         help='also each variant with torch.compile of the train step')
     for name, help_text in _ROW_OPTIONS.items():
         parser.add_argument(f'--{name.replace("_", "-")}', action='store_true', help=help_text)
-    parser.add_argument('--fixed', nargs='+', choices=list(_ROW_OPTIONS), default=[], metavar='OPTION',
+    parser.add_argument('--fixed', nargs='+', choices=list(_ROW_OPTIONS), default=[],
+                        metavar='OPTION',
                         help=f'options set on every row instead of adding rows: '
                              f'{", ".join(_ROW_OPTIONS)}')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
