@@ -1,6 +1,7 @@
 """Export PyTorch modules to ONNX with preprocessing metadata."""
 import copy
 import json
+import os.path as osp
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
@@ -9,8 +10,8 @@ import torch.nn as nn
 from .fuse import fuse_conv_bn
 from .inplace import disable_inplace
 
-__all__ = ['METADATA_KEY', 'export_onnx', 'metadata_of', 'set_metadata', 'read_metadata',
-           'require_detector']
+__all__ = ['METADATA_KEY', 'export_onnx', 'load_onnx', 'metadata_of', 'set_metadata',
+           'read_metadata', 'require_detector', 'require_task']
 
 #: Key of the JSON metadata entry in ``ModelProto.metadata_props``.
 METADATA_KEY = 'mnext_det'
@@ -87,15 +88,43 @@ def set_metadata(proto: Any, metadata: Dict[str, Any]) -> None:
     entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
 
 
+def load_onnx(file: str) -> Any:
+    """The ``onnx.ModelProto`` in ``file``, without external data.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not an ONNX model (truncated, corrupt or
+            another format); the message names it.
+    """
+    import onnx
+    from google.protobuf.message import DecodeError
+    if not osp.isfile(file):
+        raise FileNotFoundError(f'ONNX file not found: {file}')
+    try:
+        return onnx.load(file, load_external_data=False)
+    except DecodeError as e:
+        raise ValueError(f'{file}: not a readable ONNX model, truncated or corrupt ({e})') from None
+
+
 def read_metadata(file: str) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """Return ``(metadata, other_props)`` of an ONNX file written by
-    :func:`export_onnx`; ``metadata`` is ``{}`` if the key is absent."""
-    import onnx
-    return metadata_of(onnx.load(file, load_external_data=False))
+    :func:`export_onnx`; ``metadata`` is ``{}`` if the key is absent.
+    Raises as :func:`load_onnx`."""
+    return metadata_of(load_onnx(file))
+
+
+def require_task(file: str, metadata: Dict[str, Any],
+                 tasks: Sequence[str] = ('detector', )) -> None:
+    """Refuse a model whose metadata is missing or names a task not in ``tasks``."""
+    wanted = ' or '.join(repr(t) for t in tasks)
+    if not metadata:
+        raise ValueError(f'{file}: no {METADATA_KEY!r} metadata, so not a model written by '
+                         f'tools/deploy/export.py (export a {wanted} with it)')
+    if metadata.get('task') not in tasks:
+        raise ValueError(f'{file}: metadata task={metadata.get("task")!r}, expected {wanted} '
+                         '(export one with tools/deploy/export.py)')
 
 
 def require_detector(file: str, metadata: Dict[str, Any]) -> None:
     """Refuse a model whose metadata does not describe a detector export."""
-    if metadata.get('task') != 'detector':
-        raise ValueError(f'{file}: metadata task={metadata.get("task")!r}, expected '
-                         "'detector' (export a detector config with tools/deploy/export.py)")
+    require_task(file, metadata, ('detector', ))

@@ -76,13 +76,19 @@ class OnnxRuntimeModel:
         file: ``.onnx`` file from ``tools/deploy/export.py``.
         num_threads: Intra-op threads (None: ONNX Runtime's default).
         profile_prefix: Write ONNX Runtime's per-op profile with this prefix.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not an ONNX model, or ONNX Runtime cannot
+            load its graph; the message names the file.
     """
 
     def __init__(self, file: str, num_threads: Optional[int] = None,
                  profile_prefix: Optional[str] = None) -> None:
         import onnxruntime as ort
-        if not osp.isfile(file):
-            raise FileNotFoundError(f'ONNX file not found: {file}')
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+        self.file = file
+        self.meta, _ = read_metadata(file)
         options = ort.SessionOptions()
         if num_threads is not None:
             options.intra_op_num_threads = num_threads
@@ -90,9 +96,12 @@ class OnnxRuntimeModel:
         if profile_prefix is not None:
             options.enable_profiling = True
             options.profile_file_prefix = profile_prefix
-        self.file = file
-        self.session = ort.InferenceSession(file, options, providers=['CPUExecutionProvider'])
-        self.meta, _ = read_metadata(file)
+        try:
+            self.session = ort.InferenceSession(file, options,
+                                                providers=['CPUExecutionProvider'])
+        except (ort_errors.Fail, ort_errors.InvalidGraph, ort_errors.InvalidProtobuf,
+                ort_errors.NotImplemented, ort_errors.InvalidArgument) as e:
+            raise ValueError(f'{file}: ONNX Runtime cannot load it ({e})') from None
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
 

@@ -68,13 +68,11 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
 
-    from .onnx_export import metadata_of, require_detector, set_metadata
-    if not osp.isfile(model_file):
-        raise FileNotFoundError(f'model file not found: {model_file}')
+    from .onnx_export import load_onnx, metadata_of, require_detector, set_metadata
     if osp.abspath(out) == osp.abspath(model_file):
         raise ValueError(f'{out}: the output would overwrite the float model it quantizes; '
                          'write it to another file')
-    source = onnx.load(model_file, load_external_data=False)
+    source = load_onnx(model_file)
     meta, _ = metadata_of(source)
     require_detector(model_file, meta)
     unknown = sorted(set(exclude_nodes) - {n.name for n in source.graph.node})

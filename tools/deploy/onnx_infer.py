@@ -17,6 +17,7 @@ import os.path as osp
 
 from mnext_det.datasets import list_images
 from mnext_det.deploy import OnnxRuntimeModel, read_image
+from mnext_det.deploy.onnx_export import require_task
 from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.boxes import draw_detections
 
@@ -34,10 +35,15 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if not 0 <= args.score_thr <= 1:
+        raise ValueError(f'--score-thr is a score in [0, 1], got {args.score_thr}')
+    if args.topk < 1:
+        raise ValueError(f'--topk must be >= 1, got {args.topk}')
     model = OnnxRuntimeModel(args.model, num_threads=args.threads)
+    require_task(args.model, model.meta, ('classifier', 'detector'))
+    task = model.meta['task']
     paths = list_images(args.images)
     names = list(model.class_names())
-    task = model.meta.get('task')
     if task == 'detector':
         os.makedirs(args.out_dir, exist_ok=True)
     for path in paths:
@@ -54,13 +60,10 @@ def main() -> None:
             draw_detections(image, dets['bboxes'][keep], dets['labels'][keep],
                             dets['scores'][keep], names, score_thr=0.).save(out)
             print(f'  wrote {out}')
-        elif task == 'classifier':
+        else:
             top = model.classify(image, args.topk)
             print(f'{path}: ' + ', '.join(
                 f'{names[i] if i < len(names) else i}: {p:.3f}' for i, p in top))
-        else:
-            raise ValueError(f'{args.model} is a {task!r} export; onnx_infer runs '
-                             'classifiers and detectors')
 
 
 if __name__ == '__main__':
