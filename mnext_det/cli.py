@@ -1,6 +1,5 @@
 """The ``mnext-det`` console command: ``env``, ``models``, ``summary``."""
 import argparse
-import os
 import sys
 from typing import List, Optional
 
@@ -25,13 +24,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         print('\n'.join(list_models()))
         return 0
     from .analysis import config_summary, summary_table
-    if args.config is not None:
-        if not os.path.isfile(args.config):
-            print(f'error: config file not found: {args.config}', file=sys.stderr)
-            return 2
-        print('\n'.join(config_summary(args.config)))
-        return 0
-    print('\n'.join(summary_table(args.input_size, args.num_classes)))
+    from .tool_errors import USER_ERROR_EXIT, USER_ERRORS, error_line
+    try:
+        rows = (config_summary(args.config) if args.config is not None else
+                summary_table(args.input_size, args.num_classes))
+    except USER_ERRORS as e:
+        print(error_line(e), file=sys.stderr)
+        return USER_ERROR_EXIT
+    print('\n'.join(rows))
     return 0
 
 

@@ -11,3 +11,11 @@ def test_cli_models_and_env(capsys):
     proc = subprocess.run([sys.executable, '-m', 'mnext_det.cli', 'env'], capture_output=True,
                           text=True, timeout=120)
     assert 'torch:' in proc.stdout and 'mmengine:' in proc.stdout
+
+
+def test_cli_summary_names_bad_input(capsys, tmp_path):
+    assert main(['summary', '--input-size', '0']) == 2
+    assert capsys.readouterr().err == 'error: input_size must be >= 1, got 0\n'
+    missing = str(tmp_path / 'missing.py')
+    assert main(['summary', '--config', missing]) == 2
+    assert capsys.readouterr().err == f'error: config file not found: {missing}\n'

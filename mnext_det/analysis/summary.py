@@ -15,10 +15,18 @@ PUBLISHED = {
 
 
 def summary_table(input_size: int = 224, num_classes: int = 1000) -> List[str]:
-    """Markdown rows: our params and MAdds beside the paper's and the
-    official code's parameter count."""
-    rows = ['| model | params | official code params | match | MAdds (conv+FC) | '
-            'paper params | paper MAdds | paper top-1 |', '|---|---|---|---|---|---|---|---|']
+    """Markdown rows: our params and MAdds (at ``input_size`` with
+    ``num_classes``) beside the paper's (224, 1000 classes) and the official
+    code's parameter count.
+
+    Raises:
+        ValueError: ``input_size`` or ``num_classes`` below 1.
+    """
+    if input_size < 1:
+        raise ValueError(f'input_size must be >= 1, got {input_size}')
+    rows = [f'| model | params | official code params | match | MAdds (conv+FC) at {input_size} | '
+            'paper params | paper MAdds at 224 | paper top-1 |',
+            '|---|---|---|---|---|---|---|---|']
     for name in list_models():
         model = create_model(name, num_classes=num_classes)
         params = count_params(model)
