@@ -4,6 +4,8 @@ import json
 import os
 import os.path as osp
 
+import pytest
+
 from mnext_det.datasets.synthetic import SyntheticConfig, dataset_exists, generate_shapes_dataset
 
 CFG = SyntheticConfig(num_train=10, num_val=4, num_test=3, image_size=96, max_objects=4, seed=3)
@@ -44,3 +46,14 @@ def test_test_split_is_a_third_set_of_scenes(tmp_path):
     img = osp.join(root, 'VOC2007', 'JPEGImages')
     assert not filecmp.cmp(osp.join(img, 'test_000000.jpg'), osp.join(img, 'val_000000.jpg'),
                            shallow=False)
+
+
+@pytest.mark.parametrize('key, value, least', [
+    ('num_train', 0, 1), ('num_val', 0, 1), ('num_test', -1, 0), ('image_size', 32, 64),
+    ('max_objects', 0, 1), ('crop_size', 0, 1)])
+def test_empty_or_too_small_settings_are_refused_before_writing(tmp_path, key, value, least):
+    settings = dict(num_train=1, num_val=1, num_test=0, image_size=64)
+    cfg = SyntheticConfig(**{**settings, key: value})
+    with pytest.raises(ValueError, match=f'^{key} must be >= {least}, got {value}$'):
+        generate_shapes_dataset(str(tmp_path / 'data'), cfg, progress=False)
+    assert not (tmp_path / 'data').exists()
