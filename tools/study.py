@@ -4,7 +4,7 @@
         [--lr-grid [LABEL=]LR,LR ...] [--cfg-options k=v ...]
         [--test-cfg-options k=v ...] [--parallel N] [--threads N]
         [--launcher none|slurm] [--dry-run] [--partition P] [--gpus-per-task N]
-        [--allow-config-diff] [--metric coco/bbox_mAP] [--report-dir DIR]
+        [--allow-config-diff] [--metric coco/bbox_mAP|pascal_voc/mAP] [--report-dir DIR]
 
 Every (config, lr, seed) run gets the same data, schedule and budget. A rerun
 with the same --work-dir skips finished runs and resumes the others. With
@@ -20,8 +20,8 @@ import sys
 from typing import Optional
 
 from mnext_det.study import (StudyFailed, StudyScripts, execute_local, parse_config_spec,
-                             parse_lr_grid, plan_study, sbatch_script, submit, write_report,
-                             write_sbatch)
+                             parse_lr_grid, plan_study, sbatch_script, study_metric, submit,
+                             write_report, write_sbatch)
 from mnext_det.engine.cpus import usable_cpus
 from mnext_det.tool_errors import USER_ERROR_EXIT, run_tool
 
@@ -39,7 +39,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--test-cfg-options', nargs='+', default=None, metavar='KEY=VALUE',
                    help='overrides that point the test dataloader/evaluator at a separate '
                    'test split; each final checkpoint is evaluated there (needed with --lr-grid)')
-    p.add_argument('--metric', default='coco/bbox_mAP', help='metric that picks the lr')
+    p.add_argument('--metric', help='val metric that picks the lr (default: the mAP of the '
+                   "baseline's val_evaluator: coco/bbox_mAP or pascal_voc/mAP)")
     p.add_argument('--parallel', type=int, default=usable_cpus())
     p.add_argument('--threads', type=int, default=1, help='torch threads per local run')
     p.add_argument('--allow-config-diff', action='store_true')
@@ -58,8 +59,12 @@ def main() -> Optional[int]:
     command = ' '.join(shlex.quote(a) for a in ['python', 'tools/study.py'] + sys.argv[1:])
     specs = [parse_config_spec(c) for c in args.configs]
     labels = [s.label for s in specs]
+    for flag in ('parallel', 'threads', 'gpus_per_task'):
+        if getattr(args, flag) < 1:
+            raise ValueError(f'--{flag.replace("_", "-")} must be >= 1, got {getattr(args, flag)}')
     runs = plan_study(specs, args.seeds, args.work_dir, parse_lr_grid(args.lr_grid, labels),
                       args.cfg_options, args.allow_config_diff)
+    metric = study_metric(specs[0], args.cfg_options, args.metric)
     scripts = StudyScripts(train=osp.join(TOOLS, 'train.py'), test=osp.join(TOOLS, 'test.py'))
     print(f'[study] {len(runs)} runs: {len(specs)} configs x {len(args.seeds)} seeds'
           f'{" x lr grid" if args.lr_grid else ""}, {runs[0].max_epochs} epochs each')
@@ -79,14 +84,14 @@ def main() -> Optional[int]:
         return
     try:
         results = execute_local(runs, scripts, args.test_cfg_options, args.parallel,
-                                args.threads, args.metric,
+                                args.threads, metric,
                                 log=lambda m: print(f'[study] {m}', flush=True))
     except StudyFailed as e:  # the message lists every failed run, one per line
         print(f'error: {e}', file=sys.stderr)
         return USER_ERROR_EXIT
     report_dir = args.report_dir or args.work_dir
     os.makedirs(report_dir, exist_ok=True)
-    write_report(report_dir, results, labels, args.metric, command, args.title)
+    write_report(report_dir, results, labels, metric, command, args.title)
     with open(osp.join(report_dir, 'study.md')) as f:
         print(f.read())
 

@@ -11,12 +11,15 @@ from mmengine.config import Config, DictAction
 
 from ..config_file import merge_options, read_config
 from .config_diff import unfair_differences
+from .report import REPORTED_METRICS
 
 __all__ = ['ConfigSpec', 'Run', 'parse_config_spec', 'parse_lr_grid', 'parse_cfg_options',
-           'plan_study', 'LR_KEY']
+           'plan_study', 'study_metric', 'LR_KEY']
 
 LR_KEY = 'optim_wrapper.optimizer.lr'
 SEED_KEY = 'randomness.seed'
+#: The mAP each mmdet evaluator reports: the study's default metric for it.
+EVALUATOR_MAP = {'CocoMetric': 'coco/bbox_mAP', 'VOCMetric': 'pascal_voc/mAP'}
 
 
 @dataclass(frozen=True)
@@ -161,3 +164,29 @@ def plan_study(specs: Sequence[ConfigSpec], seeds: Sequence[int], work_dir: str,
                             options=(*cfg_options, f'{SEED_KEY}={seed}', *lr_option),
                             config_hash=_hash(cfg), max_epochs=int(cfg.train_cfg.max_epochs)))
     return runs
+
+
+def study_metric(spec: ConfigSpec, cfg_options: Sequence[str] = (),
+                 metric: Optional[str] = None) -> str:
+    """The val metric that picks the lr and leads the report: ``metric``, or
+    the mAP of the baseline's ``val_evaluator`` when it is None.
+
+    Raises ``ValueError``, before anything trains, for a metric the report
+    does not show or one the baseline's evaluator does not compute (e.g.
+    ``coco/bbox_mAP`` with ``VOCMetric``), naming the evaluator.
+    """
+    evaluator = _merged(spec, cfg_options).get('val_evaluator')
+    kind = evaluator.get('type') if isinstance(evaluator, dict) else None
+    own = EVALUATOR_MAP.get(kind)
+    if metric is None:
+        if own is None:
+            raise ValueError(f'{spec.path}: no default study metric for val_evaluator {kind!r}; '
+                             'give --metric')
+        return own
+    if not REPORTED_METRICS.match(metric):
+        raise ValueError(f'--metric {metric!r} is not one the study reports (coco/bbox_mAP, '
+                         'coco/bbox_mAP_50/_75/_s/_m/_l, pascal_voc/mAP, pascal_voc/AP50, ...)')
+    if own is not None and metric.split('/')[0] != own.split('/')[0]:
+        raise ValueError(f'--metric {metric!r}: {spec.path} evaluates with {kind}, which reports '
+                         f'{own.split("/")[0]}/... metrics (e.g. {own})')
+    return metric

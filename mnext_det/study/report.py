@@ -34,8 +34,12 @@ def aggregate(results: Sequence[Dict], labels: Sequence[str], metric: str) -> Di
     when every run was evaluated there, else ``val``; an lr grid needs it), per config and metric
     ``{mean, std, ci95, n}``, and per non-baseline config the paired per-seed
     difference to the baseline (``labels[0]``)."""
-    if any(metric not in r['metrics']['val'] for r in results):
-        raise KeyError(f'metric {metric!r} missing from some runs\' validation results')
+    lacking = [r for r in results if metric not in r['metrics']['val']]
+    if lacking:
+        have = ', '.join(sorted(lacking[0]['metrics']['val']))
+        raise ValueError(f'metric {metric!r} is not among the val results of {len(lacking)} of '
+                         f'{len(results)} runs (they have: {have}); rerun with another '
+                         '--metric: finished runs are kept')
     chosen = choose_lrs(results, metric)
     with_test = all('test' in r['metrics'] for r in results)
     if len({r['lr'] for r in results}) > 1 and not with_test:

@@ -91,6 +91,10 @@ def test_lr_grid_chooses_on_val_and_reports_the_test_split(tmp_path):
     assert study['split'] == 'test' and study['chosen_lr']['mobilenext'] == 4e-3
     mean = study['summary']['mobilenext']['coco/bbox_mAP']['mean']
     assert mean == pytest.approx(0.1 + 0.1 + 0.005 + 0.004 - 0.05)
+    with pytest.raises(ValueError, match=r"metric 'pascal_voc/mAP' is not among the val results "
+                       r"of 6 of 6 runs \(they have: coco/bbox_mAP"):
+        write_report(str(tmp_path), results, ['mobilenetv2', 'mobilenext'], 'pascal_voc/mAP',
+                     'cmd')
 
 
 def test_unfinished_training_without_final_validation_is_an_error(tmp_path):

@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 
-from mnext_det.study import ConfigSpec, parse_config_spec, parse_lr_grid, plan_study
+from mnext_det.study import ConfigSpec, parse_config_spec, parse_lr_grid, plan_study, study_metric
 
 from ..conftest import ROOT
 from ..tool_main import run_main
@@ -14,6 +14,7 @@ pytest.importorskip('mmdet')
 BASE = osp.join(ROOT, 'configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py')
 NEXT = osp.join(ROOT, 'configs/demo/ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')
 SPECS = [ConfigSpec('v2', BASE), ConfigSpec('next', NEXT)]
+VOC = osp.join(ROOT, 'configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-360e_voc0712.py')
 
 
 def _study(*args):
@@ -102,3 +103,25 @@ def test_tool_reports_bad_input_as_one_line(tmp_path):
     assert out.returncode == 2 and out.stderr.strip().startswith('error: --seeds has duplicates')
     out = _study(BASE, 'missing.py', '--work-dir', str(tmp_path), '--dry-run')
     assert 'error: config file not found: missing.py' in out.stderr
+    for flag in ('--parallel', '--threads', '--gpus-per-task'):
+        out = _study(BASE, NEXT, '--work-dir', str(tmp_path), flag, '0', '--dry-run')
+        assert (out.returncode, out.stderr) == (2, f'error: {flag} must be >= 1, got 0\n')
+
+
+def test_metric_defaults_to_the_evaluators_map_and_must_be_one_it_reports(tmp_path):
+    coco, voc = ConfigSpec('v2', BASE), ConfigSpec('voc', VOC)
+    assert study_metric(coco) == 'coco/bbox_mAP' and study_metric(voc) == 'pascal_voc/mAP'
+    assert study_metric(coco, metric='coco/bbox_mAP_50') == 'coco/bbox_mAP_50'
+    assert study_metric(voc, metric='pascal_voc/AP50') == 'pascal_voc/AP50'
+    with pytest.raises(ValueError, match=f"{VOC} evaluates with VOCMetric, which reports "
+                       r"pascal_voc/\.\.\. metrics"):
+        study_metric(voc, metric='coco/bbox_mAP')  # the old default: failed after training
+    with pytest.raises(ValueError, match="--metric 'bbox_mAP' is not one the study reports"):
+        study_metric(coco, metric='bbox_mAP')
+    no_default = ['val_evaluator.type=DumpDetResults']
+    with pytest.raises(ValueError, match="no default study metric for val_evaluator "
+                       "'DumpDetResults'; give --metric"):
+        study_metric(coco, no_default)
+    out = _study(VOC, VOC.replace('mobilenetv2-scratch', 'mobilenext-100-scratch'),
+                 '--work-dir', str(tmp_path), '--metric', 'coco/bbox_mAP', '--dry-run')
+    assert out.returncode == 2 and 'evaluates with VOCMetric' in out.stderr
