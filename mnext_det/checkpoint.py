@@ -147,13 +147,21 @@ def extract_state_dict(checkpoint: Any, filename: str = '<checkpoint>',
     Accepts mmengine/this project's checkpoints (``state_dict`` + ``meta``),
     the authors' timm dicts (``state_dict``, optionally ``state_dict_ema``,
     taken when ``use_ema``) and plain state dicts; strips ``module.``.
+
+    Raises:
+        ValueError: not a dict of tensors, or ``use_ema`` without a timm
+            ``state_dict_ema`` (an mmengine EMAHook checkpoint is named as such).
     """
     if not isinstance(checkpoint, Mapping):
         raise ValueError(f'{filename}: expected a dict checkpoint, got {type(checkpoint).__name__}')
     if use_ema:
+        if 'ema_state_dict' in checkpoint:
+            raise ValueError(f'{filename}: an mmengine EMAHook checkpoint, whose state_dict '
+                             'already holds the EMA weights (ema_state_dict holds the raw '
+                             'ones): load it without use_ema / --use-ema')
         if 'state_dict_ema' not in checkpoint:
-            raise KeyError(f'{filename}: use_ema=True but there is no state_dict_ema '
-                           f'(keys: {sorted(checkpoint)[:10]})')
+            raise ValueError(f'{filename}: use_ema=True but there is no state_dict_ema '
+                             f'(keys: {sorted(checkpoint)[:10]})')
         state = checkpoint['state_dict_ema']
     elif 'state_dict' in checkpoint:
         state = checkpoint['state_dict']

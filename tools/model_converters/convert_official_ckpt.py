@@ -39,9 +39,12 @@ def main() -> None:
     parser.add_argument('--use-ema', action='store_true', help='take state_dict_ema')
     args = parser.parse_args()
 
-    ckpt = load_checkpoint_file(args.src)
-    num_classes = extract_state_dict(ckpt, args.src,
-                                     use_ema=args.use_ema)['classifier.1.weight'].shape[0]
+    state = extract_state_dict(load_checkpoint_file(args.src), args.src, use_ema=args.use_ema)
+    if 'classifier.1.weight' not in state:
+        raise ValueError(f'{args.src}: no classifier.1.weight, so not a MobileNeXt classifier '
+                         f'checkpoint (first keys: {", ".join(sorted(state)[:4])}); a '
+                         "detector's backbone: tools/model_converters/extract_backbone.py")
+    num_classes = state['classifier.1.weight'].shape[0]
     model = create_model(args.arch, num_classes=num_classes, checkpoint=args.src,
                          use_ema=args.use_ema,
                          identity_tensor_multiplier=args.identity_tensor_multiplier)
