@@ -23,6 +23,7 @@ from mnext_det.study import (StudyFailed, StudyScripts, execute_local, parse_con
                              parse_lr_grid, plan_study, sbatch_script, study_metric, submit,
                              write_report, write_sbatch)
 from mnext_det.engine.cpus import usable_cpus
+from mnext_det.tool_args import require_at_least
 from mnext_det.tool_errors import USER_ERROR_EXIT, run_tool
 
 TOOLS = osp.dirname(osp.abspath(__file__))
@@ -59,9 +60,7 @@ def main() -> Optional[int]:
     command = ' '.join(shlex.quote(a) for a in ['python', 'tools/study.py'] + sys.argv[1:])
     specs = [parse_config_spec(c) for c in args.configs]
     labels = [s.label for s in specs]
-    for flag in ('parallel', 'threads', 'gpus_per_task'):
-        if getattr(args, flag) < 1:
-            raise ValueError(f'--{flag.replace("_", "-")} must be >= 1, got {getattr(args, flag)}')
+    require_at_least(args, parallel=1, threads=1, gpus_per_task=1)
     runs = plan_study(specs, args.seeds, args.work_dir, parse_lr_grid(args.lr_grid, labels),
                       args.cfg_options, args.allow_config_diff)
     metric = study_metric(specs[0], args.cfg_options, args.metric)

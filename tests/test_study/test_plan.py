@@ -105,7 +105,7 @@ def test_tool_reports_bad_input_as_one_line(tmp_path):
     assert 'error: config file not found: missing.py' in out.stderr
     for flag in ('--parallel', '--threads', '--gpus-per-task'):
         out = _study(BASE, NEXT, '--work-dir', str(tmp_path), flag, '0', '--dry-run')
-        assert (out.returncode, out.stderr) == (2, f'error: {flag} must be >= 1, got 0\n')
+        assert (out.returncode, out.stderr) == (2, f'error: {flag} must be at least 1, got 0\n')
 
 
 def test_metric_defaults_to_the_evaluators_map_and_must_be_one_it_reports(tmp_path):

@@ -25,6 +25,7 @@ from mnext_det.evaluation.comparison_report import format_markdown, write_json
 from mnext_det.evaluation.detector_eval import evaluate_detectors
 from mnext_det.evaluation.mmdet_tools import plot_confusion_matrices
 from mnext_det.evaluation.work_dirs import resolve_detectors
+from mnext_det.tool_args import require_at_least
 from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.charts import plot_chart
 
@@ -48,8 +49,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if args.latency_rounds < 1:
-        raise ValueError(f'--latency-rounds must be at least 1, got {args.latency_rounds}')
+    require_at_least(args, latency_rounds=1)
     models, names = resolve_detectors(args.pairs, args.work_dirs, args.names, minimum=2)
     baseline = read_config(models[0][0])
     merge_options(baseline, args.cfg_options, models[0][0])

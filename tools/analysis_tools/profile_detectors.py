@@ -37,6 +37,7 @@ from mnext_det.analysis.op_profile import (add_bandwidth, detector_traffic, form
                                            profile_train_steps, step_traffic)
 from mnext_det.analysis.step_phases import format_step_phases, time_step_phases
 from mnext_det.engine.allocator import reexec_under_tcmalloc
+from mnext_det.tool_args import require_at_least
 from mnext_det.tool_errors import run_tool
 
 DEMO_CONFIGS = ('configs/demo/ssdlite_mobilenetv2-050_1xb8-10e_shapes-160.py',
@@ -59,6 +60,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    require_at_least(args, batch_size=1, iters=1, warmup=0, phase_iters=1, threads=1)
     reexec_under_tcmalloc()
     torch.set_num_threads(args.threads)
     missing = [c for c in args.configs if not osp.isfile(c)]

@@ -18,6 +18,7 @@ import os.path as osp
 from mnext_det.datasets import list_images
 from mnext_det.deploy import OnnxRuntimeModel, read_image
 from mnext_det.deploy.onnx_export import require_task
+from mnext_det.tool_args import require_at_least
 from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.boxes import draw_detections
 
@@ -37,8 +38,7 @@ def main() -> None:
     args = parse_args()
     if not 0 <= args.score_thr <= 1:
         raise ValueError(f'--score-thr is a score in [0, 1], got {args.score_thr}')
-    if args.topk < 1:
-        raise ValueError(f'--topk must be >= 1, got {args.topk}')
+    require_at_least(args, topk=1)
     model = OnnxRuntimeModel(args.model, num_threads=args.threads)
     require_task(args.model, model.meta, ('classifier', 'detector'))
     task = model.meta['task']
