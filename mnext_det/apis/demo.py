@@ -61,6 +61,11 @@ class DemoOptions:
     resume: bool = False
 
     def __post_init__(self) -> None:
+        for key, value in (('epochs', self.epochs), ('pretrain_epochs', self.pretrain_epochs),
+                           ('parallel', self.parallel)):
+            if value is not None and value < 1:
+                flag = _OPTION_FLAGS.get(key, f'--{key}')
+                raise ValueError(f'{flag} must be at least 1, got {value}')
         if self.pretrain_epochs is not None and not self.pretrain:
             raise ValueError(f'{_OPTION_FLAGS["pretrain_epochs"]} needs '
                              f'{_OPTION_FLAGS["pretrain"]} (the demo does not pretrain by '
