@@ -108,7 +108,8 @@ def batch_and_lr(cfg: Config) -> str:
 def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict],
                 launcher: str, local_rank: int = 0) -> Config:
     """Load ``config`` and apply the launch arguments; the work dir defaults
-    to ``work_dirs/<config name>``."""
+    to ``work_dirs/<config name>``. Raises ``NotADirectoryError`` for a work
+    dir that exists as a file."""
     os.environ.setdefault('LOCAL_RANK', str(local_rank))
     cfg = read_config(config)
     cfg.launcher = launcher
@@ -117,4 +118,6 @@ def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    if osp.exists(cfg.work_dir) and not osp.isdir(cfg.work_dir):
+        raise NotADirectoryError(f'work dir {cfg.work_dir} is a file, not a folder (--work-dir)')
     return cfg

@@ -4,10 +4,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mnext_det.engine.launch import compile_options, with_amp, with_compile_options
+from mnext_det.engine.launch import compile_options, load_config, with_amp, with_compile_options
 from mnext_det.models.backbones.mobilenext import SandglassBlock
 
-from ..conftest import ROOT
+from ..conftest import DEMO_DET, ROOT
 
 
 def test_with_amp_keeps_the_configs_optimizer_and_constructor():
@@ -84,3 +84,12 @@ def test_batch_and_lr_names_the_total_batch_and_what_auto_scale_lr_does(monkeypa
     assert batch_and_lr(_loop_cfg(24, 192, enable=True, accumulate=2, launcher='pytorch')) == (
         '24 per process x 8 process(es) x 2 accumulated = 384; lr 0.015 x 192/192 = 0.015 '
         '(auto_scale_lr on)')
+
+
+def test_load_config_refuses_a_work_dir_that_is_a_file(tmp_path):
+    # mmengine ended in a FileExistsError traceback from os.makedirs
+    file = tmp_path / 'notes.txt'
+    file.write_text('x')
+    with pytest.raises(NotADirectoryError, match=f'^work dir {file} is a file, not a folder'):
+        load_config(DEMO_DET, str(file), None, 'none')
+    assert load_config(DEMO_DET, str(tmp_path), None, 'none').work_dir == str(tmp_path)
