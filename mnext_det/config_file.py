@@ -10,13 +10,16 @@ config for a syntax error (``'(' was never closed (<unknown>, line 1)``).
 when it was read and nothing reads it afterwards: ``--cfg-options
 max_epochs=2`` trains the file's 8 epochs.
 """
+import difflib
 import inspect
 import json
 import os.path as osp
-from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.runner import Runner
+
+from .config_types import registered_objects, type_name
 
 __all__ = ['CONFIG_SUFFIXES', 'RUNTIME_KEYS', 'merge_options', 'read_config']
 
@@ -83,5 +86,65 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
         raise ValueError(f'--cfg-options {key}: {key} is a variable of {source}, used when the '
                          f'file was read and by nothing later, so this would change nothing'
                          f'{where}')
+    for key in options or {}:
+        _check_argument(cfg, key, options)
     if options:
         cfg.merge_from_dict(options)
+
+
+# Keys that mmengine takes out of a typed dict before calling its type: the
+# registry's, the optimizer wrapper builder's, the hook priority, init_cfg's override.
+_BUILDER_KEYS = frozenset({'type', '_scope_', 'constructor', 'paramwise_cfg', 'priority',
+                           'override'})
+
+
+def _parent(cfg: Config, key: str) -> Any:
+    """The dict or list the last part of ``key`` goes into; None where the
+    path leaves the config (the option adds a new branch)."""
+    node: Any = cfg
+    parts = key.split('.')
+    for i, part in enumerate(parts):
+        if isinstance(node, (list, tuple)) and (not part.isdigit() or int(part) >= len(node)):
+            where = '.'.join(parts[:i])
+            raise ValueError(f'--cfg-options {key}: {where} is a list of {len(node)}; index '
+                             f'it from 0 to {len(node) - 1}, e.g. {where}.0.'
+                             f'{".".join(parts[i + part.isdigit():])}'.rstrip('.'))
+        if i == len(parts) - 1:
+            return node
+        if isinstance(node, (list, tuple)):
+            node = node[int(part)]
+        elif isinstance(node, (Config, Mapping)) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _check_argument(cfg: Config, key: str, options: Mapping[str, Any]) -> None:
+    """Refuse an option that adds an argument which the type of its dict
+    (after ``options``, which may change it) does not take
+    (``optim_wrapper.optimizer.lrr``): mmengine would merge it and the build
+    would end in a ``TypeError``. Options on keys the file has, and types
+    that take ``**kwargs`` or are not registered, pass."""
+    parts = key.split('.')
+    parent = _parent(cfg, key)
+    leaf = parts[-1]
+    if (not isinstance(parent, Mapping) or 'type' not in parent or leaf in parent
+            or leaf in _BUILDER_KEYS):
+        return
+    kind = options.get('.'.join(parts[:-1] + ['type']), parent['type'])
+    takes = []
+    for obj in registered_objects(kind):
+        try:
+            params = inspect.signature(obj).parameters
+        except (TypeError, ValueError):
+            return
+        if leaf in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return
+        takes.extend(n for n, p in params.items() if p.kind is not p.VAR_POSITIONAL)
+    if not takes:
+        return
+    close = difflib.get_close_matches(leaf, takes, n=1)
+    hint = f'; did you mean {".".join(parts[:-1] + close)}?' if close else ''
+    raise ValueError(f'--cfg-options {key}: {type_name(kind)} takes no argument '
+                     f'{leaf!r}{hint} (it takes {", ".join(sorted(set(takes)))})')

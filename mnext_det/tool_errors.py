@@ -32,15 +32,8 @@ _REGISTRY_MISS = re.compile(r"^'?(?P<name>[\w.]+) is not in the (?P<scope>\w+)::
 def _registered_names(registry_name: str) -> List[str]:
     """Every name registered under ``registry_name`` (e.g. ``'model'``) in
     mmengine's root registry of that name and all its children."""
-    import mmengine.registry as registries
-    roots = [r for r in vars(registries).values()
-             if isinstance(r, registries.Registry) and r.name == registry_name]
-    names, todo = set(), list(roots)
-    while todo:
-        registry = todo.pop()
-        names.update(registry.module_dict)
-        todo.extend(registry.children.values())
-    return sorted(names)
+    from .config_types import registries
+    return sorted({name for r in registries(registry_name) for name in r.module_dict})
 
 
 def registry_miss(error: KeyError) -> Optional[str]:

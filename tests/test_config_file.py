@@ -1,7 +1,9 @@
 """config_file: a missing file, another kind of file and a config that does
 not parse are named; tools that take a CONFIG say so in one line. An option
 that sets one of the file's own variables (read when the file was) is refused
-with the keys to set instead."""
+with the keys to set instead; so are an argument the type of its dict does not
+take and a list entered by name or beyond its end, before mmengine merges them
+(its merge or the build ended in a TypeError or KeyError traceback)."""
 import os.path as osp
 
 import pytest
@@ -73,3 +75,38 @@ def test_train_tool_refuses_an_option_on_a_variable_of_the_file(tmp_path):
     assert run.returncode == 2
     assert run.stderr.startswith(f'error: --cfg-options max_epochs: max_epochs is a variable of '
                                  f'{DEMO}, used when the file was read')
+
+
+@pytest.mark.parametrize('options, message', [
+    ({'optim_wrapper.optimizer.lrr': 0.1},
+     r"--cfg-options optim_wrapper\.optimizer\.lrr: AdamW takes no argument 'lrr'; did you mean "
+     r"optim_wrapper\.optimizer\.lr\? \(it takes amsgrad, betas, "),
+    ({'train_cfg.max_epochss': 2},
+     r"EpochBasedTrainLoop takes no argument 'max_epochss'; did you mean train_cfg\.max_epochs\?"),
+    ({'model.backbone.frozen_stage': 2},
+     r"MobileNeXt takes no argument 'frozen_stage'; did you mean model\.backbone\.frozen_stages"),
+    ({'optim_wrapper.optimizer.momentum': 0.9}, r"AdamW takes no argument 'momentum' \(it takes"),
+    ({'optim_wrapper.optimizer.type': 'SGD', 'optim_wrapper.optimizer.momentumm': 0.9},
+     r"SGD takes no argument 'momentumm'; did you mean optim_wrapper\.optimizer\.momentum\?"),
+    ({'model.backbone.init_cfg.std': 0.1},
+     r'model\.backbone\.init_cfg is a list of 2; index it from 0 to 1, e\.g\. '
+     r'model\.backbone\.init_cfg\.0\.std$'),
+    ({'param_scheduler.2.end': 4}, r'param_scheduler is a list of 2; index it from 0 to 1, '
+                                   r'e\.g\. param_scheduler\.0\.end$'),
+])
+def test_an_argument_its_type_does_not_take_is_refused_before_merging(options, message):
+    cfg = read_config(DEMO)
+    before = cfg.to_dict()
+    with pytest.raises(ValueError, match=message):
+        merge_options(cfg, options)
+    assert cfg.to_dict() == before
+
+
+def test_new_arguments_the_type_takes_are_merged():
+    cfg = read_config(DEMO)
+    merge_options(cfg, {'optim_wrapper.optimizer.type': 'SGD', 'optim_wrapper.optimizer.momentum':
+                        0.9, 'optim_wrapper.clip_grad.max_norm': 10, 'train_cfg.val_begin': 2,
+                        'model.backbone.init_cfg.0.std': 0.1, 'custom_hooks.0.priority': 'LOW',
+                        'model.new_branch.x': 1})
+    assert cfg.optim_wrapper.optimizer.momentum == 0.9 and cfg.train_cfg.val_begin == 2
+    assert cfg.model.backbone.init_cfg[0].std == 0.1 and cfg.custom_hooks[0].priority == 'LOW'
