@@ -17,7 +17,12 @@ def test_report_refuses_bad_arguments(tmp_path):
     out = str(tmp_path / 'out')
     for args, message in (([DEMO_DET], 'must be CONFIG CHECKPOINT pairs'),
                           ([DEMO_DET, str(tmp_path / 'nope.pth')], 'checkpoint file not found'),
-                          ([DEMO_DET, DEMO_DET, '--names', 'a', 'b'], '--names has 2 labels')):
+                          ([DEMO_DET, DEMO_DET, '--names', 'a', 'b'], '--names has 2 labels'),
+                          # these two were refused only after the export and evaluation
+                          ([DEMO_DET, DEMO_DET, '--threads', '1', '-1'],
+                           '--threads must be at least 0, got -1'),
+                          ([DEMO_DET, DEMO_DET, '--num-calib', '0'],
+                           '--num-calib must be at least 1, got 0')):
         if message.startswith('must be'):
             res = run(TOOL, *args, '--out-dir', out, cwd=ROOT, ok=False)
         else:

@@ -16,6 +16,7 @@ from mmengine.config import DictAction
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.deploy.evaluate import evaluate_exported
+from mnext_det.tool_args import require_at_least
 from mnext_det.tool_errors import run_tool
 
 
@@ -26,6 +27,7 @@ def main() -> int:
     parser.add_argument('--threads', type=int, help='ONNX Runtime / LiteRT threads')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
+    require_at_least(args, threads=0)
     for path, what in ((args.config, 'config'), (args.model, 'model')):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file not found: {path}')

@@ -38,7 +38,7 @@ def main() -> None:
     args = parse_args()
     if not 0 <= args.score_thr <= 1:
         raise ValueError(f'--score-thr is a score in [0, 1], got {args.score_thr}')
-    require_at_least(args, topk=1)
+    require_at_least(args, topk=1, threads=0)
     model = OnnxRuntimeModel(args.model, num_threads=args.threads)
     require_task(args.model, model.meta, ('classifier', 'detector'))
     task = model.meta['task']

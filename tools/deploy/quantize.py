@@ -13,6 +13,7 @@ import os.path as osp
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.deploy.quantize import quantize_detector
+from mnext_det.tool_args import require_at_least
 from mnext_det.tool_errors import run_tool
 
 
@@ -26,6 +27,7 @@ def main() -> int:
                         help='nodes (by ONNX name) kept in float')
     parser.add_argument('--seed', type=int, default=0, help='which calibration images')
     args = parser.parse_args()
+    require_at_least(args, num_calib=1)
     for path, what in ((args.model, 'model'), (args.config, 'config')):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file not found: {path}')
