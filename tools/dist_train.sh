@@ -11,6 +11,8 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 if [ -z "$CONFIG" ] || [ -z "$NPROCS" ]; then
   echo "usage: $0 CONFIG NUM_PROCS [train.py args...]" >&2; exit 2
 fi
+. "$(dirname "$0")/dist_args.sh"
+check_dist_args "$CONFIG" "$NPROCS"
 PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
 python -m torch.distributed.run \
     --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \

@@ -81,8 +81,8 @@ def init_cpu_process_group(cfg: Config) -> bool:
     missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
                if k not in os.environ]
     if missing:
-        raise RuntimeError(f'--launcher pytorch needs the environment variables {missing} '
-                           '(start with tools/dist_train.sh or torchrun)')
+        raise ValueError(f'--launcher pytorch needs the environment variables {missing} '
+                         '(start with tools/dist_train.sh or torchrun)')
     dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
     timeout = dist_cfg.get('timeout', DEFAULT_TIMEOUT_S)
     torch_dist.init_process_group(backend=dist_cfg.get('backend', 'gloo'),
