@@ -73,8 +73,15 @@ class TFLiteModel:
         self.meta: Dict[str, Any] = {}
         if osp.isfile(metadata_file(file)):
             with open(metadata_file(file)) as f:
-                self.meta = json.load(f)
-        self.interpreter = Interpreter(model_path=file, num_threads=num_threads)
+                try:
+                    self.meta = json.load(f)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f'{metadata_file(file)}: not the JSON metadata '
+                                     f'tools/deploy/export.py writes ({e})') from None
+        try:
+            self.interpreter = Interpreter(model_path=file, num_threads=num_threads)
+        except ValueError as e:  # LiteRT's message does not name the file
+            raise ValueError(f'{file}: LiteRT cannot load it ({e})') from None
         self.runner = self.interpreter.get_signature_runner()
         self.input_name = next(iter(self.runner.get_input_details()))
         # litert-torch names outputs output_0, output_1, ... in PyTorch order.
