@@ -1,7 +1,7 @@
 """Evaluate a checkpoint with a detector or classifier config (mmdet's CLI).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
-        [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
+        [--show-dir DIR] [--tta] [--cfg-options k=v ...] [--launcher pytorch]
 """
 import argparse
 import os.path as osp
@@ -16,7 +16,8 @@ from mnext_det.engine import (configure_cpu_distributed, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
-from mnext_det.engine.launch import add_launch_args, load_config, with_show_dir
+from mnext_det.engine.launch import add_launch_args, load_config, with_show_dir, with_tta
+from mnext_det.engine.unwrap import unwrap_model
 from mnext_det.tool_errors import run_tool
 
 
@@ -27,6 +28,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
     parser.add_argument('--show-dir', help='detectors: draw each test image with its '
                         'predictions into WORK_DIR/<timestamp>/SHOW_DIR')
+    parser.add_argument('--tta', action='store_true', help="detectors: test-time augmentation, "
+                        "the config's tta_model/tta_pipeline or mmdet's default (flip)")
     add_launch_args(parser)
     return parser.parse_args()
 
@@ -52,10 +55,12 @@ def main() -> None:
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
     if args.show_dir is not None:
         with_show_dir(cfg, args.show_dir)
+    if args.tta:
+        with_tta(cfg)
     configure_cpu_distributed(cfg)
     init_cpu_process_group(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    check_checkpoint_fits(runner.model, args.checkpoint)
+    check_checkpoint_fits(unwrap_model(runner.model), args.checkpoint)
     with exit_on_peer_failure(runner):
         runner.test()
 

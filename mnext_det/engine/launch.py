@@ -7,6 +7,7 @@ from typing import Dict, Optional, Union
 from mmengine.config import Config, DictAction
 
 from ..config_file import merge_options, read_config
+from ..config_types import type_name
 
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +70,41 @@ def with_show_dir(cfg: Config, show_dir: str) -> None:
         raise ValueError("--show-dir needs default_hooks.visualization in the config (mmdet's "
                          "DetVisualizationHook, which the detection configs' runtime holds)")
     hook.update(draw=True, test_out_dir=show_dir)
+
+
+def with_tta(cfg: Config) -> None:
+    """mmdet's ``tools/test.py --tta``: the detector wrapped in the config's
+    ``tta_model`` and the test split read through its ``tta_pipeline``. A
+    config without them (ours, as mmdet's SSD configs) gets mmdet's default,
+    horizontal flip: ``DetTTAModel`` merging both views with the detector's
+    own NMS settings, and the test pipeline with its ``PackDetInputs``
+    packing each flip (``flip`` and ``flip_direction`` added to its keys).
+
+    Raises:
+        ValueError: not a detector config, or a test pipeline that does not
+            end in ``PackDetInputs``.
+    """
+    if 'bbox_head' not in cfg.get('model', {}):
+        raise ValueError('--tta runs detector configs (test-time augmentation of boxes)')
+    if 'tta_model' not in cfg:
+        test_cfg = cfg.model.get('test_cfg') or {}
+        cfg.tta_model = dict(type='DetTTAModel', tta_cfg=dict(
+            nms=test_cfg.get('nms', dict(type='nms', iou_threshold=0.5)),
+            max_per_img=test_cfg.get('max_per_img', 100)))
+    if 'tta_pipeline' not in cfg:
+        pipeline = [dict(t) for t in cfg.test_dataloader.dataset.pipeline]
+        pack = pipeline[-1]
+        if type_name(pack.get('type')) != 'PackDetInputs':
+            raise ValueError('--tta: the test pipeline ends in '
+                             f'{type_name(pack.get("type"))!r}, not PackDetInputs; set '
+                             'tta_pipeline in the config')
+        keys = tuple(pack.get('meta_keys', ())) + ('flip', 'flip_direction')
+        pipeline[-1] = dict(type='TestTimeAug', transforms=[
+            [dict(type='RandomFlip', prob=1.), dict(type='RandomFlip', prob=0.)],
+            [dict(pack, meta_keys=tuple(dict.fromkeys(keys)))]])
+        cfg.tta_pipeline = pipeline
+    cfg.model = dict(cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
 def launch_world_size(cfg: Config) -> int:
