@@ -14,7 +14,7 @@ import difflib
 import inspect
 import json
 import os.path as osp
-from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -104,19 +104,18 @@ def _parent(cfg: Config, key: str) -> Any:
     node: Any = cfg
     parts = key.split('.')
     for i, part in enumerate(parts):
-        if isinstance(node, (list, tuple)) and (not part.isdigit() or int(part) >= len(node)):
-            where = '.'.join(parts[:i])
-            raise ValueError(f'--cfg-options {key}: {where} is a list of {len(node)}; index '
-                             f'it from 0 to {len(node) - 1}, e.g. {where}.0.'
-                             f'{".".join(parts[i + part.isdigit():])}'.rstrip('.'))
-        if i == len(parts) - 1:
-            return node
+        last = i == len(parts) - 1
         if isinstance(node, (list, tuple)):
-            node = node[int(part)]
-        elif isinstance(node, (Config, Mapping)) and part in node:
+            if not part.isdigit() or int(part) >= len(node):
+                where = '.'.join(parts[:i])
+                raise ValueError(f'--cfg-options {key}: {where} is a list of {len(node)}; index '
+                                 f'it from 0 to {len(node) - 1}, e.g. {where}.0.'
+                                 f'{".".join(parts[i + part.isdigit():])}'.rstrip('.'))
+            node = node if last else node[int(part)]
+        elif not last:
+            if not (isinstance(node, (Config, Mapping)) and part in node):
+                return None
             node = node[part]
-        else:
-            return None
     return node
 
 

@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.config import Config, DictAction
 
 from ..config_file import merge_options, read_config
+from ..config_types import type_name
 from .config_diff import unfair_differences
 from .report import REPORTED_METRICS
 
@@ -176,7 +177,7 @@ def study_metric(spec: ConfigSpec, cfg_options: Sequence[str] = (),
     ``coco/bbox_mAP`` with ``VOCMetric``), naming the evaluator.
     """
     evaluator = _merged(spec, cfg_options).get('val_evaluator')
-    kind = evaluator.get('type') if isinstance(evaluator, dict) else None
+    kind = type_name(evaluator.get('type')) if isinstance(evaluator, dict) else None
     own = EVALUATOR_MAP.get(kind)
     if metric is None:
         if own is None:
