@@ -1,7 +1,8 @@
 """Checks of the tools' parsed command-line arguments, run before any work."""
 import argparse
+from typing import Tuple
 
-__all__ = ['require_at_least']
+__all__ = ['require_at_least', 'require_between']
 
 
 def require_at_least(args: argparse.Namespace, **least: int) -> None:
@@ -13,3 +14,13 @@ def require_at_least(args: argparse.Namespace, **least: int) -> None:
         for item in (value if isinstance(value, (list, tuple)) else [value]):
             if item is not None and item < low:
                 raise ValueError(f'--{name.replace("_", "-")} must be at least {low}, got {item}')
+
+
+def require_between(args: argparse.Namespace, **bounds: Tuple[float, float]) -> None:
+    """Refuse an argument outside its closed interval, e.g. ``score_thr=(0, 1)``:
+    raises ``ValueError('--score-thr must be in [0, 1], got 2.0')``."""
+    for name, (low, high) in bounds.items():
+        value = getattr(args, name)
+        if value is not None and not low <= value <= high:
+            raise ValueError(f'--{name.replace("_", "-")} must be in [{low:g}, {high:g}], '
+                             f'got {value}')

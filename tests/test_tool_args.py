@@ -1,11 +1,12 @@
-"""Numeric arguments below their least value are refused before any work,
-naming the flag, by the function and by the analysis tools that use it."""
+"""Numeric arguments below their least value or outside their interval are
+refused before any work, naming the flag, by the functions and by the
+analysis tools that use them."""
 import argparse
 import os.path as osp
 
 import pytest
 
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_between
 
 from .conftest import ROOT
 from .tool_main import run_main
@@ -18,6 +19,12 @@ def test_require_at_least_names_the_flag_and_checks_list_items():
         require_at_least(args, batch_size=8)
     with pytest.raises(ValueError, match='^--workers must be at least 0, got -1$'):
         require_at_least(args, workers=0)
+
+
+def test_require_between_names_the_flag_and_its_interval():
+    require_between(argparse.Namespace(score_thr=0., iou=None), score_thr=(0, 1), iou=(0, 1))
+    with pytest.raises(ValueError, match=r'^--score-thr must be in \[0, 1\], got 1\.5$'):
+        require_between(argparse.Namespace(score_thr=1.5), score_thr=(0, 1))
 
 
 @pytest.mark.parametrize('tool, args, message', [

@@ -69,7 +69,7 @@ def test_model_without_metadata_is_refused_by_the_tools(tmp_path):
 
 
 @pytest.mark.parametrize('args, message', [
-    (('--score-thr', '1.5'), '--score-thr is a score in [0, 1], got 1.5'),
+    (('--score-thr', '1.5'), '--score-thr must be in [0, 1], got 1.5'),
     (('--topk', '0'), '--topk must be at least 1, got 0'),
 ])
 def test_onnx_infer_refuses_bad_thresholds(tmp_path, args, message):

@@ -39,5 +39,5 @@ def test_infer_draws_every_image_and_refuses_what_does_not_fit(demo_ws, tmp_path
     assert run.stderr.startswith(f"error: {other} does not match the config's model: 1 missing "
                                  'keys (backbone.features.0.0.weight)')
     run = run_main(INFER, DEMO_DET, ckpt, images, '--score-thr', '30', cwd=demo_ws)
-    assert (run.returncode, run.stderr) == (2, 'error: --score-thr is a score in [0, 1], got '
+    assert (run.returncode, run.stderr) == (2, 'error: --score-thr must be in [0, 1], got '
                                                '30.0\n')

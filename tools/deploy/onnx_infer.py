@@ -18,7 +18,7 @@ import os.path as osp
 from mnext_det.datasets import list_images
 from mnext_det.deploy import OnnxRuntimeModel, read_image
 from mnext_det.deploy.onnx_export import require_task
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_between
 from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.boxes import draw_detections
 
@@ -36,8 +36,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if not 0 <= args.score_thr <= 1:
-        raise ValueError(f'--score-thr is a score in [0, 1], got {args.score_thr}')
+    require_between(args, score_thr=(0, 1))
     require_at_least(args, topk=1, threads=0)
     model = OnnxRuntimeModel(args.model, num_threads=args.threads)
     require_task(args.model, model.meta, ('classifier', 'detector'))

@@ -17,6 +17,7 @@ import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.checkpoint import check_checkpoint_fits
 from mnext_det.config_file import read_config
 from mnext_det.datasets import list_images
+from mnext_det.tool_args import require_between
 from mnext_det.tool_errors import run_tool
 
 
@@ -33,8 +34,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if not 0 <= args.score_thr <= 1:
-        raise ValueError(f'--score-thr is a score in [0, 1], got {args.score_thr}')
+    require_between(args, score_thr=(0, 1))
     cfg = read_config(args.config)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
