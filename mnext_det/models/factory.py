@@ -66,6 +66,11 @@ def create_model(name: str,
     if name not in _WIDTHS:
         close = difflib.get_close_matches(name, _WIDTHS, n=1)
         hint = f' Did you mean {close[0]!r}?' if close else ''
+        if 'mobilenetv2' in name.lower().replace('_', '').replace('-', ''):
+            hint = (" create_model builds MobileNeXt; the MobileNetV2 baseline is mmdet's "
+                    'MobileNetV2 backbone in the configs: configs/imagenet/'
+                    'mobilenetv2-100_8xb64-210e_in1k.py (classifier) and '
+                    'configs/*/ssdlite_mobilenetv2-*.py (detectors).')
         raise ValueError(f'unknown model name {name!r}; valid names: {list_models()}.{hint}')
     if 'widen_factor' in kwargs:
         raise ValueError(f'widen_factor is set by the model name {name!r}; do not pass it')

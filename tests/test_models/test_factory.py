@@ -33,6 +33,16 @@ def test_unknown_name_suggests_closest():
         create_model('mobilenext_10')
 
 
+@pytest.mark.parametrize('name', ['mobilenetv2_100', 'mobilenet_v2', 'MobileNetV2-1.0'])
+def test_mobilenetv2_name_points_to_the_baseline_configs(name):
+    # the closest MobileNeXt name ('mobilenext_100') would build another network
+    with pytest.raises(ValueError, match=r"create_model builds MobileNeXt; the MobileNetV2 "
+                       r"baseline is mmdet's MobileNetV2 backbone in the configs: "
+                       r"configs/imagenet/mobilenetv2-100_8xb64-210e_in1k\.py") as error:
+        create_model(name)
+    assert 'Did you mean' not in str(error.value)
+
+
 def test_pretrained_needs_a_checkpoint(tmp_path):
     with pytest.raises(ValueError, match=r"pretrained=True\): no weights are downloaded; "
                                          r"pass checkpoint=PATH"):
