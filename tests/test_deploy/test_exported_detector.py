@@ -118,7 +118,7 @@ def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
     assert proc.returncode == 2 and 'raw.onnx: metadata classes' in proc.stderr
     quantize = osp.join(ROOT, 'tools', 'deploy', 'quantize.py')
     proc = run_main(quantize, 'raw.onnx', '--config', DEMO_DET, '--num-calib', 0, cwd=exported)
-    assert proc.returncode == 2 and '--num-calib must be a positive' in proc.stderr
+    assert proc.returncode == 2 and '--num-calib must be at least 1, got 0' in proc.stderr
     before = (exported / 'raw.onnx').read_bytes()
     proc = run_main(quantize, 'raw.onnx', '--config', DEMO_DET, '--out', 'raw.onnx', cwd=exported)
     assert proc.returncode == 2 and 'raw.onnx: the output would overwrite the float model' \
