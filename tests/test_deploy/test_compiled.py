@@ -7,7 +7,7 @@ from mnext_det import create_model
 from mnext_det.deploy import compile_for_inference
 
 from ..tolerances import assert_float32_close, depth_and_fan_in
-from .test_fuse import _random_bn
+from .bn_stats import random_bn
 
 pytestmark = pytest.mark.schedule_first
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.schedule_first
 @pytest.mark.parametrize('multiplier', [1.0, 0.5])
 def test_compiled_model_keeps_the_outputs_and_leaves_the_model_alone(multiplier):
     torch._dynamo.reset()
-    model = _random_bn(create_model('mobilenext_035', identity_tensor_multiplier=multiplier))
+    model = random_bn(create_model('mobilenext_035', identity_tensor_multiplier=multiplier))
     torch.nn.init.normal_(model.classifier[1].weight, std=0.05)
     x = torch.randn(2, 3, 64, 64)
     depth, fan_in = depth_and_fan_in(model)

@@ -1,31 +1,18 @@
 """BN folding (no ONNX needed)."""
 import pytest
 import torch
-import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mnext_det import create_model
 from mnext_det.deploy import fuse_conv_bn
 
-from ..tolerances import TEST_SEED, assert_float32_close, depth_and_fan_in
-
-
-def _random_bn(model: nn.Module) -> nn.Module:
-    g = torch.Generator().manual_seed(TEST_SEED)
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            n = m.num_features
-            m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
-            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
-            m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
-            m.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
-    model.eval()
-    return model
+from ..tolerances import assert_float32_close, depth_and_fan_in
+from .bn_stats import random_bn
 
 
 @pytest.mark.parametrize('multiplier', [1.0, 0.5])
 def test_fuse_conv_bn_keeps_outputs_and_removes_every_bn(multiplier):
-    model = _random_bn(create_model('mobilenext_050', identity_tensor_multiplier=multiplier))
+    model = random_bn(create_model('mobilenext_050', identity_tensor_multiplier=multiplier))
     torch.nn.init.normal_(model.classifier[1].weight, std=0.05)
     x = torch.randn(2, 3, 96, 96)
     depth, fan_in = depth_and_fan_in(model)
@@ -41,7 +28,7 @@ def test_fuse_conv_bn_keeps_outputs_and_removes_every_bn(multiplier):
 def test_fuse_conv_bn_folds_mmcv_conv_modules():
     pytest.importorskip('mmdet')
     from mmdet.models.backbones import MobileNetV2
-    model = _random_bn(MobileNetV2(out_indices=(7, )))
+    model = random_bn(MobileNetV2(out_indices=(7, )))
     x = torch.randn(1, 3, 64, 64)
     depth, fan_in = depth_and_fan_in(model)
     with torch.no_grad():
