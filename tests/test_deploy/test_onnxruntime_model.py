@@ -37,7 +37,8 @@ def test_corrupt_file_is_refused_naming_it(tmp_path):
     file = tmp_path / 'model.onnx'
     file.write_bytes(b'not an onnx model\n')
     for load in (read_metadata, OnnxRuntimeModel):
-        with pytest.raises(ValueError, match=f'^{re.escape(str(file))}: not a readable ONNX model, truncated'):
+        with pytest.raises(ValueError,
+                           match=f'^{re.escape(str(file))}: not a readable ONNX model, truncated'):
             load(str(file))
     with pytest.raises(FileNotFoundError, match='ONNX file not found: .*missing.onnx'):
         OnnxRuntimeModel(str(tmp_path / 'missing.onnx'))
@@ -46,7 +47,8 @@ def test_corrupt_file_is_refused_naming_it(tmp_path):
 def test_graph_onnx_runtime_cannot_load_is_refused_naming_it(tmp_path):
     file = str(tmp_path / 'model.onnx')
     onnx.save(_relu_model('NoSuchOp', {'task': 'classifier'}), file)
-    with pytest.raises(ValueError, match=f'^{re.escape(file)}: ONNX Runtime cannot load it .*NoSuchOp'):
+    with pytest.raises(ValueError,
+                       match=f'^{re.escape(file)}: ONNX Runtime cannot load it .*NoSuchOp'):
         OnnxRuntimeModel(file)
     onnx.save(_relu_model(), file)
     assert OnnxRuntimeModel(file).meta == {}

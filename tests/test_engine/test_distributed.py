@@ -16,7 +16,7 @@ import torch
 from mnext_det.engine import PEER_FAILURE_EXIT_CODE, configure_cpu_distributed, is_peer_failure
 
 from ..fault_injection import ROOT, train_env, write_classification_run
-from .test_fault_tolerance import _cfg
+from .runtime_cfg import runtime_cfg
 
 pytestmark = pytest.mark.schedule_first
 
@@ -123,11 +123,11 @@ def test_mmengine_still_needs_the_cpu_workarounds(tmp_path):
 
 def test_cpu_distributed_config(monkeypatch):
     monkeypatch.setattr('torch.cuda.is_available', lambda: False)
-    cfg = _cfg(launcher='pytorch', env_cfg=dict(dist_cfg=dict(backend='nccl', timeout=60)))
+    cfg = runtime_cfg(launcher='pytorch', env_cfg=dict(dist_cfg=dict(backend='nccl', timeout=60)))
     assert len(configure_cpu_distributed(cfg)) == 2
     assert cfg.env_cfg.dist_cfg == dict(backend='gloo', timeout=60)
     assert cfg.model_wrapper_cfg.type == 'CPUAwareDistributedDataParallel'
-    assert configure_cpu_distributed(_cfg()) == []  # launcher none
+    assert configure_cpu_distributed(runtime_cfg()) == []  # launcher none
 
 
 def test_peer_failure_detection():
