@@ -6,14 +6,7 @@ import textwrap
 
 import pytest
 
-BLOCK_MM = textwrap.dedent('''
-    import importlib.abc, sys
-    class _Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
-            if name.split('.')[0] in ('mmcv', 'mmdet'):
-                raise ImportError(f'{name} is blocked for this test')
-    sys.meta_path.insert(0, _Block())
-''')
+from .import_blocker import BLOCK_MM
 
 
 def _run(code: str) -> str:

@@ -18,7 +18,7 @@ from mnext_det.engine.launch import compile_options
 
 from ..conftest import ROOT, _config
 from ..fault_injection import train_env, write_classification_run
-from ..test_registry import BLOCK_MM
+from ..import_blocker import BLOCK_MM
 from ..tool_main import run_main
 
 
