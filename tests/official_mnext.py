@@ -1,8 +1,11 @@
 """Test oracle: the authors' MobileNeXt classifier, transcribed in their own
 structure (``SGBlock`` with the in-place slice-add shortcut, ``features`` /
-``classifier`` Sequentials) so our network can be checked against it."""
+``classifier`` Sequentials) so our network can be checked against it, and
+saved as their timm ``CheckpointSaver`` saves it."""
+import argparse
 import math
 
+import torch
 import torch.nn as nn
 
 
@@ -89,3 +92,23 @@ class OfficialMobileNeXt(nn.Module):
     def forward(self, x):
         x = self.avgpool(self.features(x))
         return self.classifier(x.view(x.size(0), -1))
+
+
+def official_timm_checkpoint(path: str, ema: bool = False, prefix: str = '') -> nn.Module:
+    """Save a random ``OfficialMobileNeXt`` to ``path`` as the authors' timm
+    ``CheckpointSaver`` does (pickled ``args``, optimizer, keys with
+    ``prefix``; with ``ema`` a second network in ``state_dict_ema``) and
+    return the network whose weights a loader should take."""
+    net = OfficialMobileNeXt().eval()
+    sd = {prefix + k: v for k, v in net.state_dict().items()}
+    ckpt = dict(epoch=209, arch='mobilenext', state_dict=sd,
+                optimizer={'state': {}, 'param_groups': []},
+                args=argparse.Namespace(model='mobilenext', lr=0.1), version=2,
+                metric=74.02)
+    if ema:
+        ema_net = OfficialMobileNeXt().eval()
+        ckpt['state_dict_ema'] = ema_net.state_dict()
+        torch.save(ckpt, path)
+        return ema_net
+    torch.save(ckpt, path)
+    return net

@@ -1,5 +1,4 @@
 """create_model and the official checkpoint formats."""
-import argparse
 
 import pytest
 import torch
@@ -8,7 +7,7 @@ from mnext_det import create_model, list_models
 from mnext_det.checkpoint import CheckpointMismatchError
 
 from ..conftest import MODEL_NAMES
-from ..official_mnext import OfficialMobileNeXt
+from ..official_mnext import OfficialMobileNeXt, official_timm_checkpoint
 
 
 def test_list_models():
@@ -78,25 +77,9 @@ def test_reset_classifier():
     assert model(torch.randn(2, 3, 64, 64)).shape == (2, 7)
 
 
-def _official_timm_checkpoint(path, ema=False, prefix=''):
-    net = OfficialMobileNeXt().eval()
-    sd = {prefix + k: v for k, v in net.state_dict().items()}
-    ckpt = dict(epoch=209, arch='mobilenext', state_dict=sd,
-                optimizer={'state': {}, 'param_groups': []},
-                args=argparse.Namespace(model='mobilenext', lr=0.1), version=2,
-                metric=74.02)
-    if ema:
-        ema_net = OfficialMobileNeXt().eval()
-        ckpt['state_dict_ema'] = ema_net.state_dict()
-        torch.save(ckpt, path)
-        return ema_net
-    torch.save(ckpt, path)
-    return net
-
-
 def test_official_timm_checkpoint_loads_with_args_namespace(tmp_path):
     path = str(tmp_path / 'mnext.pth.tar')
-    official = _official_timm_checkpoint(path, prefix='module.')
+    official = official_timm_checkpoint(path, prefix='module.')
     model = create_model('mobilenext_100', checkpoint=path).eval()
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
@@ -105,7 +88,7 @@ def test_official_timm_checkpoint_loads_with_args_namespace(tmp_path):
 
 def test_official_ema_weights(tmp_path):
     path = str(tmp_path / 'mnext_ema.pth.tar')
-    ema = _official_timm_checkpoint(path, ema=True)
+    ema = official_timm_checkpoint(path, ema=True)
     model = create_model('mobilenext_100', checkpoint=path, use_ema=True).eval()
     with torch.no_grad():
         x = torch.randn(1, 3, 64, 64)

@@ -9,7 +9,7 @@ from mnext_det import create_model
 from mnext_det.checkpoint import load_checkpoint_file
 
 from ..conftest import ROOT
-from ..test_models.test_factory import _official_timm_checkpoint
+from ..official_mnext import official_timm_checkpoint
 from ..tool_main import run_main
 
 TOOL = os.path.join(ROOT, 'tools', 'model_converters', 'convert_official_ckpt.py')
@@ -18,7 +18,7 @@ TOOL = os.path.join(ROOT, 'tools', 'model_converters', 'convert_official_ckpt.py
 def test_convert_official_ckpt_tool(tmp_path):
     src = str(tmp_path / 'official.pth.tar')
     dst = str(tmp_path / 'converted.pth')
-    official = _official_timm_checkpoint(src)
+    official = official_timm_checkpoint(src)
     subprocess.run([sys.executable, TOOL, src, dst], check=True, capture_output=True, text=True)
     ckpt = load_checkpoint_file(dst)
     assert set(ckpt) == {'state_dict', 'meta'}
