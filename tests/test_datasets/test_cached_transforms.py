@@ -10,6 +10,8 @@ from PIL import Image
 
 from mnext_det.datasets import CachedTransforms
 
+from .sample_equality import assert_same_samples
+
 HEAD = [dict(type='DecodeImage'),
         dict(type='TorchvisionTransforms', transforms=[dict(type='Resize', size=16)])]
 
@@ -67,24 +69,6 @@ def test_a_sample_without_its_key_is_named(tmp_path):
     cached = CachedTransforms(HEAD, key='filename')
     with pytest.raises(KeyError, match="no 'filename'.*img_path"):
         cached(dict(img_path=_image(tmp_path / 'a.png')))
-
-
-def assert_same_samples(cached, plain, epochs=2):
-    """Both detection datasets give equal images, boxes and meta over
-    ``epochs`` epochs with the same seeds (a cache replays from the second, the
-    random transforms after it draw anew); return ``cached``'s last epoch."""
-    for epoch in range(epochs):
-        samples = []
-        for dataset in (cached, plain):
-            np.random.seed(epoch)
-            samples.append([dataset[i] for i in range(len(dataset))])
-        for a, b in zip(*samples):
-            assert torch.equal(a['inputs'], b['inputs'])
-            assert torch.equal(a['data_samples'].gt_instances.bboxes.tensor,
-                               b['data_samples'].gt_instances.bboxes.tensor)
-            assert a['data_samples'].flip == b['data_samples'].flip
-            assert a['data_samples'].scale_factor == b['data_samples'].scale_factor
-    return samples[0]
 
 
 def test_the_demo_detector_pipeline_cached_gives_the_plain_pipelines_samples(shapes):

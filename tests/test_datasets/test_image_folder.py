@@ -4,32 +4,14 @@ import os
 
 import pytest
 import torch
-from mmengine.registry import DATASETS
-
-from mnext_det.datasets import ImageFolderDataset  # noqa: F401 (registers)
 
 from ..conftest import COLORS, make_image_folder
-
-
-PIPELINE = [
-    dict(type='DecodeImage'),
-    dict(type='TorchvisionTransforms',
-         transforms=[dict(type='RandomChoice', transforms=[
-             dict(type='RandomResizedCrop', size=32, interpolation='bilinear'),
-             dict(type='RandomResizedCrop', size=32, interpolation='bicubic')]),
-             dict(type='RandomHorizontalFlip'),
-             dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4)]),
-    dict(type='PackClsInputs'),
-]
-
-
-def _build(**kwargs) -> ImageFolderDataset:
-    return DATASETS.build(dict(type='ImageFolderDataset', pipeline=PIPELINE, **kwargs))
+from .image_folder_build import build_image_folder
 
 
 def test_class_folders_and_pipeline(tmp_path):
     root = make_image_folder(str(tmp_path))
-    ds = _build(data_root=root, data_prefix='train', num_classes=3)
+    ds = build_image_folder(data_root=root, data_prefix='train', num_classes=3)
     assert ds.metainfo['classes'] == COLORS and len(ds) == 18
     labels = [ds.get_data_info(i)['gt_label'] for i in range(len(ds))]
     assert labels == [0] * 6 + [1] * 6 + [2] * 6
@@ -43,7 +25,7 @@ def test_class_folders_and_pipeline(tmp_path):
 
 def test_val_classes_from_train_folder(tmp_path):
     root = make_image_folder(str(tmp_path))
-    ds = _build(data_root=root, data_prefix='val', classes='train', num_classes=3)
+    ds = build_image_folder(data_root=root, data_prefix='val', classes='train', num_classes=3)
     assert ds.metainfo['classes'] == COLORS
     assert [ds.get_data_info(i)['gt_label'] for i in range(len(ds))] == [0, 0, 1, 1, 2, 2]
 
@@ -59,12 +41,12 @@ def test_flat_val_folder_with_label_file(tmp_path):
             # index labels for blue/green, a class name for red: both forms work
             lines.append(f'{f} {ci if name != "red" else "red"}')
     (tmp_path / 'val.txt').write_text('\n'.join(lines) + '\n')
-    ds = _build(data_root=root, data_prefix='val_flat', ann_file='val.txt', classes='train')
+    ds = build_image_folder(data_root=root, data_prefix='val_flat', ann_file='val.txt', classes='train')
     assert sorted(ds.get_data_info(i)['gt_label'] for i in range(len(ds))) == [0, 0, 1, 1, 2, 2]
     assert ds[5]['inputs'].shape == (3, 32, 32)
     classes_txt = tmp_path / 'classes.txt'
     classes_txt.write_text('\n'.join(COLORS) + '\n')
-    assert len(_build(data_root=root, data_prefix='val_flat', ann_file='val.txt',
+    assert len(build_image_folder(data_root=root, data_prefix='val_flat', ann_file='val.txt',
                       classes='classes.txt')) == 6
 
 
@@ -72,21 +54,21 @@ def test_label_file_errors_name_line(tmp_path):
     root = make_image_folder(str(tmp_path), n_val=1)
     (tmp_path / 'bad_label.txt').write_text('val/red/red_0.jpg purple\n')
     with pytest.raises(ValueError, match=r"bad_label.txt:1: label 'purple'"):
-        _build(data_root=root, ann_file='bad_label.txt', classes='train')
+        build_image_folder(data_root=root, ann_file='bad_label.txt', classes='train')
     (tmp_path / 'bad_index.txt').write_text('val/red/red_0.jpg 2\nval/red/red_0.jpg 3\n')
     with pytest.raises(ValueError, match=r"bad_index.txt:2: label '3'"):
-        _build(data_root=root, ann_file='bad_index.txt', classes='train')
+        build_image_folder(data_root=root, ann_file='bad_index.txt', classes='train')
     (tmp_path / 'missing.txt').write_text('val/red/nope.jpg 2\n')
     with pytest.raises(FileNotFoundError, match=r'missing.txt:1: image file not found: .*nope'):
-        _build(data_root=root, ann_file='missing.txt', classes='train')
+        build_image_folder(data_root=root, ann_file='missing.txt', classes='train')
     with pytest.raises(ValueError, match='needs classes='):
-        _build(data_root=root, ann_file='missing.txt')
+        build_image_folder(data_root=root, ann_file='missing.txt')
 
 
 def test_class_count_mismatch(tmp_path):
     root = make_image_folder(str(tmp_path))
     with pytest.raises(ValueError, match=r'has 3 classes but the config says num_classes=1000'):
-        _build(data_root=root, data_prefix='train', num_classes=1000)
+        build_image_folder(data_root=root, data_prefix='train', num_classes=1000)
 
 
 def test_empty_class_folder(tmp_path):
@@ -94,7 +76,7 @@ def test_empty_class_folder(tmp_path):
     os.makedirs(tmp_path / 'train' / 'yellow')
     (tmp_path / 'train' / 'yellow' / 'notes.txt').write_text('no image here')
     with pytest.raises(ValueError, match=r'class folder .*yellow holds no image'):
-        _build(data_root=root, data_prefix='train')
+        build_image_folder(data_root=root, data_prefix='train')
 
 
 def test_val_class_missing_from_train(tmp_path):
@@ -102,12 +84,12 @@ def test_val_class_missing_from_train(tmp_path):
     make_image_folder(str(tmp_path / 'extra'), classes=('cyan', ))
     os.rename(tmp_path / 'extra' / 'val' / 'cyan', tmp_path / 'val' / 'cyan')
     with pytest.raises(ValueError, match=r"\['cyan'\] are not among the 3 classes of .*train"):
-        _build(data_root=root, data_prefix='val', classes='train')
+        build_image_folder(data_root=root, data_prefix='val', classes='train')
 
 
 def test_non_image_files_skipped_and_counted(tmp_path):
     root = make_image_folder(str(tmp_path))
     (tmp_path / 'train' / 'red' / 'README.txt').write_text('not an image')
     (tmp_path / 'train' / 'red' / '.DS_Store').write_text('hidden')
-    ds = _build(data_root=root, data_prefix='train')
+    ds = build_image_folder(data_root=root, data_prefix='train')
     assert len(ds) == 18 and ds.num_skipped == 1

@@ -8,14 +8,14 @@ from PIL import Image
 from mnext_det.datasets import ImageDecodeError
 
 from ..conftest import make_image_folder
-from .test_image_folder import _build
+from .image_folder_build import build_image_folder
 
 
 def test_corrupt_image_names_the_file(tmp_path):
     root = make_image_folder(str(tmp_path))
     bad = tmp_path / 'train' / 'green' / 'broken.jpg'
     bad.write_bytes(b'\xff\xd8\xff\xe0 this is not really a jpeg')
-    ds = _build(data_root=root, data_prefix='train')
+    ds = build_image_folder(data_root=root, data_prefix='train')
     idx = [ds.get_data_info(i)['img_path'] for i in range(len(ds))].index(str(bad))
     with pytest.raises(ImageDecodeError, match=r'cannot decode image file .*broken.jpg'):
         ds[idx]

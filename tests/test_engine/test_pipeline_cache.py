@@ -10,7 +10,7 @@ from mnext_det.datasets import CachedTransforms, ValidatedDataset
 from mnext_det.engine import PipelineCacheHook, cache_pipeline_head
 
 from ..conftest import ROOT, _coco_dataset
-from ..test_datasets.test_cached_transforms import assert_same_samples
+from ..test_datasets.sample_equality import assert_same_samples
 
 pytest.importorskip('mmdet')
 
