@@ -1,59 +1,17 @@
 """Bad data: mnext_det.datasets.checks.scan catches each case with its file
 named, for COCO, VOC and ImageFolder layouts; property-based tests (hypothesis)
 of the COCO and VOC annotation parsers."""
-import json
 import math
-import os
-import os.path as osp
 from xml.sax.saxutils import escape
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from mnext_det.datasets.checks.scan import (ERROR_KINDS, check_coco, check_image_folder,
                                            check_voc, inspect_image, parse_coco, parse_voc_xml)
 
-
-def _rgb(path, w=40, h=30, mode='RGB', **save):
-    arr = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
-    img = Image.fromarray(arr)
-    if mode != 'RGB':
-        img = img.convert(mode)
-    img.save(path, **save)
-    return path
-
-
-def _truncated(path):
-    _rgb(path)
-    data = open(path, 'rb').read()
-    open(path, 'wb').write(data[:len(data) // 2])
-    return path
-
-
-def _exif_rotated(path):
-    exif = Image.Exif()
-    exif[0x0112] = 6  # rotate 90: displayed 30 x 40
-    return _rgb(path, exif=exif)
-
-
-def _bad_images(folder):
-    """Every image-level bad case; returns {file name: expected issue kind}."""
-    os.makedirs(folder, exist_ok=True)
-    _rgb(osp.join(folder, 'good.jpg'))
-    _rgb(osp.join(folder, 'grey.png'), mode='L')
-    _rgb(osp.join(folder, 'cmyk.jpg'), mode='CMYK')
-    Image.fromarray(np.full((30, 40), 4000, np.uint16)).save(osp.join(folder, 'deep.png'))
-    _exif_rotated(osp.join(folder, 'rotated.jpg'))
-    _truncated(osp.join(folder, 'truncated.jpg'))
-    _truncated(osp.join(folder, 'truncated.png'))
-    open(osp.join(folder, 'garbage.jpg'), 'wb').write(os.urandom(500))
-    return {'grey.png': 'greyscale_image', 'cmyk.jpg': 'cmyk_image',
-            'deep.png': 'high_bit_depth_image', 'rotated.jpg': 'exif_rotated',
-            'truncated.jpg': 'truncated_image', 'truncated.png': 'truncated_image',
-            'garbage.jpg': 'unreadable_image'}
+from .bad_data import write_bad_coco, write_bad_images, write_bad_voc
 
 
 def _has(report, kind, file_end, detail=''):
@@ -64,7 +22,7 @@ def _has(report, kind, file_end, detail=''):
 
 @pytest.mark.parametrize('decode', [True, False])
 def test_image_cases(tmp_path, decode):
-    expected = _bad_images(str(tmp_path))
+    expected = write_bad_images(str(tmp_path))
     assert inspect_image(str(tmp_path / 'good.jpg'), decode) == ([], (40, 30))
     for name, kind in expected.items():
         issues, size = inspect_image(str(tmp_path / name), decode)
@@ -73,34 +31,8 @@ def test_image_cases(tmp_path, decode):
     assert inspect_image(str(tmp_path / 'nope.jpg'))[0][0].kind == 'missing_file'
 
 
-def _coco(tmp_path):
-    img_dir = str(tmp_path / 'images')
-    expected = _bad_images(img_dir)
-    names = ['good.jpg'] + sorted(expected) + ['missing.jpg']
-    images = [dict(id=i + 1, file_name=n, width=40, height=30) for i, n in enumerate(names)]
-    by_name = {im['file_name']: im for im in images}
-    by_name['rotated.jpg'].update(width=30, height=40)  # annotated as displayed: fine
-    _exif_rotated(osp.join(img_dir, 'rotated_raw_size.jpg'))
-    images.append(dict(id=100, file_name='rotated_raw_size.jpg', width=40, height=30))
-    _rgb(osp.join(img_dir, 'empty.jpg'))
-    images.append(dict(id=101, file_name='empty.jpg', width=40, height=30))
-    images.append(dict(id=101, file_name='dup_id.jpg', width=40, height=30))
-    anns = [dict(id=i + 1, image_id=im['id'], category_id=1, bbox=[1, 1, 10, 10])
-            for i, im in enumerate(images) if im['file_name'] not in ('empty.jpg', 'dup_id.jpg')]
-    good = by_name['good.jpg']['id']
-    anns += [dict(id=200, image_id=good, category_id=1, bbox=[5, 5, 0, 8]),
-             dict(id=201, image_id=good, category_id=1, bbox=[30, 5, 20, 8]),
-             dict(id=202, image_id=good, category_id=7, bbox=[1, 1, 5, 5]),
-             dict(id=202, image_id=good, category_id=1, bbox=[2, 2, 5, 5])]
-    ann_file = str(tmp_path / 'instances.json')
-    with open(ann_file, 'w') as f:
-        json.dump(dict(images=images, annotations=anns,
-                       categories=[dict(id=1, name='thing'), dict(id=2, name='other')]), f)
-    return ann_file, img_dir, expected
-
-
 def test_coco_cases(tmp_path):
-    ann_file, img_dir, expected = _coco(tmp_path)
+    ann_file, img_dir, expected = write_bad_coco(tmp_path)
     report = check_coco(ann_file, img_dir)
     for name, kind in expected.items():
         _has(report, kind, name)
@@ -128,38 +60,8 @@ def test_coco_malformed_json(tmp_path, text, detail):
     _has(report, 'malformed_annotation', 'bad.json', detail)
 
 
-def _voc(tmp_path):
-    root = tmp_path / 'VOC2007'
-    for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
-        (root / sub).mkdir(parents=True)
-
-    def xml(img_id, objects, size=(40, 30)):
-        objs = ''.join(f'<object><name>{n}</name><difficult>0</difficult><bndbox><xmin>{b[0]}'
-                       f'</xmin><ymin>{b[1]}</ymin><xmax>{b[2]}</xmax><ymax>{b[3]}</ymax>'
-                       f'</bndbox></object>' for n, b in objects)
-        (root / 'Annotations' / f'{img_id}.xml').write_text(
-            f'<annotation><filename>{img_id}.jpg</filename><size><width>{size[0]}</width>'
-            f'<height>{size[1]}</height><depth>3</depth></size>{objs}</annotation>')
-
-    ids = ['ok', 'badxml', 'unknown', 'flat', 'outside', 'noimage', 'noxml', 'empty', 'ok',
-           'truncated']
-    for i in set(ids) - {'noimage'}:
-        _rgb(str(root / 'JPEGImages' / f'{i}.jpg'))
-    _truncated(str(root / 'JPEGImages' / 'truncated.jpg'))
-    xml('ok', [('cat', (1, 1, 40, 30))])
-    (root / 'Annotations' / 'badxml.xml').write_text('<annotation><size>')
-    xml('unknown', [('unicorn', (1, 1, 10, 10))])
-    xml('flat', [('dog', (10, 5, 10, 20))])
-    xml('outside', [('dog', (10, 5, 45, 20))])
-    xml('noimage', [('dog', (1, 1, 10, 10))])
-    xml('empty', [])
-    xml('truncated', [('dog', (1, 1, 10, 10))])
-    (root / 'ImageSets' / 'Main' / 'trainval.txt').write_text('\n'.join(ids) + '\n')
-    return str(root)
-
-
 def test_voc_cases(tmp_path):
-    root = _voc(tmp_path)
+    root = write_bad_voc(tmp_path)
     report = check_voc(root)
     _has(report, 'malformed_annotation', 'badxml.xml', 'xml:')
     _has(report, 'unknown_category', 'unknown.xml', "'unicorn'")
@@ -174,7 +76,7 @@ def test_voc_cases(tmp_path):
 
 
 def test_image_folder_cases(tmp_path):
-    expected = _bad_images(str(tmp_path / 'train' / 'a'))
+    expected = write_bad_images(str(tmp_path / 'train' / 'a'))
     (tmp_path / 'train' / 'b').mkdir()
     (tmp_path / 'train' / 'a' / 'notes.txt').write_text('x')
     report = check_image_folder(str(tmp_path / 'train'))

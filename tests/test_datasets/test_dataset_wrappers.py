@@ -8,13 +8,13 @@ import pytest
 from mnext_det.datasets import BadSampleError, ValidatedDataset
 
 from ..fault_injection import run_train, write_classification_run
-from .test_checks_scan import _exif_rotated, _rgb, _truncated
+from .bad_data import write_exif_rotated, write_rgb, write_truncated
 
 
 def test_classification_training_names_bad_file_or_skips_it(tmp_path):
     cfg = write_classification_run(tmp_path, max_epochs=1)
     bad = str(tmp_path / 'data' / 'train' / 'class1' / '003.png')
-    _truncated(bad)
+    write_truncated(bad)
     proc = run_train([cfg, '--work-dir', str(tmp_path / 'raise')])
     assert proc.returncode == 1
     assert f'mnext_det.datasets.dataset_wrappers.BadSampleError: {bad}: truncated_image' in \
@@ -39,11 +39,11 @@ def coco_detection(tmp_path):
     names = ['good0.jpg', 'good1.jpg', 'missing.jpg', 'truncated.jpg', 'garbage.jpg',
              'rotated_raw_size.jpg', 'outside.jpg']
     for n in names:
-        _rgb(str(img_dir / n))
+        write_rgb(str(img_dir / n))
     (img_dir / 'missing.jpg').unlink()
-    _truncated(str(img_dir / 'truncated.jpg'))
+    write_truncated(str(img_dir / 'truncated.jpg'))
     (img_dir / 'garbage.jpg').write_bytes(b'not an image at all' * 20)
-    _exif_rotated(str(img_dir / 'rotated_raw_size.jpg'))
+    write_exif_rotated(str(img_dir / 'rotated_raw_size.jpg'))
     images = [dict(id=i + 1, file_name=n, width=40, height=30) for i, n in enumerate(names)]
     anns = [dict(id=i + 1, image_id=i + 1, category_id=1, bbox=[2, 2, 10, 10], area=100,
                  iscrowd=0) for i in range(len(names))]

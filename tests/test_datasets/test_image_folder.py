@@ -41,7 +41,8 @@ def test_flat_val_folder_with_label_file(tmp_path):
             # index labels for blue/green, a class name for red: both forms work
             lines.append(f'{f} {ci if name != "red" else "red"}')
     (tmp_path / 'val.txt').write_text('\n'.join(lines) + '\n')
-    ds = build_image_folder(data_root=root, data_prefix='val_flat', ann_file='val.txt', classes='train')
+    ds = build_image_folder(data_root=root, data_prefix='val_flat', ann_file='val.txt',
+                            classes='train')
     assert sorted(ds.get_data_info(i)['gt_label'] for i in range(len(ds))) == [0, 0, 1, 1, 2, 2]
     assert ds[5]['inputs'].shape == (3, 32, 32)
     classes_txt = tmp_path / 'classes.txt'

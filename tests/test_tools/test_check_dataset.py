@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 from ..fault_injection import ROOT
-from ..test_datasets.test_checks_scan import _coco, _rgb, _truncated, _voc
+from ..test_datasets.bad_data import (write_bad_coco, write_bad_voc, write_rgb,
+                                      write_truncated)
 from ..tool_main import run_main
 
 TOOL = osp.join(ROOT, 'tools', 'misc', 'check_dataset.py')
@@ -25,7 +26,7 @@ def _tool(*args):
 
 
 def test_cli_reports_counts_offenders_and_exit_status(tmp_path):
-    ann_file, img_dir, _ = _coco(tmp_path)
+    ann_file, img_dir, _ = write_bad_coco(tmp_path)
     out = str(tmp_path / 'report.json')
     proc = _process('coco', ann_file, img_dir, '--max-offenders', '1', '--json', out)
     assert proc.returncode == 1, proc.stderr
@@ -37,16 +38,16 @@ def test_cli_reports_counts_offenders_and_exit_status(tmp_path):
     clean = tmp_path / 'clean' / 'train'
     for c in ('a', 'b'):
         (clean / c).mkdir(parents=True)
-        _rgb(str(clean / c / 'x.png'))
+        write_rgb(str(clean / c / 'x.png'))
     proc = _tool('imagefolder', str(clean))
     assert proc.returncode == 0 and 'result: OK' in proc.stdout
-    _rgb(str(clean / 'a' / 'grey.png'), mode='L')
+    write_rgb(str(clean / 'a' / 'grey.png'), mode='L')
     assert _tool('imagefolder', str(clean)).returncode == 0
     assert _tool('imagefolder', str(clean), '--strict').returncode == 1
 
 
 def test_cli_reads_dataset_from_config(tmp_path):
-    _voc(tmp_path)
+    write_bad_voc(tmp_path)
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(f'''
 train_dataloader = dict(dataset=dict(type='RepeatDataset', times=2, dataset=dict(
@@ -61,11 +62,11 @@ train_dataloader = dict(dataset=dict(type='RepeatDataset', times=2, dataset=dict
 def test_cli_flat_val_folder_with_label_file(tmp_path):
     for name in ('a', 'b'):
         (tmp_path / 'train' / name).mkdir(parents=True)
-        _rgb(str(tmp_path / 'train' / name / 'x.jpg'))
+        write_rgb(str(tmp_path / 'train' / name / 'x.jpg'))
     (tmp_path / 'val').mkdir()
-    _rgb(str(tmp_path / 'val' / 'v1.jpg'))
-    _truncated(str(tmp_path / 'val' / 'v2.jpg'))
-    _rgb(str(tmp_path / 'val' / 'unlisted.jpg'))
+    write_rgb(str(tmp_path / 'val' / 'v1.jpg'))
+    write_truncated(str(tmp_path / 'val' / 'v2.jpg'))
+    write_rgb(str(tmp_path / 'val' / 'unlisted.jpg'))
     labels = tmp_path / 'val.txt'
     labels.write_text('v1.jpg 0\nv2.jpg 1\n')
     args = ['imagefolder', str(tmp_path / 'val'), '--ann-file', str(labels)]
