@@ -12,14 +12,9 @@ import pytest
 pytest.importorskip('onnxruntime')
 from ..conftest import DEMO_DET, NO_WORKERS, ROOT, run  # noqa: E402
 from ..tool_main import run_main  # noqa: E402
+from .demo_scores import ON_TRAIN, printed_metrics  # noqa: E402
 
 pytestmark = pytest.mark.schedule_first
-
-# score the training images: the fixture's briefly trained detector has AP
-# above 0 there, so "same AP" is not "both 0"
-ON_TRAIN = ['test_dataloader.dataset.ann_file=annotations/instances_train.json',
-            'test_evaluator.ann_file=data/shapes/annotations/instances_train.json']
-METRIC = re.compile(r'coco/(bbox_mAP\w*): (-?[\d.]+)')
 
 
 @pytest.fixture(scope='module')
@@ -29,10 +24,6 @@ def exported(demo_ws):
         run(osp.join(ROOT, 'tools', 'deploy', 'export.py'), DEMO_DET, '--checkpoint', ckpt,
             '--out', f'{name}.onnx', *extra, cwd=demo_ws)
     return demo_ws
-
-
-def _metrics(text):
-    return {k: float(v) for k, v in METRIC.findall(text)}
 
 
 def test_end_to_end_graph_has_nms_and_matches_raw_detections(exported):
@@ -64,12 +55,12 @@ def test_evaluate_reproduces_pytorch_ap(exported):
     torch_out = run(osp.join(ROOT, 'tools', 'test.py'), DEMO_DET, 'work/epoch_10.pth',
                     '--work-dir', 'work_eval', '--cfg-options', *ON_TRAIN, *NO_WORKERS,
                     cwd=exported)
-    reference = _metrics(torch_out.stdout + torch_out.stderr)
+    reference = printed_metrics(torch_out.stdout + torch_out.stderr)
     assert max(reference.values()) > 0.01
     for name in ('raw', 'e2e'):
         out = run(osp.join(ROOT, 'tools', 'deploy', 'evaluate.py'), DEMO_DET, f'{name}.onnx',
                   '--threads', 1, '--cfg-options', *ON_TRAIN, *NO_WORKERS, cwd=exported).stdout
-        got = _metrics(out)
+        got = printed_metrics(out)
         assert set(got) == set(reference), name
         for key, value in reference.items():
             assert got[key] == pytest.approx(value, abs=0.002), (name, key)

@@ -16,64 +16,22 @@ scaled so that thousands of boxes pass the score threshold. Tolerances:
   at most 5 % of them.
 """
 import collections
-import os.path as osp
 
 import numpy as np
 import pytest
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mnext_det import create_model
-from mnext_det.deploy import (OnnxRuntimeModel, build_model, export_onnx,
-                              prepare_export, preprocess, read_image, read_metadata,
-                              ssd_postprocess)
+from mnext_det.deploy import (OnnxRuntimeModel, export_onnx, prepare_export, preprocess,
+                              read_metadata, ssd_postprocess)
 
-from ..conftest import ROOT
-from ..tolerances import (TEST_SEED, assert_float32_close, assert_max_error, assert_ranks_top_k,
+from ..tolerances import (assert_float32_close, assert_max_error, assert_ranks_top_k,
                           depth_and_fan_in, float32_bound)
 
 onnx = pytest.importorskip('onnx')
 pytest.importorskip('onnxruntime')
 
-DET_CONFIGS = {
-    'mobilenext': 'configs/ssdlite/ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py',
-    'mobilenetv2': 'configs/ssdlite/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
-}
-
-
-def real_images():
-    """A photograph shipped with matplotlib and a drawn scene (RGB uint8)."""
-    import matplotlib
-    from PIL import Image, ImageDraw
-    photo = read_image(osp.join(osp.dirname(matplotlib.__file__), 'mpl-data', 'sample_data',
-                                'grace_hopper.jpg'))
-    scene = Image.new('RGB', (480, 360), (90, 140, 200))
-    pen = ImageDraw.Draw(scene)
-    pen.rectangle([40, 200, 200, 330], fill=(200, 60, 40))
-    pen.ellipse([260, 60, 420, 220], fill=(240, 220, 60))
-    pen.polygon([(60, 40), (160, 160), (20, 160)], fill=(30, 160, 70))
-    return [photo, np.asarray(scene)]
-
-
-def calibrate(model: torch.nn.Module, forward, images, size: int, seed: int = TEST_SEED):
-    """Random BN affine parameters, BN statistics measured on ``images`` and
-    their flips (so activations neither vanish nor saturate), eval mode."""
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-            m.bias.data.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-            m.momentum = None
-            m.reset_running_stats()
-    meta = dict(input_size=[size, size], mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375], color='RGB', resize='stretch')
-    x = np.concatenate([preprocess(img, meta)[0] for img in images])
-    x = torch.from_numpy(np.concatenate([x, x[..., ::-1].copy()]))
-    model.train()
-    with torch.no_grad():
-        forward(x)
-    model.eval()
-    return model
+from .parity_models import build_detector, calibrate, real_images, score_bound  # noqa: E402
 
 
 def mmdet_mobilenetv2_classifier():
@@ -147,27 +105,6 @@ def test_backbone_export_outputs_every_feature(images, tmp_path):
                              what=f'backbone feat{i}')
     with pytest.raises(Exception):  # static batch: batch 2 is refused
         OnnxRuntimeModel(file)(np.zeros((2, 3, 224, 224), np.float32))
-
-
-def build_detector(key: str, images):
-    """Detector of the project config, BN calibrated on ``images`` and its
-    class-score convs scaled x3 (thousands of boxes above the threshold)."""
-    pytest.importorskip('mmdet')
-    model, cfg = build_model(osp.join(ROOT, DET_CONFIGS[key]))
-    calibrate(model, lambda x: model.bbox_head(model.extract_feat(x)), images, 320)
-    for m in model.bbox_head.cls_convs.modules():
-        if isinstance(m, torch.nn.Conv2d) and m.out_channels % model.bbox_head.cls_out_channels == 0:
-            m.weight.data *= 3
-    return model, cfg
-
-
-def score_bound(model, x: np.ndarray, depth: int, fan_in: int) -> float:
-    """Bound for the detector's softmax scores on ``x``: half the float32 bound
-    of its class logits (sum_j |dp_i/dz_j| = 2 p_i (1 - p_i) <= 1/2)."""
-    with torch.no_grad():
-        cls_scores = model.bbox_head(model.extract_feat(torch.from_numpy(x)))[0]
-    logits = torch.cat([c.flatten() for c in cls_scores]).numpy()
-    return 0.5 * float32_bound(logits, depth, fan_in)
 
 
 def untied(dets_a, dets_b, atol, score_tol):

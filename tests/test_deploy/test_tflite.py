@@ -20,8 +20,8 @@ from mnext_det.deploy.tflite import TFLiteModel, export_tflite  # noqa: E402
 from ..conftest import DEMO_DET, NO_WORKERS, ROOT, run  # noqa: E402
 from ..tolerances import (assert_float32_close, assert_max_error, assert_ranks_top_k,  # noqa: E402
                           depth_and_fan_in)
-from .test_exported_detector import ON_TRAIN, _metrics  # noqa: E402
-from .test_onnx_export import build_detector, calibrate, real_images, score_bound  # noqa: E402
+from .demo_scores import ON_TRAIN, printed_metrics  # noqa: E402
+from .parity_models import build_detector, calibrate, real_images, score_bound  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -77,7 +77,7 @@ def test_evaluate_scores_the_tflite_export_as_its_onnx_twin(demo_ws):
     for model in ('twin.onnx', 'det.tflite'):
         out = run(evaluate, DEMO_DET, model, '--threads', 1, '--cfg-options', *ON_TRAIN,
                   *NO_WORKERS, cwd=demo_ws).stdout
-        scores[model] = _metrics(out)
+        scores[model] = printed_metrics(out)
     assert max(scores['twin.onnx'].values()) > 0.01
     assert set(scores['det.tflite']) == set(scores['twin.onnx'])
     for key, value in scores['twin.onnx'].items():

@@ -15,7 +15,7 @@ import torch
 from mnext_det import create_model
 
 from ..conftest import ROOT
-from ..test_deploy.test_onnx_export import calibrate, real_images
+from ..test_deploy.parity_models import calibrate, real_images
 from ..tolerances import depth_and_fan_in, float32_bound
 from ..tool_main import run_main
 
