@@ -88,12 +88,12 @@ NO_WORKERS = [f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
               for key in ('num_workers=0', 'persistent_workers=False')]
 
 
-def run(script, *args, cwd, ok=True):
+def run(script, *args, cwd, ok=True, timeout=300):
     """``python script args`` in ``cwd`` as a user runs it (Agg plots, one
     thread); asserts exit status 0 unless ``ok=False``."""
     env = dict(os.environ, MPLBACKEND='Agg', OMP_NUM_THREADS='1')
     proc = subprocess.run([sys.executable, script, *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
+                          text=True, cwd=cwd, env=env, timeout=timeout)
     if ok:
         assert proc.returncode == 0, proc.stderr[-3000:]
     return proc

@@ -3,17 +3,17 @@ import os.path as osp
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, run
 
 pytest.importorskip('onnxruntime')
-from .test_export import _run  # noqa: E402
 
 
 @pytest.mark.slow
 def test_benchmark_quick_writes_table_json_and_plot(tmp_path):
     import json
-    res = _run(osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick',
-               '--rounds', '1', '--iters', '1', '--out-dir', str(tmp_path))
+    res = run(osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick',
+              '--rounds', '1', '--iters', '1', '--out-dir', tmp_path, cwd=ROOT, ok=False,
+              timeout=600)
     assert res.returncode == 0, res.stderr
     data = json.load(open(tmp_path / 'benchmark.json'))
     pairs = {(r['model'], r['backend']) for r in data['results']}
@@ -29,8 +29,9 @@ def test_benchmark_quick_writes_table_json_and_plot(tmp_path):
 def test_benchmark_runs_the_chosen_models_and_backends_with_their_baseline(tmp_path):
     import json
     tool = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py')
-    res = _run(tool, '--quick', '--models', 'identity 1/2', '--backends', 'eager+fold+cl',
-               '--rounds', '1', '--iters', '1', '--out-dir', str(tmp_path))
+    res = run(tool, '--quick', '--models', 'identity 1/2', '--backends', 'eager+fold+cl',
+              '--rounds', '1', '--iters', '1', '--out-dir', tmp_path, cwd=ROOT, ok=False,
+              timeout=600)
     assert res.returncode == 0, res.stderr
     rows = {(r['model'], r['backend']): r
             for r in json.load(open(tmp_path / 'benchmark.json'))['results']}
@@ -42,5 +43,6 @@ def test_benchmark_runs_the_chosen_models_and_backends_with_their_baseline(tmp_p
     assert 'vs_full' not in rows[('MobileNeXt-1.0 (identity 1)', 'eager+fold+cl')]
     assert '| MobileNeXt-1.0 (identity 1/2) | eager+fold+cl | ' in open(
         tmp_path / 'benchmark.md').read().split('ratio to identity 1')[1]
-    res = _run(tool, '--quick', '--models', 'nothing-like-this', '--out-dir', str(tmp_path))
+    res = run(tool, '--quick', '--models', 'nothing-like-this', '--out-dir', tmp_path, cwd=ROOT,
+              ok=False)
     assert res.returncode == 2 and res.stderr.startswith("error: --models 'nothing-like-this'")
