@@ -12,7 +12,13 @@ from mmengine.structures import InstanceData  # noqa: E402
 from mnext_det.models.heads import SSDLiteHead  # noqa: E402
 from mnext_det.models.heads.ssd_loss import ssd_batch_targets, supports_batch_loss  # noqa: E402
 
-from .test_ssdlite_head import HEAD, _batch, _train_cfg, mmdet_scope  # noqa: E402,F401
+from .ssdlite_head_inputs import HEAD, batch, train_cfg, use_mmdet_scope  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    use_mmdet_scope()
+
 
 UNIT = 2.0**-24  # float32 unit roundoff
 
@@ -20,7 +26,7 @@ UNIT = 2.0**-24  # float32 unit roundoff
 def _hard_batch(seed):
     """Four images: random boxes, the first box twice (two boxes, one best
     anchor: the later one takes it), no box, and a narrower padded image."""
-    metas, gts = _batch([(32, 32), (32, 32), (32, 32), (32, 20)], seed=seed)
+    metas, gts = batch([(32, 32), (32, 32), (32, 32), (32, 20)], seed=seed)
     first = gts[1]
     gts[1] = InstanceData(bboxes=torch.cat([first.bboxes, first.bboxes[:1]]),
                           labels=torch.cat([first.labels, (first.labels[:1] + 1) % 3]))
@@ -30,7 +36,7 @@ def _hard_batch(seed):
 
 @pytest.mark.parametrize('seed', range(4))
 def test_batch_targets_are_mmdets_bit_for_bit(seed):
-    head = SSDLiteHead(**HEAD, train_cfg=_train_cfg())
+    head = SSDLiteHead(**HEAD, train_cfg=train_cfg())
     metas, gts = _hard_batch(seed)
     sizes = [torch.Size((4, 4)), torch.Size((2, 2))]
     anchor_list, flag_list = head.get_anchors(sizes, metas, device='cpu')
@@ -48,8 +54,8 @@ def test_batch_targets_are_mmdets_bit_for_bit(seed):
 
 
 def test_a_batch_without_any_box_is_all_background():
-    head = SSDLiteHead(**HEAD, train_cfg=_train_cfg())
-    metas, _ = _batch([(32, 32), (32, 20)])
+    head = SSDLiteHead(**HEAD, train_cfg=train_cfg())
+    metas, _ = batch([(32, 32), (32, 20)])
     gts = [InstanceData(bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))] * 2
     sizes = [torch.Size((4, 4)), torch.Size((2, 2))]
     anchor_list, flag_list = head.get_anchors(sizes, metas, device='cpu')
@@ -68,11 +74,11 @@ def test_batch_loss_and_gradients_are_mmdets(seed, tied):
     has the same logits and the hard negatives tie: the batch loss must pick
     them as mmdet does, or the gradient goes to other anchors."""
     torch.manual_seed(seed)
-    head = SSDLiteHead(**HEAD, train_cfg=_train_cfg())
+    head = SSDLiteHead(**HEAD, train_cfg=train_cfg())
     if tied:
         for convs in head.cls_convs:
             torch.nn.init.zeros_(convs[-1].weight)
-    reference = SSDLiteHead(**HEAD, train_cfg=_train_cfg(), batch_loss=False)
+    reference = SSDLiteHead(**HEAD, train_cfg=train_cfg(), batch_loss=False)
     reference.load_state_dict(head.state_dict())
     assert head.batch_loss and not reference.batch_loss
     metas, gts = _hard_batch(seed)
@@ -102,12 +108,12 @@ def test_batch_loss_and_gradients_are_mmdets(seed, tied):
                       add_gt_as_proposals=False)),
     dict(assigner=dict(neg_iou_thr=(0.1, 0.5))), dict(allowed_border=0)])
 def test_other_train_settings_keep_mmdets_loop(change):
-    cfg = _train_cfg()
+    cfg = train_cfg()
     for key, value in change.items():
         cfg[key] = dict(cfg[key], **value) if isinstance(value, dict) else value
     head = SSDLiteHead(**HEAD, train_cfg=cfg)
     assert not supports_batch_loss(head) and not head.batch_loss
-    metas, gts = _batch([(32, 32)] * 2)
+    metas, gts = batch([(32, 32)] * 2)
     loss = head.loss_by_feat(*head((torch.rand(2, 8, 4, 4), torch.rand(2, 16, 2, 2))), gts, metas)
     assert isinstance(loss['loss_cls'], list) and len(loss['loss_cls']) == 2
 
@@ -115,7 +121,7 @@ def test_other_train_settings_keep_mmdets_loop(change):
 def test_a_sampler_that_adds_the_boxes_as_proposals_is_refused():
     """mmdet's samplers add the boxes before the anchors by default, which for
     an anchor head sends each sampled index to another anchor."""
-    cfg = _train_cfg()
+    cfg = train_cfg()
     cfg['sampler'] = dict(type='RandomSampler', num=16, pos_fraction=0.5)
     with pytest.raises(ValueError, match='train_cfg.sampler: RandomSampler with '
                        'add_gt_as_proposals=True'):

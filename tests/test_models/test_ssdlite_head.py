@@ -4,28 +4,16 @@ import torch
 
 pytest.importorskip('mmdet')
 from mmdet.models.dense_heads import SSDHead  # noqa: E402
-from mmdet.utils import register_all_modules  # noqa: E402
 from mmengine.config import ConfigDict  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
 
 from mnext_det.models.heads import SSDLiteHead  # noqa: E402
+
+from .ssdlite_head_inputs import HEAD, batch, train_cfg, use_mmdet_scope  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def mmdet_scope():
-    # the heads build their anchor generator and coder from mmdet's registries,
-    # whatever scope an earlier test left behind
-    register_all_modules(init_default_scope=False)
-    init_default_scope('mmdet')
-
-
-HEAD = dict(num_classes=3, in_channels=(8, 16), use_depthwise=True,
-            anchor_generator=dict(type='SSDAnchorGenerator', scale_major=False, strides=[8, 16],
-                                  ratios=[[2], [2]], min_sizes=[8, 16], max_sizes=[16, 32]),
-            bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[.0] * 4,
-                            target_stds=[0.1, 0.1, 0.2, 0.2]),
-            test_cfg=ConfigDict(nms_pre=100, nms=dict(type='nms', iou_threshold=0.45),
-                                min_bbox_size=0, score_thr=0.0, max_per_img=10))
+    use_mmdet_scope()
 
 
 def _predict(head):
@@ -68,31 +56,10 @@ def test_cuda_nms_keeps_the_cpu_detections():
         torch.testing.assert_close(a.bboxes, b.bboxes.cpu(), rtol=0, atol=1e-4)
 
 
-def _train_cfg():
-    return ConfigDict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5,
-                                    min_pos_iou=0., ignore_iof_thr=-1,
-                                    gt_max_assign_all=False),
-                      sampler=dict(type='PseudoSampler'), smoothl1_beta=1.,
-                      allowed_border=-1, pos_weight=-1, neg_pos_ratio=3, debug=False)
-
-
-def _batch(pad_shapes, seed=0):
-    from mmengine.structures import InstanceData
-    gen = torch.Generator().manual_seed(seed)
-    metas, gts = [], []
-    for h, w in pad_shapes:
-        metas.append(dict(img_shape=(h, w), pad_shape=(h, w)))
-        xy = torch.rand(2, 2, generator=gen) * 16
-        wh = 8 + 8 * torch.rand(2, 2, generator=gen)
-        gts.append(InstanceData(bboxes=torch.cat([xy, xy + wh], 1),
-                                labels=torch.randint(0, 3, (2, ), generator=gen)))
-    return metas, gts
-
-
 def test_cached_anchors_are_mmdets_and_built_once_per_layout():
     head, reference = SSDLiteHead(**HEAD), SSDHead(**HEAD)
     sizes = [torch.Size((4, 4)), torch.Size((2, 2))]
-    metas, _ = _batch([(32, 32), (32, 20), (32, 32)])
+    metas, _ = batch([(32, 32), (32, 20), (32, 32)])
     anchors, flags = head.get_anchors(sizes, metas, device='cpu')
     ref_anchors, ref_flags = reference.get_anchors(sizes, metas, device='cpu')
     for got, want in zip(anchors + flags, ref_anchors + ref_flags):
@@ -124,11 +91,11 @@ def test_training_loss_is_mmdets_over_steps():
     mmdet's SSDHead's bit for bit, step after step (the cache is only read;
     the batch loss is ``test_ssd_loss.py``'s)."""
     torch.manual_seed(0)
-    head = SSDLiteHead(**HEAD, train_cfg=_train_cfg(), batch_loss=False)
-    reference = SSDHead(**HEAD, train_cfg=_train_cfg())
+    head = SSDLiteHead(**HEAD, train_cfg=train_cfg(), batch_loss=False)
+    reference = SSDHead(**HEAD, train_cfg=train_cfg())
     reference.load_state_dict(head.state_dict())
     for step, shapes in enumerate([[(32, 32)] * 2, [(32, 32), (32, 24)], [(32, 32)] * 2]):
-        metas, gts = _batch(shapes, seed=step)
+        metas, gts = batch(shapes, seed=step)
         feats = (torch.rand(2, 8, 4, 4), torch.rand(2, 16, 2, 2))
         losses = []
         for model in (head, reference):

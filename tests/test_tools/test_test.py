@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import cv2
-import pytest
 import torch
 from mmengine.fileio import load
 
