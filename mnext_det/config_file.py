@@ -26,14 +26,16 @@ __all__ = ['CONFIG_SUFFIXES', 'RUNTIME_KEYS', 'merge_options', 'read_config']
 CONFIG_SUFFIXES = ('.py', '.json', '.yml', '.yaml')
 
 
-def read_config(path: str) -> Config:
-    """``Config.fromfile(path)``.
+def read_config(path: str, options: Optional[Dict] = None) -> Config:
+    """``Config.fromfile(path)`` with ``options`` (``--cfg-options``) merged
+    by :func:`merge_options`.
 
     Raises:
         FileNotFoundError: ``path`` (or a ``_base_`` file it names) does not
             exist.
         ValueError: ``path`` is not a config file (by its suffix) or does not
-            parse; the message names it.
+            parse, the message naming it; or :func:`merge_options` refuses an
+            option.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
@@ -41,12 +43,14 @@ def read_config(path: str) -> Config:
         raise ValueError(f'{path}: not a config file (mmengine reads '
                          f'{", ".join(CONFIG_SUFFIXES)})')
     try:
-        return Config.fromfile(path)
+        cfg = Config.fromfile(path)
     except SyntaxError as e:
         raise ValueError(f'{path} (or a _base_ file it names) does not parse: {e.msg}, line '
                          f'{e.lineno}') from e
     except json.JSONDecodeError as e:
         raise ValueError(f'{path} (or a _base_ file it names) does not parse: {e}') from e
+    merge_options(cfg, options, path)
+    return cfg
 
 
 # The top-level keys a run reads from the built config: mmengine's Runner, the

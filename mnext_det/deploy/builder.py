@@ -24,9 +24,8 @@ def load_scoped_config(config: str, cfg_options: Optional[Dict] = None) -> Any:
     before they build from it."""
     from mmengine.registry import init_default_scope
 
-    from ..config_file import merge_options, read_config
-    cfg = read_config(config)
-    merge_options(cfg, cfg_options, config)
+    from ..config_file import read_config
+    cfg = read_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     return cfg
 

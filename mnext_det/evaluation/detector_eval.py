@@ -22,7 +22,7 @@ from mmengine.runner import Runner
 
 from ..analysis.complexity import count_madds, count_params
 from ..analysis.timing import Spread, latencies_side_by_side, measure_latency, paired_ratio
-from ..config_file import merge_options, read_config
+from ..config_file import read_config
 from ..config_types import type_name
 from ..datasets.pipeline_info import input_size_of
 
@@ -154,8 +154,7 @@ def evaluate_detectors(detectors: Sequence[Tuple[str, str, str]], work_dir: str,
         raise ValueError(f'latency_rounds must be at least 1, got {latency_rounds}')
     for _, config, checkpoint in detectors:  # every file before the first evaluation
         _check_files(config, checkpoint)
-    baseline = read_config(detectors[0][1])
-    merge_options(baseline, cfg_options, detectors[0][1])
+    baseline = read_config(detectors[0][1], cfg_options)
     results, nets = [], []
     for i, (name, config, checkpoint) in enumerate(detectors):
         with context(i, name):
@@ -179,8 +178,7 @@ def _evaluate(config: str, checkpoint: str, name: Optional[str], work_dir: str,
     tensor forward (no post-processing) to time; the files are checked by the
     caller."""
     name = name or osp.splitext(osp.basename(config))[0]
-    cfg = read_config(config)
-    merge_options(cfg, cfg_options, config)
+    cfg = read_config(config, cfg_options)
     if dataset_from is not None:
         pipeline = cfg.test_dataloader.dataset.pipeline
         dataset = copy.deepcopy(dataset_from.test_dataloader.dataset)

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
-from ..config_file import merge_options, read_config
+from ..config_file import read_config
 from ..config_types import type_name
 from .config_diff import unfair_differences
 from .report import REPORTED_METRICS
@@ -98,9 +98,7 @@ def parse_cfg_options(options: Sequence[str]) -> Dict:
 
 
 def _merged(spec: ConfigSpec, options: Sequence[str]) -> Config:
-    cfg = read_config(spec.path)
-    merge_options(cfg, parse_cfg_options(options), spec.path)
-    return cfg
+    return read_config(spec.path, parse_cfg_options(options))
 
 
 def _hash(cfg: Config) -> str:

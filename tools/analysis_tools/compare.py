@@ -19,7 +19,7 @@ from contextlib import nullcontext
 
 from mmengine.config import DictAction
 
-from mnext_det.config_file import merge_options, read_config
+from mnext_det.config_file import read_config
 from mnext_det.deploy.builder import class_names
 from mnext_det.evaluation.comparison_report import format_markdown, write_json
 from mnext_det.evaluation.detector_eval import evaluate_detectors
@@ -51,8 +51,7 @@ def main() -> None:
     args = parse_args()
     require_at_least(args, latency_rounds=1)
     models, names = resolve_detectors(args.pairs, args.work_dirs, args.names, minimum=2)
-    baseline = read_config(models[0][0])
-    merge_options(baseline, args.cfg_options, models[0][0])
+    baseline = read_config(models[0][0], args.cfg_options)
 
     def announce(i: int, name: str) -> nullcontext:
         print(f'[compare] {i + 1}/{len(models)}: evaluating {name}', flush=True)
