@@ -76,6 +76,11 @@ def loaded_tensors(module: torch.nn.Module, state: Dict[str, torch.Tensor],
     return loaded, missing
 
 
+def _first(keys: List[str], limit: int = 5) -> str:
+    """The first ``limit`` keys, comma-separated, with `` ...`` when there are more."""
+    return ', '.join(keys[:limit]) + (' ...' if len(keys) > limit else '')
+
+
 @HOOKS.register_module()
 class PretrainedCheckHook(Hook):
     """Before training, check what ``load_from`` or, without it, each
@@ -115,8 +120,8 @@ class PretrainedCheckHook(Hook):
             if len(loaded) < self.min_loaded * total:
                 raise ValueError(
                     f'{path}: init_cfg Pretrained (prefix {prefix!r}) loaded {len(loaded)} of '
-                    f'{total} tensors of {where}; not loaded: {", ".join(missing[:5])}'
-                    f'{" ..." if len(missing) > 5 else ""}. The checkpoint\'s keys look like '
+                    f'{total} tensors of {where}; not loaded: {_first(missing)}. The '
+                    f'checkpoint\'s keys look like '
                     f'{", ".join(list(state)[:3])}: check the prefix (e.g. \'backbone.\' for a '
                     'pretraining checkpoint) and that it is this network and width')
 
@@ -125,10 +130,9 @@ class PretrainedCheckHook(Hook):
         check_identity_multiplier(ckpt, model, path)
         state = extract_state_dict(ckpt, path)
         loaded, missing = loaded_tensors(model, state, None)
-        shown = f'{", ".join(missing[:5])}{" ..." if len(missing) > 5 else ""}'
         runner.logger.info(f'load_from: {len(loaded)} of {len(loaded) + len(missing)} tensors '
                            f'of the model loaded from {path}'
-                           + (f'; not loaded: {shown}' if missing else ''))
+                           + (f'; not loaded: {_first(missing)}' if missing else ''))
         if not isinstance(getattr(model, 'backbone', None), torch.nn.Module):
             return
         total = sum(1 for k in loaded + missing if k.startswith('backbone.'))
@@ -136,8 +140,7 @@ class PretrainedCheckHook(Hook):
         if total - len(not_set) < self.min_loaded * total:
             raise ValueError(
                 f'{path}: load_from set {total - len(not_set)} of {total} tensors of '
-                f'model.backbone; not loaded: {", ".join(not_set[:5])}'
-                f'{" ..." if len(not_set) > 5 else ""}. The checkpoint\'s keys look like '
+                f'model.backbone; not loaded: {_first(not_set)}. The checkpoint\'s keys look like '
                 f'{", ".join(list(state)[:3])}: load_from needs a checkpoint of this network '
                 "and width (for part of the weights: the backbone's init_cfg Pretrained with "
                 'a prefix)')
