@@ -24,6 +24,7 @@ from ..engine.atomic_io import atomic_write_text
 from ..engine.checkpoint_hook import read_last_checkpoint
 from ..engine.cpus import cpu_summary, cpu_times, usable_cpus
 from ..study.execute import val_records
+from ..tool_args import require_at_least
 from .demo_configs import detector_config, pretrain_config
 from .output_log import output_to_log
 from .training_process import run_trainings
@@ -61,11 +62,7 @@ class DemoOptions:
     resume: bool = False
 
     def __post_init__(self) -> None:
-        for key, value in (('epochs', self.epochs), ('pretrain_epochs', self.pretrain_epochs),
-                           ('parallel', self.parallel)):
-            if value is not None and value < 1:
-                flag = _OPTION_FLAGS.get(key, f'--{key}')
-                raise ValueError(f'{flag} must be at least 1, got {value}')
+        require_at_least(self, epochs=1, pretrain_epochs=1, parallel=1)
         if self.pretrain_epochs is not None and not self.pretrain:
             raise ValueError(f'{_OPTION_FLAGS["pretrain_epochs"]} needs '
                              f'{_OPTION_FLAGS["pretrain"]} (the demo does not pretrain by '
