@@ -24,15 +24,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         print('\n'.join(list_models()))
         return 0
     from .analysis import config_summary, summary_table
-    from .tool_errors import USER_ERROR_EXIT, USER_ERRORS, error_line
-    try:
+    from .tool_errors import tool_status
+
+    def summary() -> None:
         rows = (config_summary(args.config) if args.config is not None else
                 summary_table(args.input_size, args.num_classes))
-    except USER_ERRORS as e:
-        print(error_line(e), file=sys.stderr)
-        return USER_ERROR_EXIT
-    print('\n'.join(rows))
-    return 0
+        print('\n'.join(rows))
+
+    return tool_status(summary)
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@ import re
 import sys
 from typing import Callable, List, NoReturn, Optional
 
-__all__ = ['USER_ERRORS', 'USER_ERROR_EXIT', 'error_line', 'registry_miss', 'run_tool']
+__all__ = ['USER_ERRORS', 'USER_ERROR_EXIT', 'error_line', 'registry_miss', 'run_tool',
+           'tool_status']
 
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError, pickle.UnpicklingError)
 USER_ERROR_EXIT = 2
@@ -51,18 +52,23 @@ def registry_miss(error: KeyError) -> Optional[str]:
     return f"config: type {name!r} is not in the {where} registry; {hint}"
 
 
-def run_tool(main: Callable[[], Optional[int]]) -> NoReturn:
-    """Exit with ``main()``'s status (0 for None), or 2 with :func:`error_line`
-    on a user error."""
+def tool_status(main: Callable[[], Optional[int]]) -> int:
+    """``main()``'s exit status (0 for None), or 2 after printing
+    :func:`error_line` on a user error."""
     try:
         code = main()
     except USER_ERRORS as e:
         print(error_line(e), file=sys.stderr)
-        sys.exit(USER_ERROR_EXIT)
+        return USER_ERROR_EXIT
     except KeyError as e:
         message = registry_miss(e)
         if message is None:
             raise
         print(f'error: {message}', file=sys.stderr)
-        sys.exit(USER_ERROR_EXIT)
-    sys.exit(code or 0)
+        return USER_ERROR_EXIT
+    return code or 0
+
+
+def run_tool(main: Callable[[], Optional[int]]) -> NoReturn:
+    """Exit with :func:`tool_status` of ``main``."""
+    sys.exit(tool_status(main))
