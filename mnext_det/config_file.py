@@ -8,7 +8,8 @@ config for a syntax error (``'(' was never closed (<unknown>, line 1)``).
 ``Config.merge_from_dict`` sets a config file's own variable (``max_epochs``,
 ``data_root``, ``num_classes``) without a word, although the file used it
 when it was read and nothing reads it afterwards: ``--cfg-options
-max_epochs=2`` trains the file's 8 epochs.
+max_epochs=2`` trains the file's 8 epochs. It also adds any new key, and
+a misspelt top-level one (``laod_from``) trains without a word.
 """
 import difflib
 import inspect
@@ -54,10 +55,11 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
 
 
 # The top-level keys a run reads from the built config: mmengine's Runner, the
-# other keys of its from_cfg and train, and this package's sample_validation.
+# other keys of its from_cfg and train, this package's sample_validation and
+# the test-time augmentation of tools/test.py --tta.
 RUNTIME_KEYS = frozenset(inspect.signature(Runner.__init__).parameters) | {
     'runner_type', 'compile', 'model_wrapper_cfg', 'strategy', 'activation_checkpointing',
-    'efficient_conv_bn_eval', 'sample_validation'}
+    'efficient_conv_bn_eval', 'sample_validation', 'tta_model', 'tta_pipeline'}
 
 
 def _leaves(value: Any, prefix: str = '') -> Iterator[Tuple[str, Any]]:
@@ -78,6 +80,8 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
         ValueError: an option sets a variable of the config file that no run
             reads (not a dict or list, not in :data:`RUNTIME_KEYS`); the
             message names the keys that took its value by the same name.
+            Or an option adds a key that nothing reads, or indexes a list
+            by name or past its end (``_check_argument``).
     """
     for key in options or {}:
         if ('.' in key or key in RUNTIME_KEYS or key not in cfg
@@ -91,7 +95,7 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
                          f'file was read and by nothing later, so this would change nothing'
                          f'{where}')
     for key in options or {}:
-        _check_argument(cfg, key, options)
+        _check_argument(cfg, key, options, source)
     if options:
         cfg.merge_from_dict(options)
 
@@ -102,52 +106,94 @@ _BUILDER_KEYS = frozenset({'type', '_scope_', 'constructor', 'paramwise_cfg', 'p
                            'override'})
 
 
-def _parent(cfg: Config, key: str) -> Any:
-    """The dict or list the last part of ``key`` goes into; None where the
-    path leaves the config (the option adds a new branch)."""
+def _first_new(cfg: Config, key: str) -> Optional[Tuple[Any, int]]:
+    """The dict that lacks a part of ``key`` and the index of the first part
+    it lacks; None where ``key`` is in the config already or goes through a
+    value that is not a dict (the option replaces it)."""
     node: Any = cfg
     parts = key.split('.')
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
         if isinstance(node, (list, tuple)):
             if not part.isdigit() or int(part) >= len(node):
                 where = '.'.join(parts[:i])
                 raise ValueError(f'--cfg-options {key}: {where} is a list of {len(node)}; index '
                                  f'it from 0 to {len(node) - 1}, e.g. {where}.0.'
                                  f'{".".join(parts[i + part.isdigit():])}'.rstrip('.'))
-            node = node if last else node[int(part)]
-        elif not last:
-            if not (isinstance(node, (Config, Mapping)) and part in node):
-                return None
+            node = node[int(part)]
+        elif isinstance(node, (Config, Mapping)):
+            if part not in node:
+                return node, i
             node = node[part]
-    return node
+        else:
+            return None
+    return None
 
 
-def _check_argument(cfg: Config, key: str, options: Mapping[str, Any]) -> None:
-    """Refuse an option that adds an argument which the type of its dict
-    (after ``options``, which may change it) does not take
-    (``optim_wrapper.optimizer.lrr``): mmengine would merge it and the build
-    would end in a ``TypeError``. Options on keys the file has, and types
-    that take ``**kwargs`` or are not registered, pass."""
+# Untyped top-level dicts and the keys mmengine's Runner reads from them with
+# ``.get`` (``setup_env``, ``scale_lr``) or passes on (``set_randomness``): a
+# misspelt key there is read by nothing.
+_UNTYPED_ARGS = {
+    'env_cfg': ('cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'resource_limit'),
+    'auto_scale_lr': ('enable', 'base_batch_size'),
+    'randomness': tuple(inspect.signature(Runner.set_randomness).parameters)[1:],
+}
+
+
+def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: str) -> None:
+    """Refuse an option that adds a key nothing reads: a top-level key that
+    is neither in the config nor in :data:`RUNTIME_KEYS` (``laod_from``:
+    mmengine would merge it and train without the weights), a key of
+    ``env_cfg``, ``auto_scale_lr`` or ``randomness`` that the Runner does not
+    read (``auto_scale_lr.enabel``), an entry without a type among typed ones
+    (``default_hooks.chekpoint.interval``), or an argument that the type of
+    its dict (after ``options``, which may change it) does not take
+    (``optim_wrapper.optimizer.lrr``: the build would end in a ``TypeError``).
+    Types that take ``**kwargs`` or are not registered pass."""
+    found = _first_new(cfg, key)
+    if found is None:
+        return
+    node, i = found
     parts = key.split('.')
-    parent = _parent(cfg, key)
-    leaf = parts[-1]
-    if (not isinstance(parent, Mapping) or 'type' not in parent or leaf in parent
-            or leaf in _BUILDER_KEYS):
-        return
-    kind = options.get('.'.join(parts[:-1] + ['type']), parent['type'])
-    takes = []
-    for obj in registered_objects(kind):
-        try:
-            params = inspect.signature(obj).parameters
-        except (TypeError, ValueError):
+    new, where = parts[i], '.'.join(parts[:i])
+    if i == 0:
+        if new in RUNTIME_KEYS:
             return
-        if leaf in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        close = difflib.get_close_matches(new, sorted(RUNTIME_KEYS | set(cfg)), n=1)
+        hint = f'; did you mean {close[0]}?' if close else ''
+        raise ValueError(f'--cfg-options {key}: {source} has no key {new!r} and no run reads '
+                         f'one (not an argument of mmengine\'s Runner), so this would change '
+                         f'nothing{hint}')
+    if where in _UNTYPED_ARGS and 'type' not in node:
+        takes, verb = list(_UNTYPED_ARGS[where]), 'reads'
+        what = f"mmengine's Runner reads no {where}.{new}"
+    elif 'type' not in node:
+        typed = [k for k, v in node.items() if isinstance(v, Mapping) and 'type' in v]
+        if (i == len(parts) - 1 or not typed or len(typed) < len(node)
+                or f'{where}.{new}.type' in options):
             return
-        takes.extend(n for n, p in params.items() if p.kind is not p.VAR_POSITIONAL)
-    if not takes:
+        close = difflib.get_close_matches(new, typed, n=1)
+        hint = f'; did you mean {where}.{close[0]}?' if close else ''
+        raise ValueError(f'--cfg-options {key}: {where} has no entry {new!r} and this one would '
+                         f'have no type (its entries: {", ".join(typed)}){hint}')
+    else:
+        if new in _BUILDER_KEYS:
+            return
+        kind = options.get(f'{where}.type', node['type'])
+        takes = []
+        for obj in registered_objects(kind):
+            try:
+                params = inspect.signature(obj).parameters
+            except (TypeError, ValueError):
+                return
+            if new in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+                return
+            takes.extend(n for n, p in params.items() if p.kind is not p.VAR_POSITIONAL)
+        if not takes:
+            return
+        what, verb = f'{type_name(kind)} takes no argument {new!r}', 'takes'
+    if new in takes:
         return
-    close = difflib.get_close_matches(leaf, takes, n=1)
-    hint = f'; did you mean {".".join(parts[:-1] + close)}?' if close else ''
-    raise ValueError(f'--cfg-options {key}: {type_name(kind)} takes no argument '
-                     f'{leaf!r}{hint} (it takes {", ".join(sorted(set(takes)))})')
+    close = difflib.get_close_matches(new, takes, n=1)
+    hint = f'; did you mean {where}.{close[0]}?' if close else ''
+    raise ValueError(f'--cfg-options {key}: {what}{hint} (it {verb} '
+                     f'{", ".join(sorted(set(takes)))})')

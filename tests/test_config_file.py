@@ -62,19 +62,24 @@ def test_an_option_on_a_variable_of_the_file_is_refused_with_the_keys_to_set():
                        r'instead'):
         merge_options(cfg, {'data_root': '/data/coco/'})
     assert cfg.train_cfg.max_epochs == 8 and cfg.max_epochs == 8
-    # keys a run reads, nested keys and new keys are merged as mmengine merges them
+    # keys a run reads and nested keys are merged as mmengine merges them
     merge_options(cfg, {'train_cfg.max_epochs': 2, 'load_from': 'a.pth', 'log_level': 'WARNING',
-                        'new_key': 1})
-    assert (cfg.train_cfg.max_epochs, cfg.load_from, cfg.log_level, cfg.new_key) == \
-        (2, 'a.pth', 'WARNING', 1)
+                        'tta_model.type': 'DetTTAModel'})
+    assert (cfg.train_cfg.max_epochs, cfg.load_from, cfg.log_level, cfg.tta_model.type) == \
+        (2, 'a.pth', 'WARNING', 'DetTTAModel')
 
 
-def test_train_tool_refuses_an_option_on_a_variable_of_the_file(tmp_path):
+@pytest.mark.parametrize('option, message', [
+    ('max_epochs=2', f'max_epochs: max_epochs is a variable of {DEMO}, used when the file was '
+                     f'read'),
+    ('laod_from=a.pth', f"laod_from: {DEMO} has no key 'laod_from' and no run reads one"),
+])
+def test_train_tool_refuses_an_option_that_would_change_nothing(tmp_path, option, message):
     run = run_main(osp.join(ROOT, 'tools', 'train.py'), DEMO, '--work-dir', tmp_path,
-                   '--cfg-options', 'max_epochs=2', cwd=ROOT)
+                   '--cfg-options', option, cwd=ROOT)
     assert run.returncode == 2
-    assert run.stderr.startswith(f'error: --cfg-options max_epochs: max_epochs is a variable of '
-                                 f'{DEMO}, used when the file was read')
+    assert run.stderr.startswith(f'error: --cfg-options {message}')
+    assert not osp.exists(osp.join(tmp_path, 'last_checkpoint'))
 
 
 @pytest.mark.parametrize('options, message', [
@@ -93,6 +98,18 @@ def test_train_tool_refuses_an_option_on_a_variable_of_the_file(tmp_path):
      r'model\.backbone\.init_cfg\.0\.std$'),
     ({'param_scheduler.2.end': 4}, r'param_scheduler is a list of 2; index it from 0 to 1, '
                                    r'e\.g\. param_scheduler\.0\.end$'),
+    ({'laod_from': 'a.pth'}, r"--cfg-options laod_from: the config has no key 'laod_from' "
+                             r"and no run reads one .*; did you mean load_from\?$"),
+    ({'model.bakbone.frozen_stages': 1},
+     r"SingleStageDetector takes no argument 'bakbone'; did you mean model\.backbone\?"),
+    ({'auto_scale_lr.enabel': True}, r"mmengine's Runner reads no auto_scale_lr\.enabel; did you "
+                                     r"mean auto_scale_lr\.enable\? \(it reads base_batch_size, "
+                                     r"enable\)$"),
+    ({'env_cfg.cudnn_benchmrk': True}, r'did you mean env_cfg\.cudnn_benchmark\?'),
+    ({'randomness.sed': 1}, r'did you mean randomness\.seed\? \(it reads deterministic, '),
+    ({'default_hooks.chekpoint.interval': 2},
+     r"default_hooks has no entry 'chekpoint' and this one would have no type \(its entries: "
+     r"timer, logger, .*\); did you mean default_hooks\.checkpoint\?$"),
 ])
 def test_an_argument_its_type_does_not_take_is_refused_before_merging(options, message):
     cfg = read_config(DEMO)
@@ -107,6 +124,8 @@ def test_new_arguments_the_type_takes_are_merged():
     merge_options(cfg, {'optim_wrapper.optimizer.type': 'SGD', 'optim_wrapper.optimizer.momentum':
                         0.9, 'optim_wrapper.clip_grad.max_norm': 10, 'train_cfg.val_begin': 2,
                         'model.backbone.init_cfg.0.std': 0.1, 'custom_hooks.0.priority': 'LOW',
-                        'model.new_branch.x': 1})
+                        'randomness.deterministic': True, 'auto_scale_lr.enable': True,
+                        'default_hooks.ema.type': 'EMAHook', 'default_hooks.ema.momentum': 1e-3})
     assert cfg.optim_wrapper.optimizer.momentum == 0.9 and cfg.train_cfg.val_begin == 2
     assert cfg.model.backbone.init_cfg[0].std == 0.1 and cfg.custom_hooks[0].priority == 'LOW'
+    assert cfg.default_hooks.ema.momentum == 1e-3 and cfg.auto_scale_lr.enable
