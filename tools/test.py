@@ -1,7 +1,7 @@
 """Evaluate a checkpoint with a detector or classifier config (mmdet's CLI).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
-        [--show-dir DIR] [--tta] [--cfg-options k=v ...] [--launcher pytorch]
+        [--show-dir DIR] [--show [--wait-time S]] [--tta] [--cfg-options k=v ...] [--launcher pytorch]
 """
 import argparse
 import os.path as osp
@@ -16,7 +16,8 @@ from mnext_det.engine import (configure_cpu_distributed, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
-from mnext_det.engine.launch import add_launch_args, load_config, with_show_dir, with_tta
+from mnext_det.engine.launch import (add_launch_args, load_config, with_tta,
+                                     with_visualization)
 from mnext_det.engine.unwrap import unwrap_model
 from mnext_det.tool_errors import run_tool
 
@@ -28,6 +29,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
     parser.add_argument('--show-dir', help='detectors: draw each test image with its '
                         'predictions into WORK_DIR/<timestamp>/SHOW_DIR')
+    parser.add_argument('--show', action='store_true', help='detectors: show each test image '
+                        'with its predictions in a window (needs a display)')
+    parser.add_argument('--wait-time', type=float, default=2,
+                        help='--show: seconds each image stays on screen (default: 2)')
     parser.add_argument('--tta', action='store_true', help="detectors: test-time augmentation, "
                         "the config's tta_model/tta_pipeline or mmdet's default (flip)")
     add_launch_args(parser)
@@ -43,8 +48,6 @@ def main() -> None:
         raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher,
                       args.local_rank)
-    if 'bbox_head' in cfg.get('model', {}):
-        check_detection_data(cfg, splits=('test', ))
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.out is not None:
@@ -53,8 +56,10 @@ def main() -> None:
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) \
             else list(cfg.test_evaluator)
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
-    if args.show_dir is not None:
-        with_show_dir(cfg, args.show_dir)
+    if args.show or args.show_dir is not None:
+        with_visualization(cfg, args.show_dir, args.show, args.wait_time)
+    if 'bbox_head' in cfg.get('model', {}):
+        check_detection_data(cfg, splits=('test', ))
     if args.tta:
         with_tta(cfg)
     configure_cpu_distributed(cfg)

@@ -2,6 +2,7 @@
 import argparse
 import os
 import os.path as osp
+import sys
 from typing import Dict, Optional, Union
 
 from mmengine.config import Config, DictAction
@@ -57,19 +58,35 @@ def with_compile_options(compile_cfg: Union[bool, Dict, None]) -> Union[bool, Di
 _WORLD_SIZE_ENV = {'pytorch': 'WORLD_SIZE', 'slurm': 'SLURM_NTASKS', 'mpi': 'OMPI_COMM_WORLD_SIZE'}
 
 
-def with_show_dir(cfg: Config, show_dir: str) -> None:
-    """mmdet's ``tools/test.py --show-dir``: the config's visualization hook
-    draws each test image with its predictions and ground truth into
-    ``show_dir``, a folder of the run's log dir (``WORK_DIR/<timestamp>/``).
+def with_visualization(cfg: Config, show_dir: Optional[str] = None, show: bool = False,
+                       wait_time: float = 2.) -> None:
+    """mmdet's ``tools/test.py --show-dir`` / ``--show`` / ``--wait-time``: the
+    config's visualization hook draws each test image with its predictions
+    and ground truth into ``show_dir``, a folder of the run's log dir
+    (``WORK_DIR/<timestamp>/``), and with ``show`` in a window for
+    ``wait_time`` seconds each.
 
     Raises:
-        ValueError: the config has no ``default_hooks.visualization``.
+        ValueError: the config has no ``default_hooks.visualization``;
+            ``show`` on a Linux machine without a display; a negative
+            ``wait_time``.
     """
+    flag = '--show-dir' if show_dir is not None else '--show'
     hook = (cfg.get('default_hooks') or {}).get('visualization')
     if hook is None:
-        raise ValueError("--show-dir needs default_hooks.visualization in the config (mmdet's "
+        raise ValueError(f"{flag} needs default_hooks.visualization in the config (mmdet's "
                          "DetVisualizationHook, which the detection configs' runtime holds)")
-    hook.update(draw=True, test_out_dir=show_dir)
+    if wait_time < 0:
+        raise ValueError(f'--wait-time must be >= 0 seconds, got {wait_time:g}')
+    if show and sys.platform.startswith('linux') and not (
+            os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
+        raise ValueError('--show opens a window and this machine has no display (neither DISPLAY '
+                         'nor WAYLAND_DISPLAY is set); draw into files with --show-dir DIR')
+    hook['draw'] = True
+    if show:
+        hook.update(show=True, wait_time=wait_time)
+    if show_dir is not None:
+        hook['test_out_dir'] = show_dir
 
 
 def with_tta(cfg: Config) -> None:

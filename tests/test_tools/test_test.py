@@ -10,13 +10,14 @@ import subprocess
 import sys
 
 import cv2
+import pytest
 import torch
 from mmengine.fileio import load
 
 from mnext_det import create_model
 from mnext_det.config_file import read_config
 from mnext_det.engine.allocator import ALLOCATOR_ENV, find_tcmalloc
-from mnext_det.engine.launch import with_tta
+from mnext_det.engine.launch import with_tta, with_visualization
 
 from ..conftest import DEMO_DET, NO_WORKERS, ROOT
 from ..tool_main import run_main
@@ -72,6 +73,33 @@ def test_show_dir_needs_a_visualization_hook(small_run):
                                               "visualization in the config (mmdet's "
                                               "DetVisualizationHook, which the detection "
                                               "configs' runtime holds)\n")
+
+
+def test_show_sets_the_visualization_hook_as_mmdet_does(monkeypatch):
+    monkeypatch.setenv('DISPLAY', ':0')
+    cfg = read_config(DEMO_DET)
+    with_visualization(cfg, show=True, wait_time=0.5)
+    hook = cfg.default_hooks.visualization
+    assert (hook.draw, hook.show, hook.wait_time, 'test_out_dir' in hook) == (True, True, 0.5,
+                                                                              False)
+    with_visualization(cfg, 'vis')
+    assert hook.test_out_dir == 'vis'
+
+
+@pytest.mark.parametrize('show_args, message', [
+    (dict(show=True), r'--show opens a window and this machine has no display \(neither '
+                      r'DISPLAY nor WAYLAND_DISPLAY is set\); draw into files with --show-dir'),
+    (dict(show_dir='vis', wait_time=-1), r'--wait-time must be >= 0 seconds, got -1$'),
+])
+def test_show_without_a_display_or_with_a_negative_wait_is_refused(monkeypatch, show_args,
+                                                                   message):
+    for name in ('DISPLAY', 'WAYLAND_DISPLAY'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, 'platform', 'linux')
+    cfg = read_config(DEMO_DET)
+    with pytest.raises(ValueError, match=message):
+        with_visualization(cfg, **show_args)
+    assert 'show' not in cfg.default_hooks.visualization
 
 
 def test_tta_wraps_the_detector_and_packs_both_flips():
