@@ -49,10 +49,12 @@ def write_imagefolder(src: str, out: str, per_class: Optional[int] = None,
                       flat_val: bool = False) -> Dict[str, int]:
     """Write ``out/train/<class>/*.png`` and ``out/val`` (class folders, or with
     ``flat_val`` a flat folder plus ``out/meta/val.txt``); keep at most
-    ``per_class`` training images per class. Returns the image count per split."""
+    ``per_class`` training images per class. Both splits are read before
+    anything is written, so a missing or bad source leaves nothing behind.
+    Returns the image count per split."""
+    sources = {split: load_split(src, prefix) for split, prefix in SPLITS.items()}
     written = {}
-    for split, prefix in SPLITS.items():
-        images, labels = load_split(src, prefix)
+    for split, (images, labels) in sources.items():
         kept = {c: 0 for c in range(len(CLASSES))}
         lines = []
         for i, (img, label) in enumerate(zip(images, labels)):

@@ -140,14 +140,16 @@ def draw_fashion_scene(rng: np.random.Generator, items: np.ndarray, labels: np.n
 def write_fashion_scenes(src: str, out: str,
                          cfg: Optional[FashionScenesConfig] = None) -> Dict[str, int]:
     """Write the scenes of both splits under ``out`` from the idx files in
-    ``src``. Returns the object count per split."""
+    ``src`` (both read before ``out`` is made, so a missing or bad source
+    leaves nothing behind). Returns the object count per split."""
     cfg = cfg or FashionScenesConfig()
+    sources = {split: load_split(src, SPLITS[split]) for split in ('train', 'val')}
     os.makedirs(osp.join(out, 'images'), exist_ok=True)
     os.makedirs(osp.join(out, 'annotations'), exist_ok=True)
     categories = [dict(id=i + 1, name=name) for i, name in enumerate(CLASSES)]
     counts = {}
     for split, num in (('train', cfg.num_train), ('val', cfg.num_val)):
-        items, labels = load_split(src, SPLITS[split])
+        items, labels = sources[split]
         images, annotations = [], []
         for index in range(num):
             rng = np.random.default_rng((cfg.seed, _SPLIT_IDS[split], index))

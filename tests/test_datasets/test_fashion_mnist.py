@@ -53,3 +53,12 @@ def test_write_imagefolder_keeps_per_class_and_writes_a_flat_val(tmp_path):
         assert f.read().split() == ['00000.png', CLASSES[2], '00001.png', CLASSES[2]]
     saved = np.asarray(Image.open(osp.join(out, 'val', '00001.png')))
     np.testing.assert_array_equal(saved, load_split(src, 't10k')[0][1])
+
+
+def test_write_imagefolder_writes_nothing_when_a_split_is_missing(tmp_path):
+    """The val split (t10k) is read before the train images are written."""
+    src = write_fashion_src(str(tmp_path / 'src'), [0, 1], [2])
+    os.remove(osp.join(src, 't10k-labels-idx1-ubyte.gz'))
+    with pytest.raises(FileNotFoundError, match='no t10k labels idx file in'):
+        write_imagefolder(src, str(tmp_path / 'out'))
+    assert not osp.exists(tmp_path / 'out')

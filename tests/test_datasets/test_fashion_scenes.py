@@ -84,3 +84,11 @@ def test_write_fashion_scenes_is_coco_mmdet_reads_and_deterministic(tmp_path):
 def test_bad_settings_are_named(changes, message):
     with pytest.raises(ValueError, match=f'FashionScenesConfig.{message}'):
         FashionScenesConfig(**{**CFG.__dict__, **changes})
+
+
+def test_write_fashion_scenes_writes_nothing_when_a_split_is_missing(tmp_path):
+    src = write_fashion_src(str(tmp_path / 'src'), [3] * 8, [7] * 4)
+    os.remove(osp.join(src, 't10k-images-idx3-ubyte.gz'))
+    with pytest.raises(FileNotFoundError, match='no t10k images idx file in'):
+        write_fashion_scenes(src, str(tmp_path / 'out'), CFG)
+    assert not osp.exists(tmp_path / 'out')
