@@ -33,7 +33,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, Any]) -> Dict[str, Any]:
             for k, v in state_dict.items()}
 
 
-def create_model(name: str,
+def create_model(model_name: str,
                  num_classes: int = 1000,
                  checkpoint: Optional[str] = None,
                  use_ema: bool = False,
@@ -44,7 +44,7 @@ def create_model(name: str,
     """Build a MobileNeXt classifier by name, timm style.
 
     Args:
-        name: One of :func:`list_models` (width x100: ``mobilenext_100``).
+        model_name: One of :func:`list_models` (width x100: ``mobilenext_100``).
         num_classes: Classifier outputs. Default: 1000.
         checkpoint: Optional path of this project's checkpoint, an official
             one (timm dict or plain state dict, ``module.`` prefixes allowed).
@@ -63,30 +63,32 @@ def create_model(name: str,
         >>> model = create_model('mobilenext_100', checkpoint='checkpoints/mnext.pth.tar')
         >>> logits = model(torch.randn(1, 3, 224, 224))
     """
-    if name not in _WIDTHS:
-        close = difflib.get_close_matches(name, _WIDTHS, n=1)
+    if model_name not in _WIDTHS:
+        close = difflib.get_close_matches(model_name, _WIDTHS, n=1)
         hint = f' Did you mean {close[0]!r}?' if close else ''
-        if 'mobilenetv2' in name.lower().replace('_', '').replace('-', ''):
+        if 'mobilenetv2' in model_name.lower().replace('_', '').replace('-', ''):
             hint = (" create_model builds MobileNeXt; the MobileNetV2 baseline is mmdet's "
                     'MobileNetV2 backbone in the configs: configs/imagenet/'
                     'mobilenetv2-100_8xb64-210e_in1k.py (classifier) and '
                     'configs/*/ssdlite_mobilenetv2-*.py (detectors).')
-        raise ValueError(f'unknown model name {name!r}; valid names: {list_models()}.{hint}')
+        raise ValueError(f'unknown model name {model_name!r}; valid names: '
+                         f'{list_models()}.{hint}')
     if 'widen_factor' in kwargs:
-        raise ValueError(f'widen_factor is set by the model name {name!r}; do not pass it')
+        raise ValueError(f'widen_factor is set by the model name {model_name!r}; do not '
+                         'pass it')
     if pretrained and checkpoint is None:
-        raise ValueError(f'create_model({name!r}, pretrained=True): no weights are downloaded; '
-                         'pass checkpoint=PATH (the authors\' MobileNeXt-1.0 file or a '
-                         'pretraining checkpoint of this project, checkpoints/README.md)')
+        raise ValueError(f'create_model({model_name!r}, pretrained=True): no weights are '
+                         'downloaded; pass checkpoint=PATH (the authors\' MobileNeXt-1.0 file '
+                         'or a pretraining checkpoint of this project, checkpoints/README.md)')
     _check_backbone_kwargs(kwargs)
-    backbone = dict(type='MobileNeXt', widen_factor=_WIDTHS[name], **kwargs)
+    backbone = dict(type='MobileNeXt', widen_factor=_WIDTHS[model_name], **kwargs)
     model = ImageClassifier(backbone=backbone, num_classes=num_classes, drop_rate=drop_rate)
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint, trusted=trusted)
-        check_identity_multiplier(ckpt, model, checkpoint, f'model {name!r}')
+        check_identity_multiplier(ckpt, model, checkpoint, f'model {model_name!r}')
         state = extract_state_dict(ckpt, checkpoint, use_ema=use_ema)
         load_state_dict_strict(model, state, checkpoint, key_filter=checkpoint_filter_fn,
-                               model_name=f'model {name!r}')
+                               model_name=f'model {model_name!r}')
     return model
 
 

@@ -75,6 +75,20 @@ def test_reset_classifier():
     model = create_model('mobilenext_050')
     model.reset_classifier(7)
     assert model(torch.randn(2, 3, 64, 64)).shape == (2, 7)
+    with pytest.raises(ValueError, match='num_classes must be an int >= 1, got 0'):
+        model.reset_classifier(0)
+    assert model(torch.randn(2, 3, 64, 64)).shape == (2, 7)
+
+
+def test_timm_keywords_model_name_and_num_classes_0():
+    """timm users write create_model(model_name=..., num_classes=...)."""
+    model = create_model(model_name='mobilenext_050', num_classes=3)
+    assert model(torch.randn(1, 3, 64, 64)).shape == (1, 3)
+    with pytest.raises(ValueError, match=r"got 0; timm's num_classes=0 \(no classifier\) is here "
+                       r'model\.forward_head\(model\.forward_features\(x\), pre_logits=True\)'):
+        create_model(model_name='mobilenext_050', num_classes=0)
+    pooled = model.forward_head(model.forward_features(torch.randn(1, 3, 64, 64)), pre_logits=True)
+    assert pooled.shape == (1, model.num_features)
 
 
 def test_official_timm_checkpoint_loads_with_args_namespace(tmp_path):

@@ -5,7 +5,7 @@ timm-style ``create_model`` API: ``model(images)`` returns logits. State-dict
 keys are ``backbone.*`` and ``classifier.1.*``, so a pretraining checkpoint
 feeds a detector through ``init_cfg=dict(type='Pretrained', prefix='backbone.')``.
 """
-from typing import Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -51,8 +51,7 @@ class ImageClassifier(BaseModel):
             data_preprocessor = dict(type='ImgDataPreprocessor', mean=IMAGENET_MEAN,
                                      std=IMAGENET_STD)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f'num_classes must be an int >= 1, got {num_classes!r}')
+        _check_num_classes(num_classes)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
         if in_channels is None:
             info = getattr(self.backbone, 'feature_info', None)
@@ -70,6 +69,7 @@ class ImageClassifier(BaseModel):
 
     def reset_classifier(self, num_classes: int) -> None:
         """Replace the linear layer with a fresh one for ``num_classes``."""
+        _check_num_classes(num_classes)
         self.num_classes = num_classes
         self.classifier[1] = _linear(self.num_features, num_classes)
 
@@ -109,6 +109,14 @@ class ImageClassifier(BaseModel):
                 for i in range(scores.shape[0])
             ]
         raise ValueError(f"mode must be 'tensor', 'loss' or 'predict', got {mode!r}")
+
+
+def _check_num_classes(num_classes: Any) -> None:
+    if not isinstance(num_classes, int) or num_classes < 1:
+        hint = ("; timm's num_classes=0 (no classifier) is here "
+                'model.forward_head(model.forward_features(x), pre_logits=True), the pooled '
+                'features' if num_classes == 0 else '')
+        raise ValueError(f'num_classes must be an int >= 1, got {num_classes!r}{hint}')
 
 
 def _linear(in_features: int, out_features: int) -> nn.Linear:
