@@ -1,5 +1,6 @@
 """timm-style model names -> classifiers (``create_model``)."""
 import difflib
+import fnmatch
 import inspect
 from typing import Any, Dict, List, Optional
 
@@ -21,9 +22,10 @@ _TIMM_ONLY = {
 }
 
 
-def list_models() -> List[str]:
-    """Names accepted by :func:`create_model`."""
-    return sorted(_WIDTHS)
+def list_models(filter: str = '') -> List[str]:
+    """Names accepted by :func:`create_model`, those matching the wildcard
+    pattern ``filter`` (timm's, e.g. ``'*_1?0'``) when one is given."""
+    return sorted(n for n in _WIDTHS if not filter or fnmatch.fnmatch(n, filter))
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, Any]) -> Dict[str, Any]:

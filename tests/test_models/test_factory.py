@@ -12,6 +12,8 @@ from ..official_mnext import OfficialMobileNeXt, official_timm_checkpoint
 
 def test_list_models():
     assert list_models() == sorted(MODEL_NAMES)
+    assert list_models('*_1?0') == ['mobilenext_100', 'mobilenext_140']
+    assert list_models('mobilenetv2*') == []
 
 
 @pytest.mark.parametrize('name', MODEL_NAMES)
