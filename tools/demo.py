@@ -8,7 +8,8 @@ identical settings (from their configs' init, or with ``--pretrain`` from
 backbones first pretrained on the data's object crops), evaluates them on
 the val split and writes report.md, report.json, comparison.png,
 learning_curve.png, detections.png and confusion_matrices.png into the work
-dir (paths relative to the repository). ``--quick``: every stage (with
+dir (by default work_dirs/demo and data/shapes in the repository; paths given
+are relative to the current folder). ``--quick``: every stage (with
 ``--pretrain``) on a tiny dataset, a smoke test of minutes. ``--resume``: after
 a kill, the same command with it keeps the finished trainings and resumes the
 others from their last epoch (every epoch is checkpointed).
@@ -31,9 +32,9 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/shapes',
-                        help='built-in dataset folder (generated when missing)')
+    parser.add_argument('--work-dir', help=f'default: {DemoOptions.work_dir} in the repository')
+    parser.add_argument('--data-root', help='built-in dataset folder, generated when missing '
+                        f'(default: {DemoOptions.data_root} in the repository)')
     parser.add_argument('--epochs', type=int, default=None,
                         help='detector epochs (default: the demo configs\')')
     parser.add_argument('--pretrain-epochs', type=int, default=None,
@@ -60,8 +61,11 @@ def log(msg: str) -> None:
 def main() -> int:
     args = parse_args()
     reexec_under_tcmalloc()
+    script = osp.relpath(osp.abspath(sys.argv[0]))
+    paths = {key: osp.abspath(path) for key, path in (('work_dir', args.work_dir),
+                                                       ('data_root', args.data_root)) if path}
     os.chdir(REPO)
-    opts = DemoOptions(repo=REPO, work_dir=args.work_dir, data_root=args.data_root,
+    opts = DemoOptions(repo=REPO, **paths,
                        epochs=args.epochs, pretrain_epochs=args.pretrain_epochs,
                        pretrain=args.pretrain, quick=args.quick, parallel=args.parallel,
                        resume=args.resume)
@@ -71,7 +75,7 @@ def main() -> int:
         print(error_line(e), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        again = shlex.join(['python', 'tools/demo.py', *sys.argv[1:]]
+        again = shlex.join(['python', script, *sys.argv[1:]]
                            + ([] if args.resume else ['--resume']))
         print(f'interrupted; to continue from each training\'s last epoch: {again}'
               + ('' if len(sys.argv) > 1 else ' (make demo DEMO_ARGS=--resume)'),

@@ -115,3 +115,23 @@ def test_demo_ctrl_c_names_the_resume_command(tmp_path):
     assert 'KeyboardInterrupt' not in out
     assert '[2/5] no backbone pretraining' in out
     assert not glob.glob(str(tmp_path / 'wd' / 'pretrain_*'))
+
+
+@pytest.mark.parametrize('args, work_dir, data_root', [
+    (('--work-dir', 'wd', '--data-root', 'shapes'), 'CWD/wd', 'CWD/shapes'),
+    ((), 'work_dirs/demo', 'data/shapes'),  # the defaults, in the repository
+])
+def test_demo_paths_given_are_relative_to_the_current_folder(tmp_path, monkeypatch, args,
+                                                             work_dir, data_root):
+    """As mmdet's tools read --work-dir; the run itself works in the repository."""
+    import mnext_det.apis
+    seen = {}
+
+    def fake_run_demo(opts, log):
+        seen.update(cwd=os.getcwd(), work_dir=opts.work_dir, data_root=opts.data_root)
+        return 'report'
+    monkeypatch.setattr(mnext_det.apis, 'run_demo', fake_run_demo)
+    run = run_main(osp.join(ROOT, 'tools', 'demo.py'), '--quick', *args, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert seen == dict(cwd=ROOT, work_dir=work_dir.replace('CWD', str(tmp_path)),
+                        data_root=data_root.replace('CWD', str(tmp_path)))
