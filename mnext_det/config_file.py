@@ -101,9 +101,10 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
 
 
 # Keys that mmengine takes out of a typed dict before calling its type: the
-# registry's, the optimizer wrapper builder's, the hook priority, init_cfg's override.
+# registry's, the optimizer wrapper builder's, the hook priority, init_cfg's
+# override, and the merge's _delete_ (replace the dict instead of merging into it).
 _BUILDER_KEYS = frozenset({'type', '_scope_', 'constructor', 'paramwise_cfg', 'priority',
-                           'override'})
+                           'override', '_delete_'})
 
 
 def _first_new(cfg: Config, key: str) -> Optional[Tuple[Any, int]]:

@@ -129,3 +129,10 @@ def test_new_arguments_the_type_takes_are_merged():
     assert cfg.optim_wrapper.optimizer.momentum == 0.9 and cfg.train_cfg.val_begin == 2
     assert cfg.model.backbone.init_cfg[0].std == 0.1 and cfg.custom_hooks[0].priority == 'LOW'
     assert cfg.default_hooks.ema.momentum == 1e-3 and cfg.auto_scale_lr.enable
+
+
+def test_delete_replaces_a_typed_dict_as_mmengine_merges_it():
+    cfg = read_config(DEMO)
+    merge_options(cfg, {'optim_wrapper.optimizer._delete_': True,
+                        'optim_wrapper.optimizer.type': 'SGD', 'optim_wrapper.optimizer.lr': 0.1})
+    assert cfg.optim_wrapper.optimizer.to_dict() == dict(type='SGD', lr=0.1)
