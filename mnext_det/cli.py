@@ -9,7 +9,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog='mnext-det', description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='command', required=True)
     sub.add_parser('env', help='print versions and say what is wrong with the environment')
-    sub.add_parser('models', help='list the names create_model accepts')
+    models = sub.add_parser('models', help='list the names create_model accepts')
+    models.add_argument('filter', nargs='?', default='',
+                        help="only names matching this wildcard pattern, e.g. '*_1?0'")
     summary = sub.add_parser('summary', help='params and MAdds of every width vs the paper, '
                              'or of the model a config builds')
     summary.add_argument('--config', help='a classifier or detector config file')
@@ -21,7 +23,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         return env_main()
     if args.command == 'models':
         from .models import list_models
-        print('\n'.join(list_models()))
+        names = list_models(args.filter)
+        if not names:
+            print(f'error: no model name matches {args.filter!r}; names: {list_models()}',
+                  file=sys.stderr)
+            return 2
+        print('\n'.join(names))
         return 0
     from .analysis import config_summary, summary_table
     from .tool_errors import tool_status
