@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..engine.allocator import tcmalloc_env
 from ..engine.atomic_io import atomic_write_text
 from ..engine.checkpoint_hook import finished_training
 from .plan import Run
@@ -91,7 +92,9 @@ def _test_metrics(run: Run) -> Dict[str, float]:
 
 
 def _call(cmd: List[str], log_path: str, threads: int) -> int:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    # started under tcmalloc, as tools/train.py and tools/test.py would
+    # re-execute themselves into it, importing torch, mmengine and mmdet twice
+    env = dict(tcmalloc_env(), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     with open(log_path, 'a') as log:
         log.write(f'$ {" ".join(cmd)}\n')
         log.flush()

@@ -26,6 +26,8 @@ def main() -> None:
             start = int(osp.basename(f.read().strip())[len('epoch_'):-len('.pth')])
     with open(osp.join(work_dir, 'invocations.txt'), 'a') as f:
         f.write(f'start_epoch={start}\n')
+    with open(osp.join(work_dir, 'ld_preload.txt'), 'w') as f:
+        f.write(os.environ.get('LD_PRELOAD', ''))
     vis = osp.join(work_dir, time.strftime('%Y%m%d_%H%M%S') + f'_{start}', 'vis_data')
     os.makedirs(vis, exist_ok=True)
     bonus = 0.1 if 'mobilenext' in argv[0] + ' '.join(argv) else 0.0

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from mnext_det.engine.allocator import ALLOCATOR_ENV, find_tcmalloc
 from mnext_det.study import (ConfigSpec, StudyFailed, StudyScripts, execute_local, plan_study,
                              write_report)
 
@@ -106,6 +107,25 @@ def test_unfinished_training_without_final_validation_is_an_error(tmp_path):
     runs = [dataclasses.replace(r, max_epochs=5) for r in runs]
     with pytest.raises(StudyFailed, match='no validation of epoch 5'):
         execute_local(runs, FAKE, log=lambda m: None)
+
+
+@pytest.mark.parametrize('allocator', ['auto', 'system'])
+def test_trainings_start_under_tcmalloc_so_they_need_not_reexecute(tmp_path, monkeypatch,
+                                                                   allocator):
+    """tools/train.py re-executes itself under tcmalloc after its imports
+    (about 5 s on a 2-core VM); started with LD_PRELOAD set, it does not."""
+    pytest.importorskip('mmdet')
+    lib = find_tcmalloc()
+    if lib is None:
+        pytest.skip('no tcmalloc on this machine')
+    monkeypatch.setenv(ALLOCATOR_ENV, allocator)
+    monkeypatch.delenv('LD_PRELOAD', raising=False)
+    runs = plan_study([ConfigSpec('mobilenetv2', BASE), ConfigSpec('mobilenext', NEXT)], [0],
+                      str(tmp_path), cfg_options=['train_cfg.max_epochs=1'])
+    execute_local(runs, FAKE, log=lambda m: None)
+    for run in runs:
+        with open(osp.join(run.work_dir, 'ld_preload.txt')) as f:
+            assert f.read() == (lib if allocator == 'auto' else '')
 
 
 def test_study_killed_mid_run_finishes_only_the_missing_runs(tmp_path):
