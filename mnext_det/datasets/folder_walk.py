@@ -5,7 +5,8 @@ import os
 import os.path as osp
 from typing import List, Sequence, Tuple
 
-__all__ = ['IMG_EXTENSIONS', 'is_image_file', 'class_folders', 'walk_class_folder', 'list_images']
+__all__ = ['IMG_EXTENSIONS', 'is_image_file', 'class_folders', 'walk_class_folder', 'list_images',
+           'output_stems']
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 
@@ -54,3 +55,25 @@ def list_images(paths: Sequence[str]) -> List[str]:
         else:
             raise FileNotFoundError(f'image file or folder not found: {path}')
     return images
+
+
+def output_stems(paths: Sequence[str]) -> List[str]:
+    """A distinct output name (without extension) for each of ``paths``: the
+    file's stem, or stem and extension (``photo_jpg``) where several files
+    share a stem (``photo.jpg`` and ``photo.png`` in one folder, or the same
+    name in two folders), so that no output overwrites another.
+
+    Raises ``ValueError`` naming a path given twice."""
+    seen = set()
+    for path in paths:
+        if osp.abspath(path) in seen:
+            raise ValueError(f'image {path} is given twice')
+        seen.add(osp.abspath(path))
+    stems = [osp.splitext(osp.basename(p))[0] for p in paths]
+    names = [osp.basename(p).replace('.', '_') if stems.count(s) > 1 else s
+             for p, s in zip(paths, stems)]
+    for path, name in zip(paths, names):
+        if names.count(name) > 1:
+            raise ValueError(f'images named {osp.basename(path)} in two folders: give one '
+                             'folder at a time (their outputs would overwrite each other)')
+    return names

@@ -12,18 +12,20 @@ __all__ = ['read_image', 'preprocess', 'normalize_loaded', 'OnnxRuntimeModel']
 
 
 def read_image(path: str) -> np.ndarray:
-    """Read an image file as an RGB ``uint8`` array ``(H, W, 3)``.
+    """Read an image file as an RGB ``uint8`` array ``(H, W, 3)``, turned as
+    its EXIF orientation says (a phone's photo upright), as mmcv's
+    ``LoadImageFromFile`` reads it for mmdet.
 
     Raises:
         FileNotFoundError: no such file.
         ValueError: the file is not a readable image (the message names it).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
     if not osp.isfile(path):
         raise FileNotFoundError(f'image file not found: {path}')
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert('RGB'))
+            return np.asarray(ImageOps.exif_transpose(img).convert('RGB'))
     except (UnidentifiedImageError, OSError) as e:
         raise ValueError(f'cannot read image {path}: {e}') from None
 

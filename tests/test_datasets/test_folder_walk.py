@@ -23,3 +23,14 @@ def test_list_images_names_missing_path_and_empty_folder(tmp_path):
     (tmp_path / 'empty' / 'readme.md').write_text('no images')
     with pytest.raises(FileNotFoundError, match=f'no images .* in folder {tmp_path / "empty"}'):
         list_images([str(tmp_path / 'empty')])
+
+
+def test_output_stems_keep_names_apart(tmp_path):
+    """photo.jpg and photo.png would both be drawn to photo.png."""
+    from mnext_det.datasets import output_stems
+    assert output_stems(['a/photo.jpg', 'a/photo.png', 'a/cat.jpg']) == [
+        'photo_jpg', 'photo_png', 'cat']
+    with pytest.raises(ValueError, match='images named photo.jpg in two folders'):
+        output_stems(['a/photo.jpg', 'b/photo.jpg'])
+    with pytest.raises(ValueError, match=r'image a/\.\./a/cat\.jpg is given twice'):
+        output_stems(['a/cat.jpg', 'a/../a/cat.jpg'])

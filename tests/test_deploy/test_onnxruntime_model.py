@@ -79,3 +79,23 @@ def test_onnx_infer_refuses_bad_thresholds(tmp_path, args, message):
     onnx.save(_relu_model(metadata={'task': 'classifier'}), file)
     run = run_main(ONNX_INFER, file, tmp_path, *args, cwd=tmp_path)
     assert (run.returncode, run.stderr) == (2, f'error: {message}\n')
+
+
+def test_read_image_turns_a_photo_upright_as_mmdet_reads_it(tmp_path):
+    """A phone's JPEG stored sideways with EXIF orientation 6: mmcv (mmdet's
+    LoadImageFromFile) turns it, so the exported model must see it turned too."""
+    import mmcv
+    import numpy as np
+    from PIL import Image
+
+    from mnext_det.deploy import read_image
+    pixels = np.zeros((40, 80, 3), np.uint8)
+    pixels[5:15, 10:30] = 255
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = 6
+    path = str(tmp_path / 'sideways.jpg')
+    image.save(path, exif=exif.tobytes())
+    ours, mmdet_reads = read_image(path), mmcv.imread(path)[..., ::-1]
+    assert ours.shape == mmdet_reads.shape == (80, 40, 3)
+    assert np.array_equal(ours, mmdet_reads)

@@ -95,8 +95,11 @@ def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
         str(folder / 'a.jpg'), str(folder / 'b.jpg')]
     bad = tmp_path / 'broken.jpg'
     bad.write_bytes(b'not an image at all')
-    res = run_main(INFER, out, _photo(), str(bad), cwd=ROOT)
-    assert res.returncode == 2 and f'cannot read image {bad}' in res.stderr
+    res = run_main(INFER, out, str(bad), _photo(), cwd=ROOT)  # skipped, the photo still run
+    assert res.returncode == 2 and res.stdout.splitlines()[0] == f'{bad}: not a readable ' \
+        'image, skipped' and res.stdout.splitlines()[1].startswith(_photo() + ': ')
+    assert res.stderr == (f'error: 1 of 2 files could not be read as images (the others were '
+                          f'run): {bad}\n')
     res = run_main(INFER, out, str(tmp_path / 'missing.png'), cwd=ROOT)
     assert res.returncode == 2 and res.stderr.startswith('error: ') and 'missing.png' in res.stderr
 

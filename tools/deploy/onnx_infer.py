@@ -5,17 +5,19 @@
         [--threads N]
 
 Detectors: prints the detections above --score-thr and writes
-OUT_DIR/<image name>.png with the boxes drawn. Classifiers: prints the top-k
-classes. Preprocessing and post-processing settings come from the model's
-metadata (written by tools/deploy/export.py). A folder stands for its image
-files, sorted. An unreadable image, a missing path or a folder without images
-stops the run with a message naming it.
+OUT_DIR/<image name>.png with the boxes drawn (<name>_<ext>.png where two
+images share a name). Classifiers: prints the top-k classes. Preprocessing and
+post-processing settings come from the model's metadata (written by
+tools/deploy/export.py). A folder stands for its image files, sorted. Images
+are turned upright by their EXIF orientation, as mmdet reads them. A missing
+path or a folder without images stops the run with a message naming it; an
+unreadable image is skipped and named at the end (exit status 2).
 """
 import argparse
 import os
 import os.path as osp
 
-from mnext_det.datasets import list_images
+from mnext_det.datasets import list_images, output_stems
 from mnext_det.deploy import OnnxRuntimeModel, read_image
 from mnext_det.deploy.onnx_export import require_task
 from mnext_det.tool_args import require_at_least, require_between
@@ -42,11 +44,18 @@ def main() -> None:
     require_task(args.model, model.meta, ('classifier', 'detector'))
     task = model.meta['task']
     paths = list_images(args.images)
+    stems = output_stems(paths)
     names = list(model.class_names())
     if task == 'detector':
         os.makedirs(args.out_dir, exist_ok=True)
-    for path in paths:
-        image = read_image(path)
+    unreadable = []
+    for path, stem in zip(paths, stems):
+        try:
+            image = read_image(path)
+        except ValueError:
+            unreadable.append(path)
+            print(f'{path}: not a readable image, skipped')
+            continue
         if task == 'detector':
             dets = model.detect(image)
             keep = dets['scores'] > args.score_thr
@@ -55,7 +64,7 @@ def main() -> None:
                                          dets['labels'][keep]):
                 name = names[label] if label < len(names) else str(label)
                 print(f'  {name:>16s} {score:.3f} [{", ".join(f"{v:.1f}" for v in box)}]')
-            out = osp.join(args.out_dir, osp.splitext(osp.basename(path))[0] + '.png')
+            out = osp.join(args.out_dir, stem + '.png')
             draw_detections(image, dets['bboxes'][keep], dets['labels'][keep],
                             dets['scores'][keep], names, score_thr=0.).save(out)
             print(f'  wrote {out}')
@@ -63,6 +72,9 @@ def main() -> None:
             top = model.classify(image, args.topk)
             print(f'{path}: ' + ', '.join(
                 f'{names[i] if i < len(names) else i}: {p:.3f}' for i, p in top))
+    if unreadable:
+        raise ValueError(f'{len(unreadable)} of {len(paths)} files could not be read as images '
+                         f'(the others were run): {", ".join(unreadable)}')
 
 
 if __name__ == '__main__':

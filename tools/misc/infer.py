@@ -5,7 +5,9 @@
 
 INPUT is an image file or a folder of images (jpg, png, bmp, ...). For every
 image, OUT_DIR/<name>.png gets the boxes above --score-thr drawn with class
-names and scores; the detections are also printed.
+names and scores (<name>_<ext>.png where two images share a name); the
+detections are also printed. A file that is not a readable image is skipped
+and named at the end (exit status 2).
 """
 import argparse
 import os
@@ -16,7 +18,7 @@ import numpy as np
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.checkpoint import check_checkpoint_fits
 from mnext_det.config_file import read_config
-from mnext_det.datasets import list_images
+from mnext_det.datasets import list_images, output_stems
 from mnext_det.tool_args import require_between
 from mnext_det.tool_errors import run_tool
 
@@ -39,28 +41,39 @@ def main() -> None:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
     files = list_images([args.input])
+    stems = output_stems(files)
+    import mmcv
     from mmdet.apis import inference_detector, init_detector
-    from PIL import Image
 
     from mnext_det.visualization.boxes import draw_detections
     model = init_detector(cfg, args.checkpoint, device=args.device)
     check_checkpoint_fits(model, args.checkpoint)  # mmdet loads it non-strictly
     classes = model.dataset_meta['classes']
     os.makedirs(args.out_dir, exist_ok=True)
-    for i, file in enumerate(files):
-        pred = inference_detector(model, file).pred_instances
+    unreadable = []
+    for i, (file, stem) in enumerate(zip(files, stems)):
+        # read once, as the config's LoadImageFromFile reads it (BGR, turned
+        # upright by its EXIF orientation), and drawn as detected
+        image = mmcv.imread(file)
+        if image is None:
+            unreadable.append(file)
+            print(f'[{i + 1}/{len(files)}] {file}: not a readable image, skipped', flush=True)
+            continue
+        pred = inference_detector(model, image).pred_instances
         keep = pred.scores >= args.score_thr
-        img = np.array(Image.open(file).convert('RGB'))
-        out = osp.join(args.out_dir, osp.splitext(osp.basename(file))[0] + '.png')
-        draw_detections(img, pred.bboxes.cpu().numpy(), pred.labels.cpu().numpy(),
-                        pred.scores.cpu().numpy(), classes, args.score_thr).save(out)
+        out = osp.join(args.out_dir, stem + '.png')
+        draw_detections(np.ascontiguousarray(image[..., ::-1]), pred.bboxes.cpu().numpy(),
+                        pred.labels.cpu().numpy(), pred.scores.cpu().numpy(), classes,
+                        args.score_thr).save(out)
         found = ', '.join(f'{classes[int(l)]} {float(s):.2f}'
                           for l, s in zip(pred.labels[keep][:5], pred.scores[keep][:5]))
         if int(keep.sum()) > 5:
             found += ', ...'
         print(f'[{i + 1}/{len(files)}] {file}: {int(keep.sum())} boxes ({found}) -> {out}',
               flush=True)
-
+    if unreadable:
+        raise ValueError(f'{len(unreadable)} of {len(files)} files could not be read as images '
+                         f'(the others were drawn): {", ".join(unreadable)}')
 
 if __name__ == '__main__':
     run_tool(main)
