@@ -17,6 +17,7 @@ def detection_grid(detectors: Sequence[Tuple[str, str, str]], ann_file: str, img
     """Draw the first ``num_images`` images of the COCO ``ann_file`` with their
     boxes, then each ``(name, config, checkpoint)`` detector's detections above
     ``score_thr``, and save the grid to ``path``."""
+    import mmcv
     from mmdet.apis import inference_detector, init_detector
     from PIL import Image
 
@@ -25,7 +26,13 @@ def detection_grid(detectors: Sequence[Tuple[str, str, str]], ann_file: str, img
         coco = json.load(f)
     images = coco['images'][:num_images]
     files = [osp.join(img_dir, info['file_name']) for info in images]
-    pixels = [np.array(Image.open(file).convert('RGB')) for file in files]
+    # as the config's LoadImageFromFile reads them (BGR, upright by their EXIF
+    # orientation), detected and drawn from the same array
+    loaded = [mmcv.imread(file) for file in files]
+    missing = [file for file, img in zip(files, loaded) if img is None]
+    if missing:
+        raise ValueError(f'{ann_file}: not readable images: {", ".join(missing)}')
+    pixels = [np.ascontiguousarray(img[..., ::-1]) for img in loaded]
     gt_row = []
     for info, img in zip(images, pixels):
         anns = [a for a in coco['annotations'] if a['image_id'] == info['id']]
@@ -37,8 +44,8 @@ def detection_grid(detectors: Sequence[Tuple[str, str, str]], ann_file: str, img
     for name, config, checkpoint in detectors:
         model = init_detector(config, checkpoint, device='cpu')
         row = []
-        for file, img in zip(files, pixels):
-            pred = inference_detector(model, file).pred_instances
+        for bgr, img in zip(loaded, pixels):
+            pred = inference_detector(model, bgr).pred_instances
             row.append(draw_detections(img, pred.bboxes.numpy(), pred.labels.numpy(),
                                        pred.scores.numpy(), class_names, score_thr, name))
         rows.append(row)
