@@ -12,15 +12,16 @@ max_epochs=2`` trains the file's 8 epochs. It also adds any new key, and
 a misspelt top-level one (``laod_from``) trains without a word.
 """
 import difflib
+import importlib
 import inspect
 import json
 import os.path as osp
-from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from .config_types import registered_objects, type_name
+from .config_types import keyword_arguments, type_name
 
 __all__ = ['CONFIG_SUFFIXES', 'RUNTIME_KEYS', 'merge_options', 'read_config']
 
@@ -100,11 +101,13 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
         cfg.merge_from_dict(options)
 
 
-# Keys that mmengine takes out of a typed dict before calling its type: the
+# Keys that are taken out of a typed dict before its type is called: the
 # registry's, the optimizer wrapper builder's, the hook priority, init_cfg's
-# override, and the merge's _delete_ (replace the dict instead of merging into it).
+# override, the param scheduler builder's epoch-to-iteration switch, DETR
+# heads' loss_cls bg_cls_weight (found over mmdet's shipped configs), and the
+# merge's _delete_ (replace the dict instead of merging into it).
 _BUILDER_KEYS = frozenset({'type', '_scope_', 'constructor', 'paramwise_cfg', 'priority',
-                           'override', '_delete_'})
+                           'override', 'convert_to_iter_based', 'bg_cls_weight', '_delete_'})
 
 
 def _first_new(cfg: Config, key: str) -> Optional[Tuple[Any, int]]:
@@ -140,6 +143,22 @@ _UNTYPED_ARGS = {
 }
 
 
+# Types that build the typed dicts inside them from a module, not a registry:
+# TorchvisionTransforms, torchvision's transforms by their class names.
+_BUILDER_MODULES = {'TorchvisionTransforms': 'torchvision.transforms.v2'}
+
+
+def _builder_module(cfg: Config, parts: List[str]) -> Optional[str]:
+    """The module that builds the dict at ``parts`` when a dict above it is
+    of one of :data:`_BUILDER_MODULES`' types, else None."""
+    node: Any = cfg
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
+        if isinstance(node, Mapping) and type_name(node.get('type')) in _BUILDER_MODULES:
+            return _BUILDER_MODULES[type_name(node['type'])]
+    return None
+
+
 def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: str) -> None:
     """Refuse an option that adds a key nothing reads: a top-level key that
     is neither in the config nor in :data:`RUNTIME_KEYS` (``laod_from``:
@@ -148,8 +167,9 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
     read (``auto_scale_lr.enabel``), an entry without a type among typed ones
     (``default_hooks.chekpoint.interval``), or an argument that the type of
     its dict (after ``options``, which may change it) does not take
-    (``optim_wrapper.optimizer.lrr``: the build would end in a ``TypeError``).
-    Types that take ``**kwargs`` or are not registered pass."""
+    (``optim_wrapper.optimizer.lrr``: the build would end in a ``TypeError``;
+    ``**kwargs`` that a class hands to its parent count as the parent's
+    arguments). Types that take any ``**kwargs`` or are not registered pass."""
     found = _first_new(cfg, key)
     if found is None:
         return
@@ -180,18 +200,17 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
         if new in _BUILDER_KEYS:
             return
         kind = options.get(f'{where}.type', node['type'])
-        takes = []
-        for obj in registered_objects(kind):
-            try:
-                params = inspect.signature(obj).parameters
-            except (TypeError, ValueError):
-                return
-            if new in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
-                return
-            takes.extend(n for n, p in params.items() if p.kind is not p.VAR_POSITIONAL)
-        if not takes:
+        module = _builder_module(cfg, parts[:i])
+        if module is not None:
+            kind = getattr(importlib.import_module(module), type_name(kind), None)
+        accepted = keyword_arguments(kind)
+        # a key of the file that it does not know: the type is another one of
+        # that name, built some way this does not follow
+        if not accepted or (f'{where}.type' not in options
+                            and set(node) - accepted - _BUILDER_KEYS):
             return
-        what, verb = f'{type_name(kind)} takes no argument {new!r}', 'takes'
+        takes, verb = list(accepted), 'takes'
+        what = f'{type_name(kind)} takes no argument {new!r}'
     if new in takes:
         return
     close = difflib.get_close_matches(new, takes, n=1)

@@ -1,8 +1,11 @@
-"""The registry name that a config's ``type`` entry refers to, and what
-mmengine's registries hold under it."""
-from typing import Any, Iterator, List, Optional
+"""The registry name that a config's ``type`` entry refers to, what
+mmengine's registries hold under it, and the arguments that can build."""
+import ast
+import inspect
+import textwrap
+from typing import Any, Callable, Iterator, List, Optional, Set
 
-__all__ = ['type_name', 'registries', 'registered_objects']
+__all__ = ['type_name', 'registries', 'registered_objects', 'keyword_arguments']
 
 
 def type_name(type_value: Any) -> str:
@@ -40,3 +43,92 @@ def registered_objects(type_value: Any) -> List[Any]:
     name = type_name(type_value)
     found = [r.module_dict[name] for r in registries() if name in r.module_dict]
     return list({id(obj): obj for obj in found}.values())
+
+
+# Layers (norm_cfg, conv_cfg, dcn, upsample_cfg types) are built by mmcv's and
+# mmdet's layer builders, which take keys out first (requires_grad,
+# scale_factor, fallback_on_stride) or rename old ones (deformable_groups).
+_LAYER_MODULES = ('torch.nn.', 'mmcv.cnn.', 'mmcv.ops.', 'mmengine.utils.dl_utils.')
+
+
+def keyword_arguments(type_value: Any) -> Optional[Set[str]]:
+    """The keyword arguments that every object registered as ``type_value``
+    could take together (a config's keys beside ``type``), or None where any
+    key may be taken or it cannot be told: nothing registered, no signature,
+    a layer of torch or mmcv, or a ``**kwargs`` that goes anywhere but on to
+    the parent class's ``__init__`` (a class whose ``__init__`` only hands
+    ``**kwargs`` to ``super().__init__``, as mmdet's ``CocoDataset`` and
+    ``SSDHead`` subclasses do, takes what its parents take)."""
+    objects = registered_objects(type_value)
+    if not objects or any(getattr(obj, '__module__', '').startswith(_LAYER_MODULES)
+                          for obj in objects):
+        return None
+    takes: Set[str] = set()
+    for obj in objects:
+        found = _class_arguments(obj) if inspect.isclass(obj) else _arguments(obj, None)
+        if found is None:
+            return None
+        takes |= found
+    return takes
+
+
+def _class_arguments(cls: type) -> Optional[Set[str]]:
+    takes: Set[str] = set()
+    for owner in cls.__mro__:
+        if '__init__' not in vars(owner):
+            continue
+        if owner is object:
+            return takes
+        found = _arguments(vars(owner)['__init__'], owner)
+        if found is None:
+            return None
+        takes |= found
+        if not _passes_kwargs_on(vars(owner)['__init__']):
+            return takes
+    return takes
+
+
+def _arguments(fn: Callable, owner: Optional[type]) -> Optional[Set[str]]:
+    """``fn``'s named parameters; None for one without a signature, or for a
+    function (not a class's ``__init__``) taking ``**kwargs``."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    if owner is None and any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    if owner is not None and any(p.kind is p.VAR_KEYWORD for p in params.values()) \
+            and not _passes_kwargs_on(fn):
+        return None
+    return {n for n, p in params.items()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n != 'self'}
+
+
+def _passes_kwargs_on(init: Callable) -> bool:
+    """Whether ``init`` takes ``**kwargs`` and hands them, untouched, to
+    ``super().__init__`` and nowhere else (read from its source)."""
+    params = inspect.signature(init).parameters
+    name = next((n for n, p in params.items() if p.kind is p.VAR_KEYWORD), None)
+    if name is None:
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(init)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name]
+    handed = [kw for call in ast.walk(tree) if isinstance(call, ast.Call)
+              and _is_super_init(call.func) for kw in call.keywords
+              if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id == name]
+    # reading them (kwargs.get('x'), kwargs['x']) leaves what the parent gets
+    reads = [n for n in ast.walk(tree)
+             if (isinstance(n, ast.Attribute) and n.attr == 'get'
+                 or isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load))
+             and isinstance(n.value, ast.Name) and n.value.id == name]
+    return len(handed) == 1 and len(uses) == 1 + len(reads)
+
+
+def _is_super_init(func: ast.expr) -> bool:
+    # super().__init__ (the next class in the MRO), not super(Base, self) (a later one)
+    return (isinstance(func, ast.Attribute) and func.attr == '__init__'
+            and isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name)
+            and func.value.func.id == 'super' and not func.value.args)

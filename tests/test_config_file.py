@@ -107,6 +107,10 @@ def test_train_tool_refuses_an_option_that_would_change_nothing(tmp_path, option
                                      r"enable\)$"),
     ({'env_cfg.cudnn_benchmrk': True}, r'did you mean env_cfg\.cudnn_benchmark\?'),
     ({'randomness.sed': 1}, r'did you mean randomness\.seed\? \(it reads deterministic, '),
+    ({'model.bbox_head.num_clases': 3},  # SSDLiteHead's **kwargs go on to mmdet's SSDHead
+     r"SSDLiteHead takes no argument 'num_clases'; did you mean model\.bbox_head\.num_classes\?"),
+    ({'train_dataloader.dataset.ann_fil': 'a.json'},
+     r"CocoDataset takes no argument 'ann_fil'; did you mean train_dataloader\.dataset\.ann_file"),
     ({'default_hooks.chekpoint.interval': 2},
      r"default_hooks has no entry 'chekpoint' and this one would have no type \(its entries: "
      r"timer, logger, .*\); did you mean default_hooks\.checkpoint\?$"),
@@ -136,3 +140,46 @@ def test_delete_replaces_a_typed_dict_as_mmengine_merges_it():
     merge_options(cfg, {'optim_wrapper.optimizer._delete_': True,
                         'optim_wrapper.optimizer.type': 'SGD', 'optim_wrapper.optimizer.lr': 0.1})
     assert cfg.optim_wrapper.optimizer.to_dict() == dict(type='SGD', lr=0.1)
+
+
+def _typed_keys(value, prefix=''):
+    """(option key, value) of every key beside ``type`` in the typed dicts of a config."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f'{prefix}.{key}' if prefix else key
+            if 'type' in value and key != 'type':
+                yield path, item
+            yield from _typed_keys(item, path)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _typed_keys(item, f'{prefix}.{i}')
+
+
+@pytest.mark.parametrize('config', [
+    DEMO, osp.join(ROOT, 'configs', 'ssdlite', 'ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py'),
+    osp.join(ROOT, 'configs', 'imagenet', 'mobilenext-100_8xb64-210e_in1k.py')])
+def test_every_key_the_shipped_configs_set_may_be_added_by_an_option(config):
+    """No false refusal: each argument of a typed dict, taken out of the file
+    and added back with --cfg-options, is merged."""
+    full = read_config(config)
+    for key, value in _typed_keys(full.to_dict()):
+        cfg = read_config(config)
+        *parents, leaf = key.split('.')
+        node = cfg
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node.pop(leaf)
+        merge_options(cfg, {key: value}, config)
+
+
+def test_torchvision_transforms_are_checked_against_torchvision():
+    """TorchvisionTransforms builds its dicts from torchvision.transforms.v2 by
+    name: Resize there is torchvision's (size, antialias), not mmcv's."""
+    config = osp.join(ROOT, 'configs', 'imagenet', 'mobilenext-100_8xb64-210e_in1k.py')
+    cfg = read_config(config)
+    key = next(f'test_pipeline.{i}.transforms.0' for i, t in enumerate(cfg.test_pipeline)
+               if t.type == 'TorchvisionTransforms')
+    with pytest.raises(ValueError, match=rf"{key}\.sizee: Resize takes no argument 'sizee'; did "
+                                         rf"you mean {key}\.size\?"):
+        merge_options(cfg, {f'{key}.sizee': 232})
+    merge_options(cfg, {f'{key}.antialias': False})
