@@ -3,7 +3,7 @@ mmengine's registries hold under it, and the arguments that can build."""
 import ast
 import inspect
 import textwrap
-from typing import Any, Callable, Iterator, List, Optional, Set
+from typing import Any, Callable, Iterator, List, Optional, Set, Tuple
 
 __all__ = ['type_name', 'registries', 'registered_objects', 'keyword_arguments']
 
@@ -65,7 +65,7 @@ def keyword_arguments(type_value: Any) -> Optional[Set[str]]:
         return None
     takes: Set[str] = set()
     for obj in objects:
-        found = _class_arguments(obj) if inspect.isclass(obj) else _arguments(obj, None)
+        found = _class_arguments(obj) if inspect.isclass(obj) else _function_arguments(obj)
         if found is None:
             return None
         takes |= found
@@ -75,33 +75,35 @@ def keyword_arguments(type_value: Any) -> Optional[Set[str]]:
 def _class_arguments(cls: type) -> Optional[Set[str]]:
     takes: Set[str] = set()
     for owner in cls.__mro__:
-        if '__init__' not in vars(owner):
+        if '__init__' not in vars(owner) or owner is object:
             continue
-        if owner is object:
-            return takes
-        found = _arguments(vars(owner)['__init__'], owner)
+        init = vars(owner)['__init__']
+        found = _parameters(init)
         if found is None:
             return None
-        takes |= found
-        if not _passes_kwargs_on(vars(owner)['__init__']):
+        takes |= found[0]
+        if not found[1]:
             return takes
+        if not _passes_kwargs_on(init):
+            return None
     return takes
 
 
-def _arguments(fn: Callable, owner: Optional[type]) -> Optional[Set[str]]:
-    """``fn``'s named parameters; None for one without a signature, or for a
-    function (not a class's ``__init__``) taking ``**kwargs``."""
+def _function_arguments(fn: Callable) -> Optional[Set[str]]:
+    found = _parameters(fn)
+    return None if found is None or found[1] else found[0]
+
+
+def _parameters(fn: Callable) -> Optional[Tuple[Set[str], bool]]:
+    """``fn``'s named parameters and whether it takes ``**kwargs``; None
+    without a signature."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return None
-    if owner is None and any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return None
-    if owner is not None and any(p.kind is p.VAR_KEYWORD for p in params.values()) \
-            and not _passes_kwargs_on(fn):
-        return None
-    return {n for n, p in params.items()
-            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n != 'self'}
+    names = {n for n, p in params.items()
+             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n != 'self'}
+    return names, any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _passes_kwargs_on(init: Callable) -> bool:
