@@ -7,15 +7,18 @@ checkpoint (``ValueError`` and its subclasses such as
 ``CheckpointMismatchError``, ``CorruptCheckpointError``, ``DataCheckError``)
 and a checkpoint or pickle that would run code on load
 (``UnsafeCheckpointError``, an ``UnpicklingError``); also a config ``type``
-that no registry holds (mmengine's ``KeyError``), with the closest names."""
+that no registry holds (mmengine's ``KeyError``), with the closest names, and
+a package of one of mnext-det's extras that is not installed (a
+``ModuleNotFoundError`` for ``onnx``, ``litert_torch``, ...), with the extra."""
 import difflib
+import importlib.metadata
 import pickle
 import re
 import sys
 from typing import Callable, List, NoReturn, Optional
 
-__all__ = ['USER_ERRORS', 'USER_ERROR_EXIT', 'error_line', 'registry_miss', 'run_tool',
-           'tool_status']
+__all__ = ['USER_ERRORS', 'USER_ERROR_EXIT', 'error_line', 'registry_miss', 'missing_extra',
+           'run_tool', 'tool_status']
 
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError, pickle.UnpicklingError)
 USER_ERROR_EXIT = 2
@@ -52,6 +55,29 @@ def registry_miss(error: KeyError) -> Optional[str]:
     return f"config: type {name!r} is not in the {where} registry; {hint}"
 
 
+_EXTRA_REQUIREMENT = re.compile(r'^(?P<dist>[A-Za-z0-9_.-]+).*;\s*extra\s*==\s*"(?P<extra>\w+)"')
+
+
+def missing_extra(error: ModuleNotFoundError) -> Optional[str]:
+    """For a module of a package that one of mnext-det's extras installs
+    (``setup.py``'s ``extras_require``, read from the installed metadata), a
+    message naming the extra; None for any other missing module (a bug)."""
+    top = (error.name or '').split('.')[0]
+    try:
+        requirements = importlib.metadata.requires('mnext-det') or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for requirement in requirements:
+        match = _EXTRA_REQUIREMENT.match(requirement)
+        if match and match['dist'].lower().replace('-', '_') == top:
+            if 'pip install' in str(error):
+                return str(error)
+            return (f"{top} is not installed; it comes with mnext-det's {match['extra']!r} "
+                    f"extra: pip install -e '.[{match['extra']}]' (make install installs all "
+                    "but tflite)")
+    return None
+
+
 def tool_status(main: Callable[[], Optional[int]]) -> int:
     """``main()``'s exit status (0 for None), or 2 after printing
     :func:`error_line` on a user error."""
@@ -62,6 +88,12 @@ def tool_status(main: Callable[[], Optional[int]]) -> int:
         return USER_ERROR_EXIT
     except KeyError as e:
         message = registry_miss(e)
+        if message is None:
+            raise
+        print(f'error: {message}', file=sys.stderr)
+        return USER_ERROR_EXIT
+    except ModuleNotFoundError as e:
+        message = missing_extra(e)
         if message is None:
             raise
         print(f'error: {message}', file=sys.stderr)

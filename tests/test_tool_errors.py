@@ -3,7 +3,7 @@ import pytest
 from mmdet.registry import MODELS
 
 import mnext_det.detection  # noqa: F401  (registers MobileNeXt and TappedMobileNetV2)
-from mnext_det.tool_errors import USER_ERROR_EXIT, registry_miss, run_tool
+from mnext_det.tool_errors import USER_ERROR_EXIT, registry_miss, run_tool, tool_status
 
 
 def _miss(type_name):
@@ -36,3 +36,21 @@ def test_run_tool_ends_a_registry_miss_with_one_line_and_keeps_other_key_errors(
 
     with pytest.raises(KeyError, match='missing'):
         run_tool(bug)
+
+
+def test_a_package_of_an_extra_that_is_missing_is_named_with_its_extra(capsys):
+    """A user without `.[export]` running an export tool: one line naming the
+    extra, where Python printed a traceback; any other missing module is a bug."""
+    def needs_onnxruntime():
+        import onnxruntime_not_here  # noqa: F401
+    # the module name of an extra's package, as Python reports it when it is missing
+    error = ModuleNotFoundError("No module named 'onnxruntime'", name='onnxruntime')
+
+    def missing_onnxruntime():
+        raise error
+    assert tool_status(missing_onnxruntime) == USER_ERROR_EXIT
+    assert capsys.readouterr().err == (
+        "error: onnxruntime is not installed; it comes with mnext-det's 'export' extra: pip "
+        "install -e '.[export]' (make install installs all but tflite)\n")
+    with pytest.raises(ModuleNotFoundError, match='onnxruntime_not_here'):
+        tool_status(needs_onnxruntime)

@@ -34,12 +34,13 @@ def export_tflite(model: nn.Module, file: str, input_shape: Sequence[int] = (1, 
     to :func:`metadata_file`.
 
     Raises:
-        ImportError: litert-torch is not installed (``pip install .[tflite]``).
+        ModuleNotFoundError: litert-torch is not installed (``pip install .[tflite]``).
     """
     try:
         import litert_torch
     except ImportError as e:
-        raise ImportError('TFLite export needs litert-torch: pip install .[tflite]') from e
+        raise ModuleNotFoundError('TFLite export needs litert-torch: pip install .[tflite]',
+                                  name=e.name) from e
     model = disable_inplace(copy.deepcopy(model))
     model.eval()  # some mmdet backbones return None from train()
     if fold_bn:
@@ -66,7 +67,8 @@ class TFLiteModel:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as e:
-            raise ImportError('running TFLite needs ai-edge-litert: pip install .[tflite]') from e
+            raise ModuleNotFoundError('running TFLite needs ai-edge-litert: pip install '
+                                      '.[tflite]', name=e.name) from e
         if not osp.isfile(file):
             raise FileNotFoundError(f'TFLite file not found: {file}')
         self.file = file

@@ -2,6 +2,7 @@
 command line, including their refusals of mismatched checkpoints and unreadable images.
 One export and one inference start the tools as a user does; the other runs
 and the refusals run their ``__main__`` in this process (tests/tool_main.py)."""
+import importlib.util
 import os.path as osp
 import re
 import shutil
@@ -55,13 +56,20 @@ def test_export_refuses_checkpoint_of_another_model(tmp_path):
     (('--input-size', '224', '224', '3'), '--input-size takes H or H W, each at least 1, got '
                                           '[224, 224, 3]'),
     (('--batch', '0'), '--batch must be at least 1 (leave it out for a dynamic batch), got 0'),
+    (('--out', 'OUT/x.pth'), '--out OUT/x.pth: --format onnx writes a .onnx file (name it so, '
+                             'or choose the format with --format)'),
+    (('--format', 'tflite'), '--out OUT/x.onnx: --format tflite writes a .tflite file (name it '
+                             'so, or choose the format with --format)'),
+    (('--out', 'OUT/folder.onnx'), '--out OUT/folder.onnx is a folder; give the file to write'),
 ])
-def test_export_refuses_sizes_below_one(tmp_path, args, message):
-    """--input-size 0 ended in a torch.export traceback, and --batch 0 wrote a
-    static batch-1 model."""
-    res = run_main(EXPORT, 'mobilenext_035', *args, '--out', str(tmp_path / 'x.onnx'), cwd=ROOT)
-    assert (res.returncode, res.stderr) == (2, f'error: {message}\n')
-    assert not osp.exists(tmp_path / 'x.onnx')
+def test_export_refuses_bad_sizes_and_outputs(tmp_path, args, message):
+    """--input-size 0 ended in a torch.export traceback, --batch 0 wrote a
+    static batch-1 model and --out x.pth an ONNX model named .pth."""
+    (tmp_path / 'folder.onnx').mkdir()
+    args = [a.replace('OUT', str(tmp_path)) for a in args]
+    res = run_main(EXPORT, 'mobilenext_035', '--out', str(tmp_path / 'x.onnx'), *args, cwd=ROOT)
+    assert (res.returncode, res.stderr) == (2, f'error: {message.replace("OUT", str(tmp_path))}\n')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['folder.onnx']
 
 
 def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
@@ -115,3 +123,14 @@ def test_detector_export_and_inference_draws_boxes(tmp_path):
     assert res.returncode == 0, res.stderr
     assert 'detections above 0.0' in res.stdout
     assert osp.isfile(tmp_path / 'vis' / 'grace_hopper.png')
+
+
+def test_tflite_export_without_the_extra_is_one_line():
+    """The tflite extra is not installed by make install (it pulls in jax and
+    transformers): one line saying what to install, not an ImportError traceback."""
+    if importlib.util.find_spec('litert_torch') is not None:
+        pytest.skip('litert-torch is installed here')
+    res = run_main(EXPORT, 'mobilenext_050', '--format', 'tflite', '--input-size', '32',
+                   '--out', '/tmp/never_written.tflite', cwd=ROOT)
+    assert (res.returncode, res.stderr) == (2, 'error: TFLite export needs litert-torch: pip '
+                                               'install .[tflite]\n')

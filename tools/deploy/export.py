@@ -63,6 +63,11 @@ def main() -> None:
                          f'{args.batch}')
     if args.nms and args.format != 'onnx':
         raise ValueError('--nms needs --format onnx (TFLite takes the raw graph)')
+    if args.out is not None and osp.splitext(args.out)[1].lower() != f'.{args.format}':
+        raise ValueError(f'--out {args.out}: --format {args.format} writes a .{args.format} file '
+                         '(name it so, or choose the format with --format)')
+    if args.out is not None and osp.isdir(args.out):
+        raise ValueError(f'--out {args.out} is a folder; give the file to write')
     module, cfg = build_model(args.model, args.checkpoint, **kwargs)
     input_size = None
     if args.input_size:
