@@ -95,7 +95,7 @@ def _cli_cases(cfg: str, evil: str, out: str):
         'convert_official_ckpt': [osp.join(CONVERTERS, 'convert_official_ckpt.py'), evil, out,
                                   '--arch', 'mobilenext_035'],
         'deploy/export': [osp.join(ROOT, 'tools', 'deploy', 'export.py'), 'mobilenext_035',
-                          '--checkpoint', evil, '--out', out],
+                          '--checkpoint', evil, '--out', osp.splitext(out)[0] + '.onnx'],
     }
     return {k: v for k, v in cases.items() if osp.isfile(v[0])}
 
@@ -127,7 +127,8 @@ custom_imports['imports'].append('mnext_det.evaluation')
         assert f'\nerror: refused to load {path}' in '\n' + proc.stderr, (
             name, proc.stderr[-2000:])
         assert not osp.exists(marker), name
-        assert not osp.exists(tmp_path / 'out.pth'), name
+        assert not osp.exists(tmp_path / 'out.pth') and not osp.exists(tmp_path / 'out.onnx'), \
+            name
 
 
 def _run_tool(argv, marker, evil):
