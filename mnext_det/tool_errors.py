@@ -86,14 +86,8 @@ def tool_status(main: Callable[[], Optional[int]]) -> int:
     except USER_ERRORS as e:
         print(error_line(e), file=sys.stderr)
         return USER_ERROR_EXIT
-    except KeyError as e:
-        message = registry_miss(e)
-        if message is None:
-            raise
-        print(f'error: {message}', file=sys.stderr)
-        return USER_ERROR_EXIT
-    except ModuleNotFoundError as e:
-        message = missing_extra(e)
+    except (KeyError, ModuleNotFoundError) as e:
+        message = registry_miss(e) if isinstance(e, KeyError) else missing_extra(e)
         if message is None:
             raise
         print(f'error: {message}', file=sys.stderr)
