@@ -63,7 +63,8 @@ def output_stems(paths: Sequence[str]) -> List[str]:
     share a stem (``photo.jpg`` and ``photo.png`` in one folder, or the same
     name in two folders), so that no output overwrites another.
 
-    Raises ``ValueError`` naming a path given twice."""
+    Raises ``ValueError`` naming a path given twice, or a file name that two
+    folders hold (``a/photo.jpg`` and ``b/photo.jpg``)."""
     seen = set()
     for path in paths:
         if osp.abspath(path) in seen:
