@@ -60,8 +60,8 @@ def list_images(paths: Sequence[str]) -> List[str]:
 def output_stems(paths: Sequence[str]) -> List[str]:
     """A distinct output name (without extension) for each of ``paths``: the
     file's stem, or stem and extension (``photo_jpg``) where several files
-    share a stem (``photo.jpg`` and ``photo.png`` in one folder, or the same
-    name in two folders), so that no output overwrites another.
+    share a stem (``photo.jpg`` and ``photo.png``), so that no output
+    overwrites another.
 
     Raises ``ValueError`` naming a path given twice, or a file name that two
     folders hold (``a/photo.jpg`` and ``b/photo.jpg``)."""
