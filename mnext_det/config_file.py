@@ -110,24 +110,26 @@ _BUILDER_KEYS = frozenset({'type', '_scope_', 'constructor', 'paramwise_cfg', 'p
                            'override', 'convert_to_iter_based', 'bg_cls_weight', '_delete_'})
 
 
-def _first_new(cfg: Config, key: str) -> Optional[Tuple[Any, int]]:
-    """The dict that lacks a part of ``key`` and the index of the first part
-    it lacks; None where ``key`` is in the config already or goes through a
+def _first_new(cfg: Config, key: str) -> Optional[Tuple[List[Any], int]]:
+    """The dicts and lists along ``key`` down to the dict that lacks a part of
+    it (``cfg`` first, that dict last), and the index of the first part it
+    lacks; None where ``key`` is in the config already or goes through a
     value that is not a dict (the option replaces it)."""
-    node: Any = cfg
+    nodes: List[Any] = [cfg]
     parts = key.split('.')
     for i, part in enumerate(parts):
+        node = nodes[-1]
         if isinstance(node, (list, tuple)):
             if not part.isdigit() or int(part) >= len(node):
                 where = '.'.join(parts[:i])
                 raise ValueError(f'--cfg-options {key}: {where} is a list of {len(node)}; index '
                                  f'it from 0 to {len(node) - 1}, e.g. {where}.0.'
                                  f'{".".join(parts[i + part.isdigit():])}'.rstrip('.'))
-            node = node[int(part)]
+            nodes.append(node[int(part)])
         elif isinstance(node, (Config, Mapping)):
             if part not in node:
-                return node, i
-            node = node[part]
+                return nodes, i
+            nodes.append(node[part])
         else:
             return None
     return None
@@ -148,15 +150,12 @@ _UNTYPED_ARGS = {
 _BUILDER_MODULES = {'TorchvisionTransforms': 'torchvision.transforms.v2'}
 
 
-def _builder_module(cfg: Config, parts: List[str]) -> Optional[str]:
-    """The module that builds the dict at ``parts`` when a dict above it is
+def _builder_module(ancestors: List[Any]) -> Optional[str]:
+    """The module that builds a dict below ``ancestors`` when one of them is
     of one of :data:`_BUILDER_MODULES`' types, else None."""
-    node: Any = cfg
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
-        if isinstance(node, Mapping) and type_name(node.get('type')) in _BUILDER_MODULES:
-            return _BUILDER_MODULES[type_name(node['type'])]
-    return None
+    return next((_BUILDER_MODULES[type_name(n['type'])] for n in ancestors
+                 if isinstance(n, Mapping) and type_name(n.get('type')) in _BUILDER_MODULES),
+                None)
 
 
 def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: str) -> None:
@@ -173,7 +172,8 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
     found = _first_new(cfg, key)
     if found is None:
         return
-    node, i = found
+    nodes, i = found
+    node = nodes[-1]
     parts = key.split('.')
     new, where = parts[i], '.'.join(parts[:i])
     if i == 0:
@@ -200,7 +200,7 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
         if new in _BUILDER_KEYS:
             return
         kind = options.get(f'{where}.type', node['type'])
-        module = _builder_module(cfg, parts[:i])
+        module = _builder_module(nodes[1:-1])
         if module is not None:
             kind = getattr(importlib.import_module(module), type_name(kind), None)
         accepted = keyword_arguments(kind)
