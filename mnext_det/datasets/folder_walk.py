@@ -6,7 +6,7 @@ import os.path as osp
 from typing import List, Sequence, Tuple
 
 __all__ = ['IMG_EXTENSIONS', 'is_image_file', 'class_folders', 'walk_class_folder', 'list_images',
-           'output_stems']
+           'output_stems', 'refuse_unreadable']
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 
@@ -78,3 +78,12 @@ def output_stems(paths: Sequence[str]) -> List[str]:
             raise ValueError(f'images named {osp.basename(path)} in two folders: give one '
                              'folder at a time (their outputs would overwrite each other)')
     return names
+
+
+def refuse_unreadable(unreadable: Sequence[str], total: int, done: str) -> None:
+    """End an inference tool's run over ``total`` images that skipped the
+    ``unreadable`` ones (the others were ``done``, e.g. ``'drawn'``) with a
+    ``ValueError`` naming them; nothing when none was skipped."""
+    if unreadable:
+        raise ValueError(f'{len(unreadable)} of {total} files could not be read as images (the '
+                         f'others were {done}): {", ".join(unreadable)}')

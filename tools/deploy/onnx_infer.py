@@ -17,7 +17,7 @@ import argparse
 import os
 import os.path as osp
 
-from mnext_det.datasets import list_images, output_stems
+from mnext_det.datasets import list_images, output_stems, refuse_unreadable
 from mnext_det.deploy import OnnxRuntimeModel, read_image
 from mnext_det.deploy.onnx_export import require_task
 from mnext_det.tool_args import require_at_least, require_between
@@ -72,9 +72,7 @@ def main() -> None:
             top = model.classify(image, args.topk)
             print(f'{path}: ' + ', '.join(
                 f'{names[i] if i < len(names) else i}: {p:.3f}' for i, p in top))
-    if unreadable:
-        raise ValueError(f'{len(unreadable)} of {len(paths)} files could not be read as images '
-                         f'(the others were run): {", ".join(unreadable)}')
+    refuse_unreadable(unreadable, len(paths), 'run')
 
 
 if __name__ == '__main__':

@@ -18,7 +18,7 @@ import numpy as np
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.checkpoint import check_checkpoint_fits
 from mnext_det.config_file import read_config
-from mnext_det.datasets import list_images, output_stems
+from mnext_det.datasets import list_images, output_stems, refuse_unreadable
 from mnext_det.tool_args import require_between
 from mnext_det.tool_errors import run_tool
 
@@ -71,9 +71,7 @@ def main() -> None:
             found += ', ...'
         print(f'[{i + 1}/{len(files)}] {file}: {int(keep.sum())} boxes ({found}) -> {out}',
               flush=True)
-    if unreadable:
-        raise ValueError(f'{len(unreadable)} of {len(files)} files could not be read as images '
-                         f'(the others were drawn): {", ".join(unreadable)}')
+    refuse_unreadable(unreadable, len(files), 'drawn')
 
 if __name__ == '__main__':
     run_tool(main)
