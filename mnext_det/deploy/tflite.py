@@ -73,12 +73,13 @@ class TFLiteModel:
             raise FileNotFoundError(f'TFLite file not found: {file}')
         self.file = file
         self.meta: Dict[str, Any] = {}
-        if osp.isfile(metadata_file(file)):
-            with open(metadata_file(file)) as f:
+        meta_path = metadata_file(file)
+        if osp.isfile(meta_path):
+            with open(meta_path) as f:
                 try:
                     self.meta = json.load(f)
                 except json.JSONDecodeError as e:
-                    raise ValueError(f'{metadata_file(file)}: not the JSON metadata '
+                    raise ValueError(f'{meta_path}: not the JSON metadata '
                                      f'tools/deploy/export.py writes ({e})') from None
         try:
             self.interpreter = Interpreter(model_path=file, num_threads=num_threads)
