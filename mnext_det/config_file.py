@@ -9,7 +9,8 @@ config for a syntax error (``'(' was never closed (<unknown>, line 1)``).
 ``data_root``, ``num_classes``) without a word, although the file used it
 when it was read and nothing reads it afterwards: ``--cfg-options
 max_epochs=2`` trains the file's 8 epochs. It also adds any new key, and
-a misspelt top-level one (``laod_from``) trains without a word.
+a misspelt top-level one (``laod_from``) or one of a model's ``test_cfg``
+(``score_thresh`` for ``score_thr``) runs without a word.
 """
 import difflib
 import importlib
@@ -21,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from .config_types import keyword_arguments, type_name
+from .config_types import keyword_arguments, run_cfg_keys, type_name
 
 __all__ = ['CONFIG_SUFFIXES', 'RUNTIME_KEYS', 'merge_options', 'read_config']
 
@@ -145,6 +146,22 @@ _UNTYPED_ARGS = {
 }
 
 
+# A model's train_cfg and test_cfg: untyped dicts that the model and its parts
+# read key by key (config_types.run_cfg_keys). mmdet 2.x's train_cfg.debug,
+# still in many mmdet 3 configs, is read by nothing: a file may have it.
+_RUN_CFGS = ('train_cfg', 'test_cfg')
+_UNREAD_RUN_CFG_KEYS = frozenset({'debug'})
+
+
+def _run_cfg_readers(owner: Mapping[str, Any], path: str,
+                     options: Mapping[str, Any]) -> List[Any]:
+    """The types of the model ``owner`` at ``path`` and of its typed parts
+    (backbone, heads, ...), after ``options``: what reads its run configs."""
+    return [options.get(f'{path}.type', owner['type'])] + [
+        options.get(f'{path}.{k}.type', v['type']) for k, v in owner.items()
+        if isinstance(v, Mapping) and 'type' in v]
+
+
 # Types that build the typed dicts inside them from a module, not a registry:
 # TorchvisionTransforms, torchvision's transforms by their class names.
 _BUILDER_MODULES = {'TorchvisionTransforms': 'torchvision.transforms.v2'}
@@ -163,7 +180,9 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
     is neither in the config nor in :data:`RUNTIME_KEYS` (``laod_from``:
     mmengine would merge it and train without the weights), a key of
     ``env_cfg``, ``auto_scale_lr`` or ``randomness`` that the Runner does not
-    read (``auto_scale_lr.enabel``), an entry without a type among typed ones
+    read (``auto_scale_lr.enabel``), a key of a model's ``train_cfg`` or
+    ``test_cfg`` that neither it nor its parts read (``model.test_cfg.score_thresh``:
+    the file's ``score_thr`` would filter, unchanged), an entry without a type among typed ones
     (``default_hooks.chekpoint.interval``), or an argument that the type of
     its dict (after ``options``, which may change it) does not take
     (``optim_wrapper.optimizer.lrr``: the build would end in a ``TypeError``;
@@ -184,9 +203,19 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
         raise ValueError(f'--cfg-options {key}: {source} has no key {new!r} and no run reads '
                          f'one (not an argument of mmengine\'s Runner), so this would change '
                          f'nothing{hint}')
+    owner = nodes[-2] if len(nodes) > 2 else None
     if where in _UNTYPED_ARGS and 'type' not in node:
-        takes, verb = list(_UNTYPED_ARGS[where]), 'reads'
+        takes, verb = list(_UNTYPED_ARGS[where]), 'it reads'
         what = f"mmengine's Runner reads no {where}.{new}"
+    elif (parts[i - 1] in _RUN_CFGS and 'type' not in node and isinstance(owner, Mapping)
+          and 'type' in owner):
+        readers = _run_cfg_readers(owner, '.'.join(parts[:i - 1]), options)
+        takes = sorted(run_cfg_keys(readers, parts[i - 1]))
+        # a key of the file that none of them reads: read somewhere this does not see
+        if not takes or set(node) - set(takes) - _UNREAD_RUN_CFG_KEYS:
+            return
+        verb = 'they read'
+        what = f'{type_name(readers[0])} and its parts read no {parts[i - 1]}.{new}'
     elif 'type' not in node:
         typed = [k for k, v in node.items() if isinstance(v, Mapping) and 'type' in v]
         if (i == len(parts) - 1 or not typed or len(typed) < len(node)
@@ -209,11 +238,11 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
         if not accepted or (f'{where}.type' not in options
                             and set(node) - accepted - _BUILDER_KEYS):
             return
-        takes, verb = list(accepted), 'takes'
+        takes, verb = list(accepted), 'it takes'
         what = f'{type_name(kind)} takes no argument {new!r}'
     if new in takes:
         return
     close = difflib.get_close_matches(new, takes, n=1)
     hint = f'; did you mean {where}.{close[0]}?' if close else ''
-    raise ValueError(f'--cfg-options {key}: {what}{hint} (it {verb} '
+    raise ValueError(f'--cfg-options {key}: {what}{hint} ({verb} '
                      f'{", ".join(sorted(set(takes)))})')

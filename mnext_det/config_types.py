@@ -3,9 +3,9 @@ mmengine's registries hold under it, and the arguments that can build."""
 import ast
 import inspect
 import textwrap
-from typing import Any, Callable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Set, Tuple
 
-__all__ = ['type_name', 'registries', 'registered_objects', 'keyword_arguments']
+__all__ = ['type_name', 'registries', 'registered_objects', 'keyword_arguments', 'run_cfg_keys']
 
 
 def type_name(type_value: Any) -> str:
@@ -134,3 +134,56 @@ def _is_super_init(func: ast.expr) -> bool:
     return (isinstance(func, ast.Attribute) and func.attr == '__init__'
             and isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name)
             and func.value.func.id == 'super' and not func.value.args)
+
+
+_DICT_METHODS = frozenset(dir(dict)) | {'to_dict'}
+_NO_RUN_CFG_MODULES = ('builtins', 'torch.', 'mmengine.')
+
+
+def run_cfg_keys(type_values: Iterable[Any], which: str) -> Set[str]:
+    """The keys that the models registered as ``type_values`` read from their
+    ``which`` (``'train_cfg'`` or ``'test_cfg'``), found in the source of
+    their classes and their parents (but torch's and mmengine's):
+    ``self.<which>`` or a name ``<which>`` (and ``cfg`` for ``test_cfg``: mmdet's
+    predict methods take ``cfg = self.test_cfg if cfg is None else cfg``),
+    read as ``[key]``, ``.get(key)``, ``.<key>`` or ``key in``. Empty where no
+    source is found."""
+    keys: Set[str] = set()
+    for cls in {c for t in type_values for obj in registered_objects(t)
+                if inspect.isclass(obj) for c in obj.__mro__
+                if not c.__module__.startswith(_NO_RUN_CFG_MODULES)}:
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        keys |= set(_keys_read(tree, which))
+    return keys
+
+
+def _keys_read(tree: ast.AST, which: str) -> Iterator[str]:
+    def is_cfg(node: ast.expr) -> bool:
+        names = (which, 'cfg') if which == 'test_cfg' else (which,)
+        return (isinstance(node, ast.Name) and node.id in names
+                or isinstance(node, ast.Attribute) and node.attr == which
+                and isinstance(node.value, ast.Name) and node.value.id == 'self')
+
+    def text(node: ast.expr) -> Optional[str]:
+        is_str = isinstance(node, ast.Constant) and isinstance(node.value, str)
+        return node.value if is_str else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and is_cfg(node.value):
+            key = text(node.slice)
+        elif isinstance(node, ast.Attribute) and is_cfg(node.value):
+            key = node.attr if node.attr not in _DICT_METHODS else None
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ('get', 'pop', 'setdefault') and is_cfg(node.func.value)
+              and node.args):
+            key = text(node.args[0])
+        elif (isinstance(node, ast.Compare) and len(node.ops) == 1
+              and isinstance(node.ops[0], (ast.In, ast.NotIn)) and is_cfg(node.comparators[0])):
+            key = text(node.left)
+        else:
+            key = None
+        if key is not None:
+            yield key

@@ -6,6 +6,7 @@ take (through **kwargs handed to a parent class), a key nothing reads and a list
 entered by name or beyond its end, before mmengine merges them (its merge or the
 build ended in a TypeError or KeyError traceback, or the run ignored the key).
 No argument a shipped config, or one of mmdet's, sets is refused."""
+import functools
 import glob
 import os.path as osp
 
@@ -19,6 +20,7 @@ from .tool_main import run_main
 
 
 DEMO = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-8e_shapes-160.py')
+COCO = osp.join(ROOT, 'configs', 'ssdlite', 'ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py')
 
 
 def test_reads_a_config_with_its_base():
@@ -115,6 +117,12 @@ def test_train_tool_refuses_an_option_that_would_change_nothing(tmp_path, option
      r"SSDLiteHead takes no argument 'num_clases'; did you mean model\.bbox_head\.num_classes\?"),
     ({'train_dataloader.dataset.ann_fil': 'a.json'},
      r"CocoDataset takes no argument 'ann_fil'; did you mean train_dataloader\.dataset\.ann_file"),
+    ({'model.test_cfg.score_thresh': 0.3},
+     r"SingleStageDetector and its parts read no test_cfg\.score_thresh; did you mean "
+     r"model\.test_cfg\.score_thr\? \(they read max_per_img, min_bbox_size, nms, nms_pre, "
+     r"score_thr\)$"),
+    ({'model.train_cfg.neg_pos_rati': 2}, r'did you mean model\.train_cfg\.neg_pos_ratio\?'),
+    ({'model.train_cfg.debug': True}, r'read no train_cfg\.debug \(they read allowed_border'),
     ({'default_hooks.chekpoint.interval': 2},
      r"default_hooks has no entry 'chekpoint' and this one would have no type \(its entries: "
      r"timer, logger, .*\); did you mean default_hooks\.checkpoint\?$"),
@@ -139,6 +147,29 @@ def test_new_arguments_the_type_takes_are_merged():
     assert cfg.default_hooks.ema.momentum == 1e-3 and cfg.auto_scale_lr.enable
 
 
+def test_every_run_cfg_key_of_the_shipped_configs_may_be_added_by_an_option():
+    """No false refusal: each key of model.train_cfg and model.test_cfg, taken
+    out of the file and added back with --cfg-options, is merged."""
+    for config in (DEMO, COCO):
+        full = read_config(config)
+        for which in ('train_cfg', 'test_cfg'):
+            for key, value in full.model[which].items():
+                cfg = read_config(config)
+                cfg.model[which].pop(key)
+                merge_options(cfg, {f'model.{which}.{key}': value}, config)
+                assert cfg.model[which][key] == value
+
+
+def test_a_run_cfg_with_a_key_no_part_reads_takes_any_key():
+    """A file's own key that the model's source does not read (mmdet's LAD
+    configs: test_cfg.score_voting) means its run configs are read somewhere
+    this check does not see: it lets every key through."""
+    cfg = read_config(DEMO)
+    cfg.model.test_cfg.score_voting = True
+    merge_options(cfg, {'model.test_cfg.score_thresh': 0.3})
+    assert cfg.model.test_cfg.score_thresh == 0.3
+
+
 def test_delete_replaces_a_typed_dict_as_mmengine_merges_it():
     cfg = read_config(DEMO)
     merge_options(cfg, {'optim_wrapper.optimizer._delete_': True,
@@ -160,7 +191,7 @@ def _typed_keys(value, prefix=''):
 
 
 @pytest.mark.parametrize('config', [
-    DEMO, osp.join(ROOT, 'configs', 'ssdlite', 'ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py'),
+    DEMO, COCO,
     osp.join(ROOT, 'configs', 'imagenet', 'mobilenext-100_8xb64-210e_in1k.py')])
 def test_every_key_the_shipped_configs_set_may_be_added_by_an_option(config):
     """No false refusal: each argument of a typed dict, taken out of the file
@@ -189,6 +220,26 @@ def test_torchvision_transforms_are_checked_against_torchvision():
     merge_options(cfg, {f'{key}.antialias': False})
 
 
+@functools.lru_cache(maxsize=None)
+def _mmdet_configs() -> tuple:
+    """Every config mmdet ships that loads here, as dicts, with mmdet's and
+    this package's modules registered."""
+    mmdet = pytest.importorskip('mmdet')
+    from mmdet.utils import register_all_modules
+
+    import mnext_det.detection  # noqa: F401  (registrations)
+    register_all_modules(init_default_scope=False)
+    configs = glob.glob(osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', '*', '*.py'))
+    assert len(configs) > 500
+    loaded = []
+    for path in configs:
+        try:
+            loaded.append(Config.fromfile(path).to_dict())
+        except Exception:  # configs of optional packages (mmpretrain, ...) not installed
+            continue
+    return tuple(loaded)
+
+
 @pytest.mark.slow
 def test_only_arguments_mmdet_cannot_build_either_are_refused_over_its_configs():
     """Over every config mmdet ships: the arguments they set that
@@ -198,13 +249,8 @@ def test_only_arguments_mmdet_cannot_build_either_are_refused_over_its_configs()
     mmdet 2.x pipeline keys left in guided_anchoring/, a v3det FPN argument,
     cascade_rpn's stage sampling, pascal_voc's cocofmt eval_mode and solov2's
     train loop by_epoch."""
-    mmdet = pytest.importorskip('mmdet')
-    from mmdet.utils import register_all_modules
-
-    import mnext_det.detection  # noqa: F401  (registrations)
     from mnext_det.config_file import _BUILDER_KEYS
     from mnext_det.config_types import keyword_arguments, type_name
-    register_all_modules(init_default_scope=False)
     used = {}
 
     def walk(value):
@@ -216,13 +262,8 @@ def test_only_arguments_mmdet_cannot_build_either_are_refused_over_its_configs()
         elif isinstance(value, (list, tuple)):
             for item in value:
                 walk(item)
-    configs = glob.glob(osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', '*', '*.py'))
-    assert len(configs) > 500
-    for path in configs:
-        try:
-            walk(Config.fromfile(path).to_dict())
-        except Exception:  # configs of optional packages (mmpretrain, ...) not installed
-            continue
+    for config in _mmdet_configs():
+        walk(config)
     refused = {(type_name(kind), key) for kind, keys in used.items()
                for key in keys - (keyword_arguments(kind) or keys) - _BUILDER_KEYS}
     # BaseReID's arguments are mmpretrain's (not installed): unknown, so they pass
@@ -231,3 +272,41 @@ def test_only_arguments_mmdet_cannot_build_either_are_refused_over_its_configs()
                        ('FPN', 'force_grad_on_level'), ('StageCascadeRPNHead', 'sampling'),
                        ('MultiScaleFlipAug', 'flip'), ('MultiScaleFlipAug', 'img_scale'),
                        ('RandomFlip', 'flip_ratio'), ('Resize', 'img_scale')}
+
+
+@pytest.mark.slow
+def test_the_run_cfg_keys_mmdets_configs_set_are_found_where_mmdet_reads_them():
+    """Over every model of mmdet's configs: the train_cfg and test_cfg keys
+    that run_cfg_keys does not find (so those files let any key through) are
+    read nowhere in mmdet 3.3.0 (checked by hand): debug, FCOS's anchor keys,
+    SABL's allowed_border, RoITrackHead's pos_weight, LAD's score_voting (a
+    head argument now). Every other file is checked key by key."""
+    from mnext_det.config_file import _UNREAD_RUN_CFG_KEYS, _run_cfg_readers
+    from mnext_det.config_types import run_cfg_keys, type_name
+    unread, checked = set(), 0
+
+    def walk(value):
+        nonlocal checked
+        if isinstance(value, dict):
+            for which in ('train_cfg', 'test_cfg'):
+                node = value.get(which)
+                if 'type' in value and isinstance(node, dict) and 'type' not in node and node:
+                    found = run_cfg_keys(_run_cfg_readers(value, '', {}), which)
+                    missed = set(node) - found - _UNREAD_RUN_CFG_KEYS
+                    unread.update((type_name(value['type']), which, k) for k in missed)
+                    checked += not missed
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+    for config in _mmdet_configs():
+        walk(config.get('model', {}))
+    assert checked > 1000
+    assert unread == {('FCOS', 'train_cfg', 'assigner'), ('FCOS', 'train_cfg', 'allowed_border'),
+                      ('FCOS', 'train_cfg', 'pos_weight'), ('NASFCOS', 'train_cfg', 'assigner'),
+                      ('NASFCOS', 'train_cfg', 'allowed_border'),
+                      ('NASFCOS', 'train_cfg', 'pos_weight'),
+                      ('RetinaNet', 'train_cfg', 'allowed_border'),
+                      ('RoITrackHead', 'train_cfg', 'pos_weight'),
+                      ('LAD', 'test_cfg', 'score_voting')}

@@ -1,8 +1,9 @@
 """type_name: the registry name of a config's ``type``, however it is spelled;
-keyword_arguments: what a type takes, through ``**kwargs`` handed to a parent."""
+keyword_arguments: what a type takes, through ``**kwargs`` handed to a parent;
+run_cfg_keys: what a model reads from its train_cfg and test_cfg."""
 import pytest
 
-from mnext_det.config_types import keyword_arguments, type_name
+from mnext_det.config_types import keyword_arguments, run_cfg_keys, type_name
 from mnext_det.datasets.dataset_wrappers import ValidatedDataset
 
 
@@ -67,3 +68,42 @@ def test_keyword_arguments_of_registered_types():
     assert {'ann_file', 'data_prefix', 'pipeline', 'backend_args'} <= \
         keyword_arguments('CocoDataset')  # BaseDetDataset on to mmengine's BaseDataset
     assert keyword_arguments('BN') is None  # built by mmcv's build_norm_layer (requires_grad)
+
+
+class _ReadsRunCfgs:
+    """Reads its run configs in each way mmdet's models do."""
+
+    def __init__(self, train_cfg: dict, test_cfg: dict) -> None:
+        self.train_cfg, self.test_cfg = train_cfg, test_cfg
+        self.assigner = train_cfg['assigner'] if 'sampler' in train_cfg else None
+
+    def loss(self) -> float:
+        return self.train_cfg['neg_pos_ratio'] * self.train_cfg.get('beta', 1.)
+
+    def predict(self, cfg=None) -> tuple:
+        cfg = self.test_cfg if cfg is None else cfg
+        return cfg.score_thr, cfg.get('nms_pre', -1), self.test_cfg.max_per_img, cfg.copy()
+
+
+class _Subclass(_ReadsRunCfgs):
+    def predict(self, cfg=None) -> tuple:
+        return super().predict(cfg) + (self.test_cfg.pop('extra', None),)
+
+
+def test_run_cfg_keys_are_read_from_the_models_source_parents_included():
+    assert run_cfg_keys([_Subclass], 'train_cfg') == {'assigner', 'sampler', 'neg_pos_ratio',
+                                                       'beta'}
+    # cfg is the test_cfg in mmdet's predict methods; copy() is the dict's method
+    assert run_cfg_keys([_Subclass], 'test_cfg') == {'score_thr', 'nms_pre', 'max_per_img',
+                                                      'extra'}
+    assert run_cfg_keys([_ReadsRunCfgs, 'NoSuchRegisteredType'], 'test_cfg') == {
+        'score_thr', 'nms_pre', 'max_per_img'}
+
+
+def test_run_cfg_keys_of_mmdets_ssd_head():
+    pytest.importorskip('mmdet')
+    import mnext_det.detection  # noqa: F401  (registrations)
+    assert run_cfg_keys(['SingleStageDetector', 'SSDLiteHead'], 'test_cfg') == {
+        'nms_pre', 'score_thr', 'min_bbox_size', 'nms', 'max_per_img'}
+    assert run_cfg_keys(['SingleStageDetector', 'SSDLiteHead'], 'train_cfg') == {
+        'assigner', 'sampler', 'neg_pos_ratio', 'smoothl1_beta', 'allowed_border', 'pos_weight'}

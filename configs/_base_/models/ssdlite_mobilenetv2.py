@@ -4,7 +4,8 @@
 # SSDLiteNeck (SSDNeck plus options; identical with these arguments), and that
 # the backbone init adds ZeroInitResidual after mmdet's TruncNormal: every
 # inverted residual block with a shortcut starts as the identity, the rule the
-# MobileNeXt configs use too (docs/detection.md, "From scratch").
+# MobileNeXt configs use too (docs/detection.md, "From scratch"), and that
+# train_cfg drops mmdet 2.x's debug=False, which mmdet 3 reads nowhere.
 # Taps: MobileNetV2 out_indices (4, 7) -> 96 ch at stride 16, 1280 ch at stride 32.
 norm_cfg = dict(type='BN', eps=0.001, momentum=0.03)
 # ReLU6 computed in place under autograd too: same outputs and gradients as
@@ -69,8 +70,7 @@ model = dict(
         smoothl1_beta=1.,
         allowed_border=-1,
         pos_weight=-1,
-        neg_pos_ratio=3,
-        debug=False),
+        neg_pos_ratio=3),
     test_cfg=dict(
         nms_pre=1000,
         nms=dict(type='nms', iou_threshold=0.45),
