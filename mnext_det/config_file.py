@@ -17,7 +17,7 @@ import importlib
 import inspect
 import json
 import os.path as osp
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -167,6 +167,22 @@ def _run_cfg_readers(owner: Mapping[str, Any], path: str,
 _BUILDER_MODULES = {'TorchvisionTransforms': 'torchvision.transforms.v2'}
 
 
+# A run config's ``nms`` dict: mmcv's batched_nms (through mmdet's
+# multiclass_nms) takes out its own keys and calls the function of
+# mmcv.ops.nms that the type names with the others, after boxes and scores.
+_NMS_MODULE = 'mmcv.ops.nms'
+_BATCHED_NMS_KEYS = frozenset({'class_agnostic', 'split_thr'})
+
+
+def _nms_arguments(kind: Any) -> Optional[Set[str]]:
+    """What an ``nms`` dict of type ``kind`` may hold, or None where its type
+    is not a function of mmcv.ops.nms."""
+    fn = getattr(importlib.import_module(_NMS_MODULE), type_name(kind), None)
+    if not inspect.isfunction(fn):
+        return None
+    return set(list(inspect.signature(fn).parameters)[2:]) | _BATCHED_NMS_KEYS
+
+
 def _builder_module(ancestors: List[Any]) -> Optional[str]:
     """The module that builds a dict below ``ancestors`` when one of them is
     of one of :data:`_BUILDER_MODULES`' types, else None."""
@@ -232,7 +248,7 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
         module = _builder_module(nodes[1:-1])
         if module is not None:
             kind = getattr(importlib.import_module(module), type_name(kind), None)
-        accepted = keyword_arguments(kind)
+        accepted = _nms_arguments(kind) if parts[i - 1] == 'nms' else keyword_arguments(kind)
         # a key of the file that it does not know: the type is another one of
         # that name, built some way this does not follow
         if not accepted or (f'{where}.type' not in options

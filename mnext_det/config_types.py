@@ -1,9 +1,10 @@
 """The registry name that a config's ``type`` entry refers to, what
 mmengine's registries hold under it, and the arguments that can build."""
 import ast
+import functools
 import inspect
 import textwrap
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 __all__ = ['type_name', 'registries', 'registered_objects', 'keyword_arguments', 'run_cfg_keys']
 
@@ -148,16 +149,19 @@ def run_cfg_keys(type_values: Iterable[Any], which: str) -> Set[str]:
     predict methods take ``cfg = self.test_cfg if cfg is None else cfg``),
     read as ``[key]``, ``.get(key)``, ``.<key>`` or ``key in``. Empty where no
     source is found."""
-    keys: Set[str] = set()
-    for cls in {c for t in type_values for obj in registered_objects(t)
-                if inspect.isclass(obj) for c in obj.__mro__
-                if not c.__module__.startswith(_NO_RUN_CFG_MODULES)}:
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-        except (OSError, TypeError, SyntaxError):
-            continue
-        keys |= set(_keys_read(tree, which))
-    return keys
+    return set().union(*(_class_keys_read(c, which) for t in type_values
+                         for obj in registered_objects(t) if inspect.isclass(obj)
+                         for c in obj.__mro__
+                         if not c.__module__.startswith(_NO_RUN_CFG_MODULES)))
+
+
+@functools.lru_cache(maxsize=None)
+def _class_keys_read(cls: type, which: str) -> FrozenSet[str]:
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError, SyntaxError):
+        return frozenset()
+    return frozenset(_keys_read(tree, which))
 
 
 def _keys_read(tree: ast.AST, which: str) -> Iterator[str]:

@@ -123,6 +123,11 @@ def test_train_tool_refuses_an_option_that_would_change_nothing(tmp_path, option
      r"score_thr\)$"),
     ({'model.train_cfg.neg_pos_rati': 2}, r'did you mean model\.train_cfg\.neg_pos_ratio\?'),
     ({'model.train_cfg.debug': True}, r'read no train_cfg\.debug \(they read allowed_border'),
+    # mmcv's nms renames iou_thr, and fails when the dict has both, at the first validation
+    ({'model.test_cfg.nms.iou_thr': 0.5},
+     r"nms takes no argument 'iou_thr'; did you mean model\.test_cfg\.nms\.iou_threshold\? "
+     r"\(it takes class_agnostic, iou_threshold, max_num, offset, score_threshold, split_thr\)$"),
+    ({'model.test_cfg.nms.sigma': 0.5}, r"nms takes no argument 'sigma'"),
     ({'default_hooks.chekpoint.interval': 2},
      r"default_hooks has no entry 'chekpoint' and this one would have no type \(its entries: "
      r"timer, logger, .*\); did you mean default_hooks\.checkpoint\?$"),
@@ -141,10 +146,14 @@ def test_new_arguments_the_type_takes_are_merged():
                         0.9, 'optim_wrapper.clip_grad.max_norm': 10, 'train_cfg.val_begin': 2,
                         'model.backbone.init_cfg.0.std': 0.1, 'custom_hooks.0.priority': 'LOW',
                         'randomness.deterministic': True, 'auto_scale_lr.enable': True,
-                        'default_hooks.ema.type': 'EMAHook', 'default_hooks.ema.momentum': 1e-3})
+                        'default_hooks.ema.type': 'EMAHook', 'default_hooks.ema.momentum': 1e-3,
+                        'model.test_cfg.nms.type': 'soft_nms', 'model.test_cfg.nms.sigma': 0.3,
+                        'model.test_cfg.nms.class_agnostic': True})
     assert cfg.optim_wrapper.optimizer.momentum == 0.9 and cfg.train_cfg.val_begin == 2
     assert cfg.model.backbone.init_cfg[0].std == 0.1 and cfg.custom_hooks[0].priority == 'LOW'
     assert cfg.default_hooks.ema.momentum == 1e-3 and cfg.auto_scale_lr.enable
+    assert cfg.model.test_cfg.nms.to_dict() == dict(type='soft_nms', iou_threshold=0.45,
+                                                    sigma=0.3, class_agnostic=True)
 
 
 def test_every_run_cfg_key_of_the_shipped_configs_may_be_added_by_an_option():
@@ -310,3 +319,25 @@ def test_the_run_cfg_keys_mmdets_configs_set_are_found_where_mmdet_reads_them():
                       ('RetinaNet', 'train_cfg', 'allowed_border'),
                       ('RoITrackHead', 'train_cfg', 'pos_weight'),
                       ('LAD', 'test_cfg', 'score_voting')}
+
+
+@pytest.mark.slow
+def test_every_nms_dict_of_mmdets_configs_holds_what_its_nms_function_takes():
+    """No false refusal of an nms key: over mmdet's configs, each nms dict's
+    type is a function of mmcv.ops.nms and its keys are that function's
+    arguments or batched_nms's own."""
+    from mnext_det.config_file import _nms_arguments
+    found = []
+
+    def walk(value, key=None):
+        if isinstance(value, dict):
+            if key == 'nms' and 'type' in value:
+                found.append(set(value) - {'type'} <= (_nms_arguments(value['type']) or set()))
+            for name, item in value.items():
+                walk(item, name)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+    for config in _mmdet_configs():
+        walk(config)
+    assert len(found) > 1000 and all(found)
