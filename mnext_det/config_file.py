@@ -64,6 +64,51 @@ RUNTIME_KEYS = frozenset(inspect.signature(Runner.__init__).parameters) | {
     'efficient_conv_bn_eval', 'sample_validation', 'tta_model', 'tta_pipeline'}
 
 
+# mmdet 2.x's config keys (mmcv's runner) and where mmdet 3 keeps what they set
+# (mmengine's "Migrate Runner from MMCV to MMEngine", mmdet's "Migrate configs
+# from MMDetection 2.x"): an option on one names its mmdet 3 key. A value
+# that is a key path takes the rest of the option's key.
+_MMDET2_KEYS = {
+    'total_epochs': 'train_cfg.max_epochs',
+    'runner.max_epochs': 'train_cfg.max_epochs',
+    'runner.max_iters': "train_cfg.max_iters with train_cfg.type='IterBasedTrainLoop'",
+    'evaluation.interval': 'train_cfg.val_interval',
+    'evaluation.metric': 'val_evaluator.metric',
+    'evaluation.save_best': 'default_hooks.checkpoint.save_best',
+    'data.samples_per_gpu': 'train_dataloader.batch_size',
+    'data.imgs_per_gpu': 'train_dataloader.batch_size',
+    'data.workers_per_gpu': 'train_dataloader.num_workers',
+    'data.train': 'train_dataloader.dataset',
+    'data.val': 'val_dataloader.dataset',
+    'data.test': 'test_dataloader.dataset',
+    'optimizer': 'optim_wrapper.optimizer',
+    'optimizer_config.grad_clip': 'optim_wrapper.clip_grad',
+    'lr_config': 'param_scheduler, a list of schedulers (e.g. param_scheduler.0.end)',
+    'checkpoint_config': 'default_hooks.checkpoint',
+    'log_config.interval': 'default_hooks.logger.interval',
+    'seed': 'randomness.seed',
+    'deterministic': 'randomness.deterministic',
+    'dist_params': 'env_cfg.dist_cfg',
+    'opencv_num_threads': 'env_cfg.mp_cfg.opencv_num_threads',
+    'mp_start_method': 'env_cfg.mp_cfg.mp_start_method',
+    'resume_from': 'tools/train.py --resume CKPT',
+    'fp16': 'tools/train.py --amp',
+    'gpu_ids': "the launcher's process count (tools/dist_train.sh CONFIG GPUS)",
+    'workflow': 'train_cfg.val_interval (validation runs in a loop of its own)',
+}
+
+
+def _mmdet3_key(key: str) -> Optional[str]:
+    """Where mmdet 3 keeps what the mmdet 2.x option ``key`` sets, or None."""
+    parts = key.split('.')
+    for n in range(len(parts), 0, -1):
+        new = _MMDET2_KEYS.get('.'.join(parts[:n]))
+        if new is not None:
+            rest = '.'.join(parts[n:])
+            return f'{new}.{rest}' if rest and ' ' not in new else new
+    return None
+
+
 def _leaves(value: Any, prefix: str = '') -> Iterator[Tuple[str, Any]]:
     if isinstance(value, Mapping):
         for key, item in value.items():
@@ -216,6 +261,8 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
             return
         close = difflib.get_close_matches(new, sorted(RUNTIME_KEYS | set(cfg)), n=1)
         hint = f'; did you mean {close[0]}?' if close else ''
+        if _mmdet3_key(key):
+            hint = f'; mmdet 2.x\'s {key} is {_mmdet3_key(key)} in mmdet 3'
         raise ValueError(f'--cfg-options {key}: {source} has no key {new!r} and no run reads '
                          f'one (not an argument of mmengine\'s Runner), so this would change '
                          f'nothing{hint}')

@@ -106,6 +106,13 @@ def test_train_tool_refuses_an_option_that_would_change_nothing(tmp_path, option
                                    r'e\.g\. param_scheduler\.0\.end$'),
     ({'laod_from': 'a.pth'}, r"--cfg-options laod_from: the config has no key 'laod_from' "
                              r"and no run reads one .*; did you mean load_from\?$"),
+    # mmdet 2.x keys: their mmdet 3 place, not the closest name (data_root for data)
+    ({'data.samples_per_gpu': 4}, r"has no key 'data' .*; mmdet 2\.x's data\.samples_per_gpu is "
+                                  r"train_dataloader\.batch_size in mmdet 3$"),
+    ({'data.train.ann_file': 'a.json'}, r"data\.train\.ann_file is "
+                                        r"train_dataloader\.dataset\.ann_file in mmdet 3$"),
+    ({'total_epochs': 4}, r"total_epochs is train_cfg\.max_epochs in mmdet 3$"),
+    ({'lr_config.warmup_iters': 10}, r"lr_config\.warmup_iters is param_scheduler, a list of "),
     ({'model.bakbone.frozen_stages': 1},
      r"SingleStageDetector takes no argument 'bakbone'; did you mean model\.backbone\?"),
     ({'auto_scale_lr.enabel': True}, r"mmengine's Runner reads no auto_scale_lr\.enabel; did you "
@@ -138,6 +145,21 @@ def test_an_argument_its_type_does_not_take_is_refused_before_merging(options, m
     with pytest.raises(ValueError, match=message):
         merge_options(cfg, options)
     assert cfg.to_dict() == before
+
+
+def test_the_mmdet3_keys_named_for_mmdet2_keys_are_merged():
+    """Each mmdet 3 key the refusal of an mmdet 2.x option names is one an
+    option may set in the shipped configs."""
+    from mnext_det.config_file import _MMDET2_KEYS
+    keys = [k for k in _MMDET2_KEYS.values() if ' ' not in k]
+    assert len(keys) > 15
+    for config in (DEMO, COCO):
+        for key in keys:
+            cfg = read_config(config)
+            node = cfg
+            for part in key.split('.'):
+                node = node.get(part) if isinstance(node, dict) else None
+            merge_options(cfg, {key: 1 if node is None else node}, config)
 
 
 def test_new_arguments_the_type_takes_are_merged():
