@@ -37,8 +37,9 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
         FileNotFoundError: ``path`` (or a ``_base_`` file it names) does not
             exist.
         ValueError: ``path`` is not a config file (by its suffix) or does not
-            parse, the message naming it; or :func:`merge_options` refuses an
-            option.
+            parse, the message naming it; it sets mmdet 2.x keys that nothing
+            reads (``_refuse_mmdet2_keys``); or :func:`merge_options` refuses
+            an option.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
@@ -52,8 +53,29 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
                          f'{e.lineno}') from e
     except json.JSONDecodeError as e:
         raise ValueError(f'{path} (or a _base_ file it names) does not parse: {e}') from e
+    _refuse_mmdet2_keys(cfg, path)
     merge_options(cfg, options, path)
     return cfg
+
+
+def _refuse_mmdet2_keys(cfg: Config, path: str) -> None:
+    """Refuse a file whose top-level keys hold mmdet 2.x settings
+    (:data:`_MMDET2_KEYS`: ``optimizer = dict(lr=0.01)``, ``total_epochs = 12``)
+    that nothing reads in mmdet 3, naming where each one goes; a key whose
+    value the file also uses elsewhere is a variable and passes."""
+    content = cfg.to_dict()
+    found = []
+    for key in sorted(set(content) & _MMDET2_TOP - RUNTIME_KEYS):
+        value = content[key]
+        others = [v for k, item in content.items() if k != key for v in _nodes(item)]
+        if any(type(v) is type(value) and v == value for v in others):
+            continue
+        subkeys = ([f'{key}.{k}' for k in value if k != '_delete_']
+                   if isinstance(value, Mapping) else [key])
+        found += [f'{k} ({_mmdet3_key(k) or "no place in mmdet 3"})' for k in subkeys]
+    if found:
+        raise ValueError(f'{path}: mmdet 2.x settings that nothing reads in mmdet 3, so the run '
+                         f'would ignore them: {"; ".join(found)}; set them there instead')
 
 
 # The top-level keys a run reads from the built config: mmengine's Runner, the
@@ -96,6 +118,18 @@ _MMDET2_KEYS = {
     'gpu_ids': "the launcher's process count (tools/dist_train.sh CONFIG GPUS)",
     'workflow': 'train_cfg.val_interval (validation runs in a loop of its own)',
 }
+
+
+_MMDET2_TOP = frozenset(k.split('.')[0] for k in _MMDET2_KEYS)
+
+
+def _nodes(value: Any) -> Iterator[Any]:
+    """``value`` and every dict, list and value inside it."""
+    yield value
+    items = value.values() if isinstance(value, Mapping) else (
+        value if isinstance(value, (list, tuple)) else ())
+    for item in items:
+        yield from _nodes(item)
 
 
 def _mmdet3_key(key: str) -> Optional[str]:

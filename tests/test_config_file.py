@@ -9,6 +9,7 @@ No argument a shipped config, or one of mmdet's, sets is refused."""
 import functools
 import glob
 import os.path as osp
+import re
 
 import pytest
 from mmengine.config import Config
@@ -147,6 +148,24 @@ def test_an_argument_its_type_does_not_take_is_refused_before_merging(options, m
     assert cfg.to_dict() == before
 
 
+def test_a_file_with_mmdet2_settings_is_refused_with_their_mmdet3_places(tmp_path):
+    """mmengine keeps a file's ``optimizer = dict(lr=0.01)`` or ``total_epochs
+    = 12`` as keys that its Runner never reads: the run trained with the base
+    file's lr and epochs. A key the file uses as a variable passes."""
+    mmdet2 = tmp_path / 'mmdet2.py'
+    mmdet2.write_text(f"_base_ = '{DEMO}'\noptimizer = dict(lr=0.01)\ntotal_epochs = 12\n"
+                      "data = dict(samples_per_gpu=4, train=dict(ann_file='a.json'))\n")
+    with pytest.raises(ValueError, match=re.escape(
+            f"{mmdet2}: mmdet 2.x settings that nothing reads in mmdet 3, so the run would "
+            "ignore them: data.samples_per_gpu (train_dataloader.batch_size); data.train "
+            "(train_dataloader.dataset); optimizer.lr (optim_wrapper.optimizer.lr); total_epochs "
+            "(train_cfg.max_epochs); set them there instead")):
+        read_config(str(mmdet2))
+    variable = tmp_path / 'variable.py'
+    variable.write_text(f"_base_ = '{DEMO}'\nseed = 3\nrandomness = dict(seed=seed)\n")
+    assert read_config(str(variable)).randomness.seed == 3
+
+
 def test_the_mmdet3_keys_named_for_mmdet2_keys_are_merged():
     """Each mmdet 3 key the refusal of an mmdet 2.x option names is one an
     option may set in the shipped configs."""
@@ -253,8 +272,8 @@ def test_torchvision_transforms_are_checked_against_torchvision():
 
 @functools.lru_cache(maxsize=None)
 def _mmdet_configs() -> tuple:
-    """Every config mmdet ships that loads here, as dicts, with mmdet's and
-    this package's modules registered."""
+    """Every config mmdet ships that loads here, as (path, dict), with mmdet's
+    and this package's modules registered."""
     mmdet = pytest.importorskip('mmdet')
     from mmdet.utils import register_all_modules
 
@@ -265,7 +284,7 @@ def _mmdet_configs() -> tuple:
     loaded = []
     for path in configs:
         try:
-            loaded.append(Config.fromfile(path).to_dict())
+            loaded.append((path, Config.fromfile(path).to_dict()))
         except Exception:  # configs of optional packages (mmpretrain, ...) not installed
             continue
     return tuple(loaded)
@@ -293,7 +312,7 @@ def test_only_arguments_mmdet_cannot_build_either_are_refused_over_its_configs()
         elif isinstance(value, (list, tuple)):
             for item in value:
                 walk(item)
-    for config in _mmdet_configs():
+    for _, config in _mmdet_configs():
         walk(config)
     refused = {(type_name(kind), key) for kind, keys in used.items()
                for key in keys - (keyword_arguments(kind) or keys) - _BUILDER_KEYS}
@@ -331,7 +350,7 @@ def test_the_run_cfg_keys_mmdets_configs_set_are_found_where_mmdet_reads_them():
         elif isinstance(value, (list, tuple)):
             for item in value:
                 walk(item)
-    for config in _mmdet_configs():
+    for _, config in _mmdet_configs():
         walk(config.get('model', {}))
     assert checked > 1000
     assert unread == {('FCOS', 'train_cfg', 'assigner'), ('FCOS', 'train_cfg', 'allowed_border'),
@@ -360,6 +379,25 @@ def test_every_nms_dict_of_mmdets_configs_holds_what_its_nms_function_takes():
         elif isinstance(value, (list, tuple)):
             for item in value:
                 walk(item)
-    for config in _mmdet_configs():
+    for _, config in _mmdet_configs():
         walk(config)
     assert len(found) > 1000 and all(found)
+
+
+@pytest.mark.slow
+def test_only_mmdets_leftover_mmdet2_config_is_refused_for_its_mmdet2_keys():
+    """Of mmdet's configs, the one that still sets mmdet 2.x keys
+    (guided_anchoring's Fast R-CNN, which mmdet 3.3.0 cannot build either) is
+    the one refused for them."""
+    from mnext_det.config_file import _refuse_mmdet2_keys
+    refused = []
+    for path, config in _mmdet_configs():
+        try:
+            _refuse_mmdet2_keys(Config(config), path)
+        except ValueError as e:
+            refused.append((osp.basename(path), str(e).split(': ', 2)[2]))
+    assert refused == [('ga-fast-rcnn_r50-caffe_fpn_1x_coco.py',
+                        'data.train (train_dataloader.dataset); data.val '
+                        '(val_dataloader.dataset); data.test (test_dataloader.dataset); '
+                        'optimizer_config.grad_clip (optim_wrapper.clip_grad); set them there '
+                        'instead')]
