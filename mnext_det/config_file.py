@@ -10,7 +10,8 @@ config for a syntax error (``'(' was never closed (<unknown>, line 1)``).
 when it was read and nothing reads it afterwards: ``--cfg-options
 max_epochs=2`` trains the file's 8 epochs. It also adds any new key, and
 a misspelt top-level one (``laod_from``) or one of a model's ``test_cfg``
-(``score_thresh`` for ``score_thr``) runs without a word.
+(``score_thresh`` for ``score_thr``) runs without a word; so does a file
+that sets mmdet 2.x keys (``optimizer = dict(lr=0.01)``, ``total_epochs``).
 """
 import difflib
 import importlib
