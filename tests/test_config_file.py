@@ -270,6 +270,18 @@ def test_torchvision_transforms_are_checked_against_torchvision():
     merge_options(cfg, {f'{key}.antialias': False})
 
 
+def _dicts(value, key=None):
+    """(key, dict) of every dict in ``value``, nested ones included (key None
+    for one in a list or at the top)."""
+    if isinstance(value, dict):
+        yield key, value
+        for name, item in value.items():
+            yield from _dicts(item, name)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _dicts(item)
+
+
 @functools.lru_cache(maxsize=None)
 def _mmdet_configs() -> tuple:
     """Every config mmdet ships that loads here, as (path, dict), with mmdet's
@@ -302,18 +314,10 @@ def test_only_arguments_mmdet_cannot_build_either_are_refused_over_its_configs()
     from mnext_det.config_file import _BUILDER_KEYS
     from mnext_det.config_types import keyword_arguments, type_name
     used = {}
-
-    def walk(value):
-        if isinstance(value, dict):
+    for _, config in _mmdet_configs():
+        for _, value in _dicts(config):
             if isinstance(value.get('type'), str):
                 used.setdefault(value['type'], set()).update(value)
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
-    for _, config in _mmdet_configs():
-        walk(config)
     refused = {(type_name(kind), key) for kind, keys in used.items()
                for key in keys - (keyword_arguments(kind) or keys) - _BUILDER_KEYS}
     # BaseReID's arguments are mmpretrain's (not installed): unknown, so they pass
@@ -334,10 +338,8 @@ def test_the_run_cfg_keys_mmdets_configs_set_are_found_where_mmdet_reads_them():
     from mnext_det.config_file import _UNREAD_RUN_CFG_KEYS, _run_cfg_readers
     from mnext_det.config_types import run_cfg_keys, type_name
     unread, checked = set(), 0
-
-    def walk(value):
-        nonlocal checked
-        if isinstance(value, dict):
+    for _, config in _mmdet_configs():
+        for _, value in _dicts(config.get('model', {})):
             for which in ('train_cfg', 'test_cfg'):
                 node = value.get(which)
                 if 'type' in value and isinstance(node, dict) and 'type' not in node and node:
@@ -345,13 +347,6 @@ def test_the_run_cfg_keys_mmdets_configs_set_are_found_where_mmdet_reads_them():
                     missed = set(node) - found - _UNREAD_RUN_CFG_KEYS
                     unread.update((type_name(value['type']), which, k) for k in missed)
                     checked += not missed
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
-    for _, config in _mmdet_configs():
-        walk(config.get('model', {}))
     assert checked > 1000
     assert unread == {('FCOS', 'train_cfg', 'assigner'), ('FCOS', 'train_cfg', 'allowed_border'),
                       ('FCOS', 'train_cfg', 'pos_weight'), ('NASFCOS', 'train_cfg', 'assigner'),
@@ -368,19 +363,9 @@ def test_every_nms_dict_of_mmdets_configs_holds_what_its_nms_function_takes():
     type is a function of mmcv.ops.nms and its keys are that function's
     arguments or batched_nms's own."""
     from mnext_det.config_file import _nms_arguments
-    found = []
-
-    def walk(value, key=None):
-        if isinstance(value, dict):
-            if key == 'nms' and 'type' in value:
-                found.append(set(value) - {'type'} <= (_nms_arguments(value['type']) or set()))
-            for name, item in value.items():
-                walk(item, name)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
-    for _, config in _mmdet_configs():
-        walk(config)
+    found = [set(value) - {'type'} <= (_nms_arguments(value['type']) or set())
+             for _, config in _mmdet_configs() for key, value in _dicts(config)
+             if key == 'nms' and 'type' in value]
     assert len(found) > 1000 and all(found)
 
 
