@@ -18,12 +18,14 @@ import importlib
 import inspect
 import json
 import os.path as osp
+import warnings
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from .config_types import keyword_arguments, run_cfg_keys, type_name
+from .config_variables import UnreachedVariableWarning, unreached_variables
 
 __all__ = ['CONFIG_SUFFIXES', 'RUNTIME_KEYS', 'merge_options', 'read_config']
 
@@ -41,6 +43,12 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
             parse, the message naming it; it sets mmdet 2.x keys that nothing
             reads (``_refuse_mmdet2_keys``); or :func:`merge_options` refuses
             an option.
+
+    Warns:
+        UnreachedVariableWarning: ``path`` sets a variable that a base file
+            had used for keys a run reads, and does not set those keys again
+            (``max_epochs = 12`` alone trains the base's epochs;
+            :mod:`~mnext_det.config_variables`).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
@@ -55,6 +63,10 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
     except json.JSONDecodeError as e:
         raise ValueError(f'{path} (or a _base_ file it names) does not parse: {e}') from e
     _refuse_mmdet2_keys(cfg, path)
+    if path.endswith('.py'):
+        for line in unreached_variables(path, RUNTIME_KEYS):
+            warnings.warn(f'{path}: {line}; set them in {path} too, or the run keeps the base '
+                          'file\'s values', UnreachedVariableWarning, stacklevel=2)
     merge_options(cfg, options, path)
     return cfg
 

@@ -15,13 +15,18 @@ import importlib.metadata
 import pickle
 import re
 import sys
-from typing import Callable, List, NoReturn, Optional
+import warnings
+from typing import Any, Callable, List, NoReturn, Optional
 
-__all__ = ['USER_ERRORS', 'USER_ERROR_EXIT', 'error_line', 'registry_miss', 'missing_extra',
-           'run_tool', 'tool_status']
+from .config_variables import UnreachedVariableWarning
+
+__all__ = ['USER_ERRORS', 'USER_ERROR_EXIT', 'USER_WARNINGS', 'error_line', 'registry_miss',
+           'missing_extra', 'run_tool', 'tool_status']
 
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError, pickle.UnpicklingError)
 USER_ERROR_EXIT = 2
+# warnings about the user's input, shown as one ``warning: ...`` line
+USER_WARNINGS = (UnreachedVariableWarning,)
 
 
 def error_line(error: BaseException) -> str:
@@ -80,7 +85,21 @@ def missing_extra(error: ModuleNotFoundError) -> Optional[str]:
 
 def tool_status(main: Callable[[], Optional[int]]) -> int:
     """``main()``'s exit status (0 for None), or 2 after printing
-    :func:`error_line` on a user error."""
+    :func:`error_line` on a user error. Meanwhile a warning of
+    :data:`USER_WARNINGS` is one ``warning: ...`` line on stderr."""
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, USER_WARNINGS):
+                print(f'warning: {message}', file=sys.stderr, flush=True)
+            else:
+                shown(message, category, *args, **kwargs)
+        warnings.showwarning = show
+        return _status(main)
+
+
+def _status(main: Callable[[], Optional[int]]) -> int:
     try:
         code = main()
     except USER_ERRORS as e:
