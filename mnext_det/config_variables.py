@@ -147,6 +147,12 @@ def _same_value(a: ast.expr, b: ast.expr) -> bool:
         return False
 
 
+def _shown(name: str, value: ast.expr, width: int = 40) -> str:
+    """``name = value`` where the value's source is short, else ``name``."""
+    source = ast.unparse(value)
+    return f'{name} = {source}' if len(source) <= width else name
+
+
 def unreached_variables(path: str, read_keys: Collection[str]) -> List[str]:
     """One line per variable that ``path`` sets and a base file used, when it
     was read, for keys of ``read_keys`` (those a run reads) that nothing in
@@ -185,8 +191,7 @@ def unreached_variables(path: str, read_keys: Collection[str]) -> List[str]:
                       if key in read_keys for sub in _uses(expr, names)
                       if not any(_file_sets(f, (key,) + sub) for f in later)]
             if missed:
-                lines.append(
-                    f'{name} = {ast.unparse(value)} does not reach {", ".join(missed)} '
-                    f'({base} computed them from its own {name} = '
-                    f'{ast.unparse(base_assigned[name])} when it was read)')
+                lines.append(f'{_shown(name, value)} does not reach {", ".join(missed)} ({base} '
+                             f'computed them from its own {_shown(name, base_assigned[name])} '
+                             'when it was read)')
     return lines

@@ -42,6 +42,21 @@ def test_a_variable_the_base_used_is_named_with_the_keys_it_does_not_reach(tmp_p
         f"({base} computed them from its own data_root = 'data/a/' when it was read)"]
 
 
+def test_a_pipeline_set_without_its_dataloader_is_named(tmp_path):
+    """mmdet's most asked-about case: the new train_pipeline never reaches
+    the dataloader that the base built from its own (a long value is named,
+    not quoted)."""
+    child = _write(tmp_path,
+                   base="train_pipeline = [dict(type='LoadImageFromFile')]\n"
+                        "train_dataloader = dict(dataset=dict(pipeline=train_pipeline))\n",
+                   child="_base_ = './base.py'\ntrain_pipeline = [dict(type='LoadImageFromFile'), "
+                         "dict(type='RandomFlip', prob=0.5)]\n")
+    assert unreached_variables(child, RUNTIME_KEYS) == [
+        f'train_pipeline does not reach train_dataloader.dataset.pipeline ({tmp_path}/base.py '
+        "computed them from its own train_pipeline = [dict(type='LoadImageFromFile')] when it "
+        'was read)']
+
+
 @pytest.mark.parametrize('child', [
     # the keys set again: a dict merged key by key, a list replaced, _base_.a.b = ...
     "max_epochs = 12\ntrain_cfg = dict(max_epochs=max_epochs)\nparam_scheduler = []\n"
@@ -99,7 +114,7 @@ def test_over_mmdets_configs_only_these_are_named():
     error)."""
     mmdet = pytest.importorskip('mmdet')
     root = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs')
-    named = {osp.relpath(c, root): {line.split(' = ')[0] for line in
+    named = {osp.relpath(c, root): {line.split(' ')[0] for line in
                                      unreached_variables(c, RUNTIME_KEYS)}
              for c in glob.glob(osp.join(root, '*', '*.py'))}
     assert {c: v for c, v in named.items() if v} == {
