@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from .config_mmdet2 import mmdet3_key, refuse_mmdet2_keys
 from .config_types import keyword_arguments, run_cfg_keys, type_name
 from .config_variables import UnreachedVariableWarning, unreached_variables
 
@@ -41,7 +42,7 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
             exist.
         ValueError: ``path`` is not a config file (by its suffix) or does not
             parse, the message naming it; it sets mmdet 2.x keys that nothing
-            reads (``_refuse_mmdet2_keys``); or :func:`merge_options` refuses
+            reads (:func:`~mnext_det.config_mmdet2.refuse_mmdet2_keys`); or :func:`merge_options` refuses
             an option.
 
     Warns:
@@ -62,7 +63,7 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
                          f'{e.lineno}') from e
     except json.JSONDecodeError as e:
         raise ValueError(f'{path} (or a _base_ file it names) does not parse: {e}') from e
-    _refuse_mmdet2_keys(cfg, path)
+    refuse_mmdet2_keys(cfg, path)
     if path.endswith('.py'):
         for line in unreached_variables(path, RUNTIME_KEYS):
             warnings.warn(f'{path}: {line}; set them in {path} too, or the run keeps the base '
@@ -71,89 +72,12 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
     return cfg
 
 
-def _refuse_mmdet2_keys(cfg: Config, path: str) -> None:
-    """Refuse a file whose top-level keys hold mmdet 2.x settings
-    (:data:`_MMDET2_KEYS`: ``optimizer = dict(lr=0.01)``, ``total_epochs = 12``)
-    that nothing reads in mmdet 3, naming where each one goes; a key whose
-    value the file also uses elsewhere is a variable and passes."""
-    content = cfg.to_dict()
-    found = []
-    for key in sorted(set(content) & _MMDET2_TOP - RUNTIME_KEYS):
-        value = content[key]
-        others = [v for k, item in content.items() if k != key for v in _nodes(item)]
-        if any(type(v) is type(value) and v == value for v in others):
-            continue
-        subkeys = ([f'{key}.{k}' for k in value if k != '_delete_']
-                   if isinstance(value, Mapping) else [key])
-        found += [f'{k} ({_mmdet3_key(k) or "no place in mmdet 3"})' for k in subkeys]
-    if found:
-        raise ValueError(f'{path}: mmdet 2.x settings that nothing reads in mmdet 3, so the run '
-                         f'would ignore them: {"; ".join(found)}; set them there instead')
-
-
 # The top-level keys a run reads from the built config: mmengine's Runner, the
 # other keys of its from_cfg and train, this package's sample_validation and
 # the test-time augmentation of tools/test.py --tta.
 RUNTIME_KEYS = frozenset(inspect.signature(Runner.__init__).parameters) | {
     'runner_type', 'compile', 'model_wrapper_cfg', 'strategy', 'activation_checkpointing',
     'efficient_conv_bn_eval', 'sample_validation', 'tta_model', 'tta_pipeline'}
-
-
-# mmdet 2.x's config keys (mmcv's runner) and where mmdet 3 keeps what they set
-# (mmengine's "Migrate Runner from MMCV to MMEngine", mmdet's "Migrate configs
-# from MMDetection 2.x"): an option on one names its mmdet 3 key. A value
-# that is a key path takes the rest of the option's key.
-_MMDET2_KEYS = {
-    'total_epochs': 'train_cfg.max_epochs',
-    'runner.max_epochs': 'train_cfg.max_epochs',
-    'runner.max_iters': "train_cfg.max_iters with train_cfg.type='IterBasedTrainLoop'",
-    'evaluation.interval': 'train_cfg.val_interval',
-    'evaluation.metric': 'val_evaluator.metric',
-    'evaluation.save_best': 'default_hooks.checkpoint.save_best',
-    'data.samples_per_gpu': 'train_dataloader.batch_size',
-    'data.imgs_per_gpu': 'train_dataloader.batch_size',
-    'data.workers_per_gpu': 'train_dataloader.num_workers',
-    'data.train': 'train_dataloader.dataset',
-    'data.val': 'val_dataloader.dataset',
-    'data.test': 'test_dataloader.dataset',
-    'optimizer': 'optim_wrapper.optimizer',
-    'optimizer_config.grad_clip': 'optim_wrapper.clip_grad',
-    'lr_config': 'param_scheduler, a list of schedulers (e.g. param_scheduler.0.end)',
-    'checkpoint_config': 'default_hooks.checkpoint',
-    'log_config.interval': 'default_hooks.logger.interval',
-    'seed': 'randomness.seed',
-    'deterministic': 'randomness.deterministic',
-    'dist_params': 'env_cfg.dist_cfg',
-    'opencv_num_threads': 'env_cfg.mp_cfg.opencv_num_threads',
-    'mp_start_method': 'env_cfg.mp_cfg.mp_start_method',
-    'resume_from': 'tools/train.py --resume CKPT',
-    'fp16': 'tools/train.py --amp',
-    'gpu_ids': "the launcher's process count (tools/dist_train.sh CONFIG GPUS)",
-    'workflow': 'train_cfg.val_interval (validation runs in a loop of its own)',
-}
-
-
-_MMDET2_TOP = frozenset(k.split('.')[0] for k in _MMDET2_KEYS)
-
-
-def _nodes(value: Any) -> Iterator[Any]:
-    """``value`` and every dict, list and value inside it."""
-    yield value
-    items = value.values() if isinstance(value, Mapping) else (
-        value if isinstance(value, (list, tuple)) else ())
-    for item in items:
-        yield from _nodes(item)
-
-
-def _mmdet3_key(key: str) -> Optional[str]:
-    """Where mmdet 3 keeps what the mmdet 2.x option ``key`` sets, or None."""
-    parts = key.split('.')
-    for n in range(len(parts), 0, -1):
-        new = _MMDET2_KEYS.get('.'.join(parts[:n]))
-        if new is not None:
-            rest = '.'.join(parts[n:])
-            return f'{new}.{rest}' if rest and ' ' not in new else new
-    return None
 
 
 def _leaves(value: Any, prefix: str = '') -> Iterator[Tuple[str, Any]]:
@@ -289,9 +213,11 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
     mmengine would merge it and train without the weights), a key of
     ``env_cfg``, ``auto_scale_lr`` or ``randomness`` that the Runner does not
     read (``auto_scale_lr.enabel``), a key of a model's ``train_cfg`` or
-    ``test_cfg`` that neither it nor its parts read (``model.test_cfg.score_thresh``:
-    the file's ``score_thr`` would filter, unchanged), an entry without a type among typed ones
-    (``default_hooks.chekpoint.interval``), or an argument that the type of
+    ``test_cfg`` that neither it nor its parts read
+    (``model.test_cfg.score_thresh``: the file's ``score_thr`` would filter,
+    unchanged), an entry without a type among typed ones
+    (``default_hooks.chekpoint.interval``), an ``nms`` dict's key that its
+    mmcv.ops.nms function does not take, or an argument that the type of
     its dict (after ``options``, which may change it) does not take
     (``optim_wrapper.optimizer.lrr``: the build would end in a ``TypeError``;
     ``**kwargs`` that a class hands to its parent count as the parent's
@@ -308,8 +234,9 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
             return
         close = difflib.get_close_matches(new, sorted(RUNTIME_KEYS | set(cfg)), n=1)
         hint = f'; did you mean {close[0]}?' if close else ''
-        if _mmdet3_key(key):
-            hint = f'; mmdet 2.x\'s {key} is {_mmdet3_key(key)} in mmdet 3'
+        moved = mmdet3_key(key)
+        if moved:
+            hint = f'; mmdet 2.x\'s {key} is {moved} in mmdet 3'
         raise ValueError(f'--cfg-options {key}: {source} has no key {new!r} and no run reads '
                          f'one (not an argument of mmengine\'s Runner), so this would change '
                          f'nothing{hint}')

@@ -166,21 +166,6 @@ def test_a_file_with_mmdet2_settings_is_refused_with_their_mmdet3_places(tmp_pat
     assert read_config(str(variable)).randomness.seed == 3
 
 
-def test_the_mmdet3_keys_named_for_mmdet2_keys_are_merged():
-    """Each mmdet 3 key the refusal of an mmdet 2.x option names is one an
-    option may set in the shipped configs."""
-    from mnext_det.config_file import _MMDET2_KEYS
-    keys = [k for k in _MMDET2_KEYS.values() if ' ' not in k]
-    assert len(keys) > 15
-    for config in (DEMO, COCO):
-        for key in keys:
-            cfg = read_config(config)
-            node = cfg
-            for part in key.split('.'):
-                node = node.get(part) if isinstance(node, dict) else None
-            merge_options(cfg, {key: 1 if node is None else node}, config)
-
-
 def test_new_arguments_the_type_takes_are_merged():
     cfg = read_config(DEMO)
     merge_options(cfg, {'optim_wrapper.optimizer.type': 'SGD', 'optim_wrapper.optimizer.momentum':
@@ -367,22 +352,3 @@ def test_every_nms_dict_of_mmdets_configs_holds_what_its_nms_function_takes():
              for _, config in _mmdet_configs() for key, value in _dicts(config)
              if key == 'nms' and 'type' in value]
     assert len(found) > 1000 and all(found)
-
-
-@pytest.mark.slow
-def test_only_mmdets_leftover_mmdet2_config_is_refused_for_its_mmdet2_keys():
-    """Of mmdet's configs, the one that still sets mmdet 2.x keys
-    (guided_anchoring's Fast R-CNN, which mmdet 3.3.0 cannot build either) is
-    the one refused for them."""
-    from mnext_det.config_file import _refuse_mmdet2_keys
-    refused = []
-    for path, config in _mmdet_configs():
-        try:
-            _refuse_mmdet2_keys(Config(config), path)
-        except ValueError as e:
-            refused.append((osp.basename(path), str(e).split(': ', 2)[2]))
-    assert refused == [('ga-fast-rcnn_r50-caffe_fpn_1x_coco.py',
-                        'data.train (train_dataloader.dataset); data.val '
-                        '(val_dataloader.dataset); data.test (test_dataloader.dataset); '
-                        'optimizer_config.grad_clip (optim_wrapper.clip_grad); set them there '
-                        'instead')]
