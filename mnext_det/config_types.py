@@ -52,6 +52,13 @@ def registered_objects(type_value: Any) -> List[Any]:
 _LAYER_MODULES = ('torch.nn.', 'mmcv.cnn.', 'mmcv.ops.', 'mmengine.utils.dl_utils.')
 
 
+# Classes whose ``**kwargs`` end in a call that takes none beyond the arguments
+# the class passes it by name: mmengine's CheckpointHook hands them to
+# Runner.save_checkpoint at its first save (an epoch into the run), which
+# then fails on any of them.
+_KWARGS_TAKEN_BY_NOTHING = frozenset({'mmengine.hooks.checkpoint_hook.CheckpointHook'})
+
+
 def keyword_arguments(type_value: Any) -> Optional[Set[str]]:
     """The keyword arguments that every object registered as ``type_value``
     could take together (a config's keys beside ``type``), or None where any
@@ -59,7 +66,8 @@ def keyword_arguments(type_value: Any) -> Optional[Set[str]]:
     a layer of torch or mmcv, or a ``**kwargs`` that goes anywhere but on to
     the parent class's ``__init__`` (a class whose ``__init__`` only hands
     ``**kwargs`` to ``super().__init__``, as mmdet's ``CocoDataset`` and
-    ``SSDHead`` subclasses do, takes what its parents take)."""
+    ``SSDHead`` subclasses do, takes what its parents take). A class of
+    :data:`_KWARGS_TAKEN_BY_NOTHING` takes its named parameters only."""
     objects = registered_objects(type_value)
     if not objects or any(getattr(obj, '__module__', '').startswith(_LAYER_MODULES)
                           for obj in objects):
@@ -83,7 +91,7 @@ def _class_arguments(cls: type) -> Optional[Set[str]]:
         if found is None:
             return None
         takes |= found[0]
-        if not found[1]:
+        if not found[1] or f'{owner.__module__}.{owner.__qualname__}' in _KWARGS_TAKEN_BY_NOTHING:
             return takes
         if not _passes_kwargs_on(init):
             return None

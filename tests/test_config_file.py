@@ -136,6 +136,10 @@ def test_train_tool_refuses_an_option_that_would_change_nothing(tmp_path, option
      r"nms takes no argument 'iou_thr'; did you mean model\.test_cfg\.nms\.iou_threshold\? "
      r"\(it takes class_agnostic, iou_threshold, max_num, offset, score_threshold, split_thr\)$"),
     ({'model.test_cfg.nms.sigma': 0.5}, r"nms takes no argument 'sigma'"),
+    # CheckpointHook's **kwargs failed the first save, an epoch into the run
+    ({'default_hooks.checkpoint.max_keep_ckpt': 3},
+     r"CheckpointHook takes no argument 'max_keep_ckpt'; did you mean "
+     r"default_hooks\.checkpoint\.max_keep_ckpts\?"),
     ({'default_hooks.chekpoint.interval': 2},
      r"default_hooks has no entry 'chekpoint' and this one would have no type \(its entries: "
      r"timer, logger, .*\); did you mean default_hooks\.checkpoint\?$"),

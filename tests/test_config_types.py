@@ -107,3 +107,28 @@ def test_run_cfg_keys_of_mmdets_ssd_head():
         'nms_pre', 'score_thr', 'min_bbox_size', 'nms', 'max_per_img'}
     assert run_cfg_keys(['SingleStageDetector', 'SSDLiteHead'], 'train_cfg') == {
         'assigner', 'sampler', 'neg_pos_ratio', 'smoothl1_beta', 'allowed_border', 'pos_weight'}
+
+
+def test_checkpoint_hook_kwargs_go_to_a_call_that_takes_none_of_them():
+    """The premise of _KWARGS_TAKEN_BY_NOTHING: mmengine's CheckpointHook
+    splats its **kwargs into Runner.save_checkpoint, which takes no **kwargs
+    and gets each of its other parameters from the hook already; so the hook
+    (and ours, which hands its **kwargs to it) takes its named ones only."""
+    import ast
+    import inspect
+    import textwrap
+
+    from mmengine.hooks import CheckpointHook
+    from mmengine.runner import Runner
+
+    import mnext_det.engine  # noqa: F401  (SafeCheckpointHook)
+    takes = inspect.signature(Runner.save_checkpoint).parameters
+    assert not any(p.kind is p.VAR_KEYWORD for p in takes.values())
+    tree = ast.parse(textwrap.dedent(inspect.getsource(CheckpointHook._save_checkpoint_with_step)))
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute) and n.func.attr == 'save_checkpoint')
+    passed = list(takes)[1:len(call.args) + 1] + [kw.arg for kw in call.keywords if kw.arg]
+    assert set(takes) - {'self'} == set(passed)
+    for name in ('CheckpointHook', 'SafeCheckpointHook'):
+        assert keyword_arguments(name) == set(inspect.signature(CheckpointHook).parameters) - {
+            'kwargs'}
