@@ -93,7 +93,10 @@ def _class_arguments(cls: type) -> Optional[Set[str]]:
         takes |= found[0]
         if not found[1] or f'{owner.__module__}.{owner.__qualname__}' in _KWARGS_TAKEN_BY_NOTHING:
             return takes
-        if not _passes_kwargs_on(init):
+        fate = _kwargs_fate(init, owner.__name__)
+        if fate == 'ignored':
+            return takes
+        if fate != 'parent':
             return None
     return takes
 
@@ -115,34 +118,44 @@ def _parameters(fn: Callable) -> Optional[Tuple[Set[str], bool]]:
     return names, any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def _passes_kwargs_on(init: Callable) -> bool:
-    """Whether ``init`` takes ``**kwargs`` and hands them, untouched, to
-    ``super().__init__`` and nowhere else (read from its source)."""
+def _kwargs_fate(init: Callable, owner: str) -> Optional[str]:
+    """What ``init`` (of the class named ``owner``) does with its
+    ``**kwargs``, read from its source: ``'parent'`` where it hands them,
+    untouched, to ``super().__init__`` and nowhere else; ``'ignored'`` where
+    it never uses them (mmdet's ``BaseBBoxCoder``: any key is dropped without
+    a word); None otherwise."""
     params = inspect.signature(init).parameters
     name = next((n for n, p in params.items() if p.kind is p.VAR_KEYWORD), None)
     if name is None:
-        return False
+        return None
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(init)))
     except (OSError, TypeError, SyntaxError):
-        return False
+        return None
     uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name]
+    if not uses:
+        return 'ignored'
     handed = [kw for call in ast.walk(tree) if isinstance(call, ast.Call)
-              and _is_super_init(call.func) for kw in call.keywords
+              and _is_super_init(call.func, owner) for kw in call.keywords
               if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id == name]
     # reading them (kwargs.get('x'), kwargs['x']) leaves what the parent gets
     reads = [n for n in ast.walk(tree)
              if (isinstance(n, ast.Attribute) and n.attr == 'get'
                  or isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load))
              and isinstance(n.value, ast.Name) and n.value.id == name]
-    return len(handed) == 1 and len(uses) == 1 + len(reads)
+    return 'parent' if len(handed) == 1 and len(uses) == 1 + len(reads) else None
 
 
-def _is_super_init(func: ast.expr) -> bool:
-    # super().__init__ (the next class in the MRO), not super(Base, self) (a later one)
-    return (isinstance(func, ast.Attribute) and func.attr == '__init__'
+def _is_super_init(func: ast.expr, owner: str) -> bool:
+    # super().__init__ or super(Owner, self).__init__ (the next class in the
+    # MRO), not super(Base, self) (a later one)
+    if not (isinstance(func, ast.Attribute) and func.attr == '__init__'
             and isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name)
-            and func.value.func.id == 'super' and not func.value.args)
+            and func.value.func.id == 'super'):
+        return False
+    args = func.value.args
+    return not args or (len(args) == 2 and all(isinstance(a, ast.Name) for a in args)
+                        and args[0].id == owner and args[1].id == 'self')
 
 
 _DICT_METHODS = frozenset(dir(dict)) | {'to_dict'}

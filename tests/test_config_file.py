@@ -5,7 +5,8 @@ with the keys to set instead; so are an argument the type of its dict does not
 take (through **kwargs handed to a parent class), a key nothing reads and a list
 entered by name or beyond its end, before mmengine merges them (its merge or the
 build ended in a TypeError or KeyError traceback, or the run ignored the key).
-No argument a shipped config, or one of mmdet's, sets is refused."""
+No argument a shipped config sets is refused, nor one of mmdet's configs'
+but those mmdet cannot build or never reads."""
 import functools
 import glob
 import os.path as osp
@@ -140,6 +141,10 @@ def test_train_tool_refuses_an_option_that_would_change_nothing(tmp_path, option
     ({'default_hooks.checkpoint.max_keep_ckpt': 3},
      r"CheckpointHook takes no argument 'max_keep_ckpt'; did you mean "
      r"default_hooks\.checkpoint\.max_keep_ckpts\?"),
+    # mmdet's BaseBBoxCoder drops a **kwargs it never reads: target_std changed nothing
+    ({'model.bbox_head.bbox_coder.target_std': [0.1, 0.1, 0.2, 0.2]},
+     r"DeltaXYWHBBoxCoder takes no argument 'target_std'; did you mean "
+     r"model\.bbox_head\.bbox_coder\.target_stds\?"),
     ({'default_hooks.chekpoint.interval': 2},
      r"default_hooks has no entry 'chekpoint' and this one would have no type \(its entries: "
      r"timer, logger, .*\); did you mean default_hooks\.checkpoint\?$"),
@@ -299,7 +304,9 @@ def test_only_arguments_mmdet_cannot_build_either_are_refused_over_its_configs()
     either (checked by hand: each ends in "unexpected keyword argument"):
     mmdet 2.x pipeline keys left in guided_anchoring/, a v3det FPN argument,
     cascade_rpn's stage sampling, pascal_voc's cocofmt eval_mode and solov2's
-    train loop by_epoch."""
+    train loop by_epoch; and three that their types take in a **kwargs they
+    never read, so they change nothing (Mask2Former's heads' strides,
+    QuasiDenseTrackHead's loss_bbox)."""
     from mnext_det.config_file import _BUILDER_KEYS
     from mnext_det.config_types import keyword_arguments, type_name
     used = {}
@@ -314,7 +321,9 @@ def test_only_arguments_mmdet_cannot_build_either_are_refused_over_its_configs()
     assert refused == {('CocoMetric', 'eval_mode'), ('EpochBasedTrainLoop', 'by_epoch'),
                        ('FPN', 'force_grad_on_level'), ('StageCascadeRPNHead', 'sampling'),
                        ('MultiScaleFlipAug', 'flip'), ('MultiScaleFlipAug', 'img_scale'),
-                       ('RandomFlip', 'flip_ratio'), ('Resize', 'img_scale')}
+                       ('RandomFlip', 'flip_ratio'), ('Resize', 'img_scale'),
+                       ('Mask2FormerHead', 'strides'), ('Mask2FormerTrackHead', 'strides'),
+                       ('QuasiDenseTrackHead', 'loss_bbox')}
 
 
 @pytest.mark.slow

@@ -43,6 +43,21 @@ class _SkipsAParent(_HandsOn):
         super(_HandsOn, self).__init__(**kwargs)
 
 
+class _Drops(_Base):
+    """Never reads its **kwargs: takes a, and drops any other key (b too)."""
+
+    def __init__(self, a: int = 0, **kwargs) -> None:
+        super().__init__(a)
+
+
+class _NamesItself(_Base):
+    """super(_NamesItself, self) is super(): takes a, b and d."""
+
+    def __init__(self, d: int = 0, **kwargs) -> None:
+        super(_NamesItself, self).__init__(**kwargs)
+        self.d = d
+
+
 class _Keeps(_Base):
     def __init__(self, **kwargs) -> None:
         super().__init__()
@@ -56,6 +71,8 @@ def _function(x: int, **kwargs) -> None:
 def test_keyword_arguments_follow_kwargs_handed_to_the_parent():
     assert keyword_arguments(_HandsOn) == {'a', 'b', 'c'}
     assert keyword_arguments(_Base) == {'a', 'b'}
+    assert keyword_arguments(_Drops) == {'a'}
+    assert keyword_arguments(_NamesItself) == {'a', 'b', 'd'}
     for anything in (_Pops, _SkipsAParent, _Keeps, _function, 'NoSuchRegisteredType'):
         assert keyword_arguments(anything) is None, anything
 
