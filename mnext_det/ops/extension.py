@@ -3,9 +3,14 @@
 One module holds every kernel (``csrc/*.cpp``, bound in ``csrc/bindings.cpp``).
 It is compiled for this CPU (``-O3 -march=native -fopenmp``) on
 first use, about 40 s, and cached by torch under a name that holds a digest
-of the sources and their folder, the compiler flags, torch's version and the CPU's
-model and flags, so a home folder shared between machines never loads another
-CPU's build, and two checkouts on one machine do not rebuild each other's.
+of the sources, the compiler flags, torch's version and the CPU's model and
+flags, so a home folder shared between machines never loads another CPU's
+build. It compiles from a copy of the sources kept next to the build
+(:func:`_build_sources`): torch's ninja file names the sources' paths and
+ninja rebuilds on a newer file, so compiling from the checkout rebuilt it
+for every fresh clone or ``git checkout`` of unchanged sources (45 s of a
+fresh clone's ``make demo``); every checkout with the same sources now loads
+one build.
 """
 import hashlib
 import logging
@@ -13,6 +18,7 @@ import os
 import os.path as osp
 import platform
 import shutil
+import tempfile
 import warnings
 from types import ModuleType
 from typing import Optional
@@ -44,11 +50,28 @@ def _build_name() -> str:
     for name in _SOURCES + _HEADERS:
         with open(osp.join(_CSRC, name), 'rb') as f:
             digest.update(f.read())
-    # the sources' folder too: torch's ninja file names them, so two checkouts sharing one
-    # build folder would rebuild it (about 40 s) every time the other one loads it
-    digest.update(' '.join([*_CFLAGS, torch.__version__, platform.machine(), _cpu_model(),
-                            osp.realpath(_CSRC)]).encode())
+    digest.update(' '.join([*_CFLAGS, torch.__version__, platform.machine(),
+                            _cpu_model()]).encode())
     return f'mnext_ops_{digest.hexdigest()[:12]}'
+
+
+def _build_sources(name: str) -> str:
+    """The folder the build ``name`` compiles from: a copy of the sources
+    under torch's extensions folder, made once by whichever process comes
+    first (written aside, then renamed into place)."""
+    from torch.utils.cpp_extension import get_default_build_root
+    root = os.environ.get('TORCH_EXTENSIONS_DIR') or get_default_build_root()
+    folder = osp.join(root, f'{name}_src')
+    if not osp.isdir(folder):
+        os.makedirs(root, exist_ok=True)
+        aside = tempfile.mkdtemp(prefix=f'{name}_src.', dir=root)
+        for file in _SOURCES + _HEADERS:
+            shutil.copy2(osp.join(_CSRC, file), aside)
+        try:
+            os.rename(aside, folder)
+        except OSError:  # another process renamed its copy first
+            shutil.rmtree(aside, ignore_errors=True)
+    return folder
 
 
 def _put_ninja_on_path() -> None:
@@ -76,7 +99,9 @@ def load_extension(required: bool = False) -> Optional[ModuleType]:
         try:
             from torch.utils.cpp_extension import load
             _put_ninja_on_path()
-            module = load(_build_name(), [osp.join(_CSRC, name) for name in _SOURCES],
+            name = _build_name()
+            sources = _build_sources(name)
+            module = load(name, [osp.join(sources, file) for file in _SOURCES],
                           extra_cflags=_CFLAGS, extra_ldflags=['-fopenmp'], verbose=False)
         finally:
             logger.setLevel(level)

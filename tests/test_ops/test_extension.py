@@ -1,5 +1,7 @@
-"""mnext_det/ops/extension.py: the build name of the kernels' extension, and the
-kernels' bitwise checks on a build for another instruction set."""
+"""mnext_det/ops/extension.py: the build name of the kernels' extension and the
+copy of the sources it compiles from, and the kernels' bitwise checks on a
+build for another instruction set."""
+import os
 import platform
 import shutil
 import subprocess
@@ -23,16 +25,33 @@ sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', *sys.argv[1:]]))
 """
 
 
-def test_two_checkouts_build_under_their_own_names(tmp_path, monkeypatch):
-    """The same sources in another folder get another build name: torch's ninja
-    file names the sources' paths, so sharing one build folder would rebuild it
-    each time the other checkout loads it."""
+def test_two_checkouts_share_one_build_compiled_from_one_copy(tmp_path, monkeypatch):
+    """The same sources in another folder (a fresh clone) get the same build
+    name and compile from the same copy, so torch's ninja file (which names
+    the sources' paths) is unchanged and the clone does not rebuild; the copy
+    is made once, by whichever process comes first."""
+    monkeypatch.setenv('TORCH_EXTENSIONS_DIR', str(tmp_path / 'extensions'))
     name = extension._build_name()
     assert extension._build_name() == name and name.startswith('mnext_ops_')
-    copy = tmp_path / 'csrc'
+    sources = extension._build_sources(name)
+    assert sources == str(tmp_path / 'extensions' / f'{name}_src')
+    files = sorted(extension._SOURCES + extension._HEADERS)
+    assert sorted(os.listdir(sources)) == files
+    copy = tmp_path / 'clone' / 'csrc'
     shutil.copytree(extension._CSRC, copy)
     monkeypatch.setattr(extension, '_CSRC', str(copy))
-    assert extension._build_name() != name and extension._build_name().startswith('mnext_ops_')
+    assert extension._build_name() == name and extension._build_sources(name) == sources
+    # another process renames its copy into place between the check and the rename
+    rename = os.rename
+
+    def racing(aside, folder):
+        os.makedirs(os.path.join(folder, 'theirs'))
+        rename(aside, folder)
+    monkeypatch.setattr(os, 'rename', racing)
+    other = name + 'x'
+    assert extension._build_sources(other) == str(tmp_path / 'extensions' / f'{other}_src')
+    assert sorted(os.listdir(tmp_path / 'extensions')) == [f'{name}_src', f'{other}_src']
+    assert os.listdir(tmp_path / 'extensions' / f'{other}_src') == ['theirs']
 
 
 def test_a_changed_header_changes_the_build_name(tmp_path, monkeypatch):
