@@ -20,6 +20,7 @@ class UnreachedVariableWarning(UserWarning):
     keys a run reads (a warning, not an error: some of mmdet's own configs
     do it on purpose, e.g. to validate on the base file's dataset)."""
 
+
 Path = Tuple[str, ...]
 
 
