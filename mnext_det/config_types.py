@@ -1,5 +1,6 @@
 """The registry name that a config's ``type`` entry refers to, what
-mmengine's registries hold under it, and the arguments that can build."""
+mmengine's registries hold under it, the arguments that can build, and the
+keys a model reads from its ``train_cfg`` and ``test_cfg``."""
 import ast
 import functools
 import inspect
