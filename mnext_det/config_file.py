@@ -272,7 +272,7 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
         accepted = _nms_arguments(kind) if parts[i - 1] == 'nms' else keyword_arguments(kind)
         # a key of the file that it does not know: the type is another one of
         # that name, built some way this does not follow
-        if not accepted or (f'{where}.type' not in options
+        if accepted is None or (f'{where}.type' not in options
                             and set(node) - accepted - _BUILDER_KEYS):
             return
         takes, verb = list(accepted), 'it takes'
@@ -282,4 +282,4 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
     close = difflib.get_close_matches(new, takes, n=1)
     hint = f'; did you mean {where}.{close[0]}?' if close else ''
     raise ValueError(f'--cfg-options {key}: {what}{hint} ({verb} '
-                     f'{", ".join(sorted(set(takes)))})')
+                     f'{", ".join(sorted(set(takes))) or "no arguments"})')
