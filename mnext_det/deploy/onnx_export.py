@@ -10,11 +10,13 @@ import torch.nn as nn
 from .fuse import fuse_conv_bn
 from .inplace import disable_inplace
 
-__all__ = ['METADATA_KEY', 'export_onnx', 'load_onnx', 'metadata_of', 'set_metadata',
-           'read_metadata', 'require_detector', 'require_task']
+__all__ = ['METADATA_KEY', 'MIN_OPSET', 'export_onnx', 'load_onnx', 'metadata_of',
+           'set_metadata', 'read_metadata', 'require_detector', 'require_task']
 
 #: Key of the JSON metadata entry in ``ModelProto.metadata_props``.
 METADATA_KEY = 'mnext_det'
+#: The lowest ONNX opset :func:`export_onnx` writes.
+MIN_OPSET = 17
 
 
 def export_onnx(model: nn.Module,
@@ -40,7 +42,7 @@ def export_onnx(model: nn.Module,
         input_name: Name of the graph input. Default: ``'input'``.
         dynamic_batch: Make the batch dimension dynamic (``batch``); else
             it is fixed to ``input_shape[0]``. Default: True.
-        opset: ONNX opset (>= 17). Default: 18.
+        opset: ONNX opset (>= :data:`MIN_OPSET`). Default: 18.
         fold_bn: Fold BN into convs first (:func:`fuse_conv_bn`). Default: True.
         metadata: JSON-serialisable dict stored under :data:`METADATA_KEY`
             (preprocessing, task, classes, post-processing settings).
@@ -49,8 +51,8 @@ def export_onnx(model: nn.Module,
         ``file``.
     """
     import onnx
-    if opset < 17:
-        raise ValueError(f'opset must be >= 17, got {opset}')
+    if opset < MIN_OPSET:
+        raise ValueError(f'opset must be >= {MIN_OPSET}, got {opset}')
     if len(input_shape) != 4:
         raise ValueError(f'input_shape must be (N, C, H, W), got {tuple(input_shape)}')
     model = disable_inplace(copy.deepcopy(model))

@@ -56,6 +56,7 @@ def test_export_refuses_checkpoint_of_another_model(tmp_path):
     (('--input-size', '224', '224', '3'), '--input-size takes H or H W, each at least 1, got '
                                           '[224, 224, 3]'),
     (('--batch', '0'), '--batch must be at least 1 (leave it out for a dynamic batch), got 0'),
+    (('--opset', '5'), '--opset must be at least 17, got 5'),  # named the flag, after the build
     (('--out', 'OUT/x.pth'), '--out OUT/x.pth: --format onnx writes a .onnx file (name it so, '
                              'or choose the format with --format)'),
     (('--format', 'tflite'), '--out OUT/x.onnx: --format tflite writes a .tflite file (name it '
