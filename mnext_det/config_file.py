@@ -42,8 +42,8 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
             exist.
         ValueError: ``path`` is not a config file (by its suffix) or does not
             parse, the message naming it; it sets mmdet 2.x keys that nothing
-            reads (:func:`~mnext_det.config_mmdet2.refuse_mmdet2_keys`); or :func:`merge_options` refuses
-            an option.
+            reads (:func:`~mnext_det.config_mmdet2.refuse_mmdet2_keys`); or
+            :func:`merge_options` refuses an option.
 
     Warns:
         UnreachedVariableWarning: ``path`` sets a variable that a base file
@@ -247,9 +247,9 @@ def _check_argument(cfg: Config, key: str, options: Mapping[str, Any], source: s
     elif (parts[i - 1] in _RUN_CFGS and 'type' not in node and isinstance(owner, Mapping)
           and 'type' in owner):
         readers = _run_cfg_readers(owner, '.'.join(parts[:i - 1]), options)
-        takes = sorted(run_cfg_keys(readers, parts[i - 1]))
+        takes = run_cfg_keys(readers, parts[i - 1])
         # a key of the file that none of them reads: read somewhere this does not see
-        if not takes or set(node) - set(takes) - _UNREAD_RUN_CFG_KEYS:
+        if not takes or set(node) - takes - _UNREAD_RUN_CFG_KEYS:
             return
         verb = 'they read'
         what = f'{type_name(readers[0])} and its parts read no {parts[i - 1]}.{new}'

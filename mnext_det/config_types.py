@@ -187,8 +187,9 @@ def _class_keys_read(cls: type, which: str) -> FrozenSet[str]:
 
 
 def _keys_read(tree: ast.AST, which: str) -> Iterator[str]:
+    names = (which, 'cfg') if which == 'test_cfg' else (which,)
+
     def is_cfg(node: ast.expr) -> bool:
-        names = (which, 'cfg') if which == 'test_cfg' else (which,)
         return (isinstance(node, ast.Name) and node.id in names
                 or isinstance(node, ast.Attribute) and node.attr == which
                 and isinstance(node.value, ast.Name) and node.value.id == 'self')

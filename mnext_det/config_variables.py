@@ -177,20 +177,19 @@ def unreached_variables(path: str, read_keys: Collection[str]) -> List[str]:
             return None
         return walk(top, []) or []
 
+    later = {base: [files[f] for f in above(base)] for base in files if base != top}
     lines = []
     for name, value in files[top].assigned.items():
         if name == '_base_':
             continue
-        for base, file in files.items():
-            base_assigned = file.assigned
-            if base == top or name not in base_assigned \
-                    or _same_value(value, base_assigned[name]):
+        for base, between in later.items():
+            base_assigned = files[base].assigned
+            if name not in base_assigned or _same_value(value, base_assigned[name]):
                 continue
-            later = [files[f] for f in above(base)]
             names = _computed_from(base_assigned, name)
             missed = ['.'.join((key,) + sub) for key, expr in base_assigned.items()
                       if key in read_keys for sub in _uses(expr, names)
-                      if not any(_file_sets(f, (key,) + sub) for f in later)]
+                      if not any(_file_sets(f, (key,) + sub) for f in between)]
             if missed:
                 lines.append(f'{_shown(name, value)} does not reach {", ".join(missed)} ({base} '
                              f'computed them from its own {_shown(name, base_assigned[name])} '
