@@ -5,10 +5,13 @@ Each function names the upstream problem it works around; tests fail when a
 patch stops being needed or working (``tests/test_checkpoint.py``
 for checkpoints, ``tests/test_results_io.py`` and
 ``tests/test_tools/test_mmdet_analysis_tools.py`` for results pickles and the
-CPU benchmark).
+CPU benchmark, ``tests/test_compat.py`` for package paths).
 """
 import contextlib
 import functools
+import importlib.metadata
+import importlib.util
+import os.path as osp
 import sys
 from typing import Any, Callable, Iterator
 from unittest import mock
@@ -22,7 +25,8 @@ from .results_io import load_pickle
 
 __all__ = [
     'register_safe_checkpoint_loader', 'register_safe_pickle_loader',
-    'register_cpu_inference_benchmark'
+    'register_cpu_inference_benchmark', 'register_package_paths', 'is_installed',
+    'installed_path'
 ]
 
 
@@ -105,3 +109,62 @@ def register_cpu_inference_benchmark() -> None:
         method = getattr(InferenceBenchmark, name)
         if not getattr(method, '__wrapped_for_cpu__', False):
             setattr(InferenceBenchmark, name, _on_cpu(method))
+
+
+def is_installed(package: str) -> bool:
+    """Whether ``package`` is an installed distribution or an importable,
+    non-namespace module (mmengine's ``is_installed``, without
+    ``pkg_resources``)."""
+    try:
+        importlib.metadata.distribution(package)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def installed_path(package: str) -> str:
+    """The folder of the installed module ``package`` (mmengine's
+    ``get_installed_path``, without ``pkg_resources``): the module's own
+    folder when it imports by that name, else the distribution's first
+    top-level module.
+
+    Raises:
+        importlib.metadata.PackageNotFoundError: nothing of that name is
+            installed or importable.
+        RuntimeError: ``package`` is a namespace package.
+        ValueError: the distribution names no top-level module.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is not None:
+        if spec.origin is None:
+            raise RuntimeError(f'{package} is a namespace package: it has no installed path')
+        return osp.dirname(spec.origin)
+    dist = importlib.metadata.distribution(package)
+    top_level = (dist.read_text('top_level.txt') or '').split()
+    if not top_level:
+        raise ValueError(f'cannot infer the module name of the distribution {package}')
+    return osp.join(str(dist.locate_file('')), top_level[0])
+
+
+def register_package_paths() -> None:
+    """Let mmengine find installed packages without ``pkg_resources``.
+
+    mmengine 0.10.7's ``is_installed`` and ``get_installed_path`` import
+    ``pkg_resources``, which setuptools dropped in 82 (mmcv#3325 for mmcv's
+    build), so on a current environment a config whose ``_base_`` is
+    package-scoped (``'mmdet::_base_/default_runtime.py'``, as mmdet's
+    ``projects/`` write them) and ``mmengine.hub.get_config('mmdet::...')``
+    end in ``ModuleNotFoundError: No module named 'pkg_resources'``. Both
+    names are replaced where mmengine bound them by :func:`is_installed` and
+    :func:`installed_path` (``importlib.metadata``), also where
+    ``pkg_resources`` exists, so every environment resolves alike.
+    """
+    import mmengine.config.config as config_module
+    import mmengine.hub.hub as hub_module
+    import mmengine.utils as utils_module
+    import mmengine.utils.package_utils as package_utils
+    for module in (package_utils, utils_module, config_module, hub_module):
+        if hasattr(module, 'is_installed'):
+            module.is_installed = is_installed
+        module.get_installed_path = installed_path
