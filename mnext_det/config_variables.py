@@ -12,6 +12,8 @@ import ast
 import os.path as osp
 from typing import Collection, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
+from mmengine.config import Config
+
 __all__ = ['UnreachedVariableWarning', 'unreached_variables']
 
 
@@ -50,13 +52,22 @@ def _assignments(tree: ast.Module) -> Tuple[Dict[str, ast.expr], List[Path]]:
     return found, base_paths
 
 
+def _base_file(path: str, name: str) -> Optional[str]:
+    """The file that ``_base_`` entry ``name`` of ``path`` names, found as
+    mmengine finds it (``mmdet::`` in the installed mmdet's configs), or
+    ``None`` when mmengine cannot find it either."""
+    try:
+        return osp.normpath(Config._get_cfg_path(name, path)[0])
+    except (ImportError, OSError, ValueError, RuntimeError):
+        return None
+
+
 def _base_files(path: str, assigned: Dict[str, ast.expr]) -> List[str]:
-    """The files that ``_base_`` names, as paths (package-scoped ones, such as
-    ``mmdet::``, are left out)."""
+    """The files that ``_base_`` names, as paths."""
     value = assigned.get('_base_')
     items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
     names = [i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
-    return [osp.normpath(osp.join(osp.dirname(path), n)) for n in names if '::' not in n]
+    return [f for f in (_base_file(path, n) for n in names) if f is not None]
 
 
 class _File(NamedTuple):

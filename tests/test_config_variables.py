@@ -79,6 +79,19 @@ def test_a_file_between_the_child_and_the_base_may_set_the_keys(tmp_path):
     assert unreached_variables(child, RUNTIME_KEYS) == []
 
 
+def test_a_base_in_the_installed_mmdet_is_followed(tmp_path):
+    """``mmdet::`` names a file in the installed mmdet's configs: its
+    ``max_epochs = 120`` computed train_cfg and the cosine schedule."""
+    mmdet = pytest.importorskip('mmdet')
+    base = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'ssd',
+                    'ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py')
+    child = _write(tmp_path, child="_base_ = 'mmdet::ssd/ssdlite_mobilenetv2-scratch_8xb24-600e"
+                   "_coco.py'\nmax_epochs = 12\n")
+    assert unreached_variables(child, RUNTIME_KEYS) == [
+        f'max_epochs = 12 does not reach train_cfg.max_epochs, param_scheduler ({base} computed '
+        'them from its own max_epochs = 120 when it was read)']
+
+
 def test_read_config_warns_and_the_tools_print_one_line(tmp_path, capsys):
     from mnext_det.tool_errors import tool_status
     child = _write(tmp_path, base=_BASE, child="_base_ = './base.py'\nmax_epochs = 12\n")
