@@ -165,44 +165,52 @@ def _shown(name: str, value: ast.expr, width: int = 40) -> str:
     return f'{name} = {source}' if len(source) <= width else name
 
 
+def _path(files: Dict[str, _File], start: str, end: str) -> Optional[List[str]]:
+    """The files on a way from ``start`` down to its base ``end``, ``start``
+    first and ``end`` left out, or ``None`` when ``end`` is not below it."""
+    if start == end:
+        return []
+    for parent in files[start].bases if start in files else ():
+        below = _path(files, parent, end)
+        if below is not None:
+            return [start] + below
+    return None
+
+
 def unreached_variables(path: str, read_keys: Collection[str]) -> List[str]:
-    """One line per variable that ``path`` sets and a base file used, when it
-    was read, for keys of ``read_keys`` (those a run reads) that nothing in
-    ``path`` or between it and that base sets again, e.g. ``max_epochs = 12
-    does not reach param_scheduler (base.py computed them from its own
-    max_epochs = 120 when it was read)``."""
+    """One line per variable that a file of ``path``'s config (``path`` or a
+    file between it and its bases) sets and a base file below it used, when
+    it was read, for keys of ``read_keys`` (those a run reads) that no file
+    above that base sets again, e.g. ``max_epochs = 12 does not reach
+    param_scheduler (base.py computed them from its own max_epochs = 120 when
+    it was read)``; a file other than ``path`` is named after the value
+    (``max_epochs = 12 (set in mine.py) ...``)."""
     files = _chain(path)
     top = osp.normpath(path)
     if top not in files:
         return []
-
-    def above(base: str) -> List[str]:
-        """The files on the way from ``path`` down to ``base``, ``path`` first."""
-        def walk(current: str, trail: List[str]) -> Optional[List[str]]:
-            if current == base:
-                return trail
-            for parent in files[current].bases if current in files else ():
-                found = walk(parent, trail + [current])
-                if found is not None:
-                    return found
-            return None
-        return walk(top, []) or []
-
-    later = {base: [files[f] for f in above(base)] for base in files if base != top}
     lines = []
-    for name, value in files[top].assigned.items():
-        if name == '_base_':
+    for current, file in files.items():
+        way_down = _path(files, top, current)
+        if way_down is None:
             continue
-        for base, between in later.items():
-            base_assigned = files[base].assigned
-            if name not in base_assigned or _same_value(value, base_assigned[name]):
+        where = '' if current == top else f' (set in {current})'
+        for name, value in file.assigned.items():
+            if name == '_base_':
                 continue
-            names = _computed_from(base_assigned, name)
-            missed = ['.'.join((key,) + sub) for key, expr in base_assigned.items()
-                      if key in read_keys for sub in _uses(expr, names)
-                      if not any(_file_sets(f, (key,) + sub) for f in between)]
-            if missed:
-                lines.append(f'{_shown(name, value)} does not reach {", ".join(missed)} ({base} '
-                             f'computed them from its own {_shown(name, base_assigned[name])} '
-                             'when it was read)')
+            for base, base_file in files.items():
+                below = _path(files, current, base) if base != current else None
+                if not below or name not in base_file.assigned \
+                        or _same_value(value, base_file.assigned[name]):
+                    continue
+                between = [files[f] for f in way_down + below]
+                names = _computed_from(base_file.assigned, name)
+                missed = ['.'.join((key,) + sub) for key, expr in base_file.assigned.items()
+                          if key in read_keys for sub in _uses(expr, names)
+                          if not any(_file_sets(f, (key,) + sub) for f in between)]
+                if missed:
+                    lines.append(
+                        f'{_shown(name, value)}{where} does not reach {", ".join(missed)} '
+                        f'({base} computed them from its own '
+                        f'{_shown(name, base_file.assigned[name])} when it was read)')
     return lines

@@ -79,6 +79,21 @@ def test_a_file_between_the_child_and_the_base_may_set_the_keys(tmp_path):
     assert unreached_variables(child, RUNTIME_KEYS) == []
 
 
+def test_a_variable_set_in_a_file_between_is_named_with_that_file(tmp_path):
+    """The user's own base over ours sets max_epochs, an experiment file over
+    it sets something else: reading the experiment names the middle file."""
+    child = _write(tmp_path, base=_BASE, middle="_base_ = './base.py'\nmax_epochs = 12\n",
+                   child="_base_ = './middle.py'\noptim_wrapper = dict(optimizer=dict(lr=0.1))\n")
+    assert unreached_variables(child, RUNTIME_KEYS) == [
+        f'max_epochs = 12 (set in {tmp_path}/middle.py) does not reach train_cfg.max_epochs, '
+        f'param_scheduler ({tmp_path}/base.py computed them from its own max_epochs = 10 when it '
+        'was read)']
+    # the experiment file setting the keys again reaches them
+    (tmp_path / 'child.py').write_text("_base_ = './middle.py'\ntrain_cfg = dict(max_epochs=12)\n"
+                                       'param_scheduler = []\n')
+    assert unreached_variables(child, RUNTIME_KEYS) == []
+
+
 def test_a_base_in_the_installed_mmdet_is_followed(tmp_path):
     """``mmdet::`` names a file in the installed mmdet's configs: its
     ``max_epochs = 120`` computed train_cfg and the cosine schedule."""
