@@ -139,12 +139,17 @@ def test_over_mmdets_configs_only_these_are_named():
     guided_anchoring's own pipelines go unused, and mm_grounding_dino's
     pretraining configs change data_root for training or pseudo-labelling and
     validate on the base's dataset (on purpose: hence a warning, not an
-    error)."""
+    error). The configs over them are named too, each line naming the file
+    above that set the variable."""
     mmdet = pytest.importorskip('mmdet')
     root = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs')
-    named = {osp.relpath(c, root): {line.split(' ')[0] for line in
-                                     unreached_variables(c, RUNTIME_KEYS)}
+    lines = {osp.relpath(c, root): unreached_variables(c, RUNTIME_KEYS)
              for c in glob.glob(osp.join(root, '*', '*.py'))}
+    named = {c: {line.split(' ')[0] for line in found if ' (set in ' not in line}
+             for c, found in lines.items()}
+    inherited = {osp.relpath(line.split(' (set in ')[1].split(')')[0], root)
+                 for found in lines.values() for line in found if ' (set in ' in line}
+    assert len(inherited) == 3 and inherited <= {c for c, v in named.items() if v}
     assert {c: v for c, v in named.items() if v} == {
         'simple_copy_paste/mask-rcnn_r50_fpn_rpn-2conv_4conv1fc_syncbn-all_32xb2-ssj-90k_coco.py':
             {'max_iters'},
