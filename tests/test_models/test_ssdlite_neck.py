@@ -51,3 +51,17 @@ def test_sandglass_extra_layers_follow_the_authors():
         SSDLiteNeck(**NECK, extra_type='sandglass', sandglass_ratios=(0.2, ))
     with pytest.raises(ValueError, match='extra_type'):
         SSDLiteNeck(**NECK, extra_type='fpn')
+
+
+def test_inputs_unlike_in_channels_name_the_options_that_fit():
+    """A backbone's widen_factor changed alone: the error gives the three
+    options for these channels, as --cfg-options takes them."""
+    neck = SSDLiteNeck(**NECK).eval()
+    with pytest.raises(ValueError) as info:
+        neck((torch.rand(1, 24, 8, 8), torch.rand(1, 48, 4, 4), torch.rand(1, 48, 4, 4)))
+    assert str(info.value) == (
+        'SSDLiteNeck inputs have (24, 48) channels, in_channels says (16, 32) (a backbone option '
+        'changed alone?): for these inputs set model.neck.in_channels="(24, 48)" '
+        'model.neck.out_channels="(24, 48, 24, 16)" model.bbox_head.in_channels="(24, 48, 24, 16)"')
+    with pytest.raises(ValueError, match='feed input has 40 channels, the last head input 32'):
+        neck((torch.rand(1, 16, 8, 8), torch.rand(1, 32, 4, 4), torch.rand(1, 40, 4, 4)))

@@ -92,7 +92,7 @@ class SSDLiteNeck(SSDNeck):
             raise ValueError(f'{len(level_strides)} level_strides for '
                              f'{len(out_channels) - len(in_channels)} extra levels')
         super().__init__(in_channels, out_channels, level_strides, level_paddings, **kwargs)
-        self.in_channels = in_channels
+        self.in_channels, self.out_channels = in_channels, out_channels
         extra_in = out_channels[len(in_channels) - 1:-1]
         extra_out = out_channels[len(in_channels):]
         if extra_type == 'sandglass':
@@ -118,13 +118,23 @@ class SSDLiteNeck(SSDNeck):
         else:
             raise ValueError(f'SSDLiteNeck got {len(inputs)} inputs for in_channels '
                              f'{self.in_channels}: expected {n} or {n + 1} (feed input)')
-        for x, ch in zip(outs, self.in_channels):
-            if x.shape[1] != ch:
-                raise ValueError(f'SSDLiteNeck input has {x.shape[1]} channels, '
-                                 f'in_channels says {ch}')
+        got = tuple(x.shape[1] for x in outs)
+        if got != self.in_channels or feat.shape[1] != got[-1]:
+            raise ValueError(self._channels_message(got, feat.shape[1]))
         if hasattr(self, 'l2_norm'):
             outs[0] = self.l2_norm(outs[0])
         for layer in self.extra_layers:
             feat = layer(feat)
             outs.append(feat)
         return tuple(outs)
+
+    def _channels_message(self, got: Tuple[int, ...], feed: int) -> str:
+        """What the inputs have against ``in_channels``, and the options that
+        fit the channels (a backbone's ``widen_factor`` or taps changed alone)."""
+        if feed != got[-1]:
+            return (f'SSDLiteNeck feed input has {feed} channels, the last head input {got[-1]}: '
+                    'the extra layers start from as many channels as the last head input has')
+        out = got + self.out_channels[len(got):]
+        return (f'SSDLiteNeck inputs have {got} channels, in_channels says {self.in_channels} '
+                '(a backbone option changed alone?): for these inputs set model.neck.in_channels='
+                f'"{got}" model.neck.out_channels="{out}" model.bbox_head.in_channels="{out}"')
