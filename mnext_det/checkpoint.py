@@ -11,6 +11,7 @@ variable ``MNEXT_TRUSTED_CHECKPOINTS=1``.
 """
 import argparse
 import collections
+import glob
 import io
 import os
 import pickle
@@ -23,7 +24,8 @@ import torch
 from .identity_meta import check_identity_multiplier
 
 __all__ = [
-    'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_globals', 'load_checkpoint_file',
+    'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_globals', 'read_last_checkpoint',
+    'latest_checkpoint', 'require_checkpoint_file', 'load_checkpoint_file',
     'load_storage_bytes', 'extract_state_dict', 'CheckpointMismatchError', 'state_dict_mismatch',
     'load_state_dict_strict', 'check_checkpoint_fits', 'check_state_dict_fits'
 ]
@@ -83,6 +85,63 @@ _CORRUPT = (RuntimeError, EOFError, KeyError, IndexError, ValueError, TypeError,
             struct.error)
 
 
+def read_last_checkpoint(work_dir: str, required: bool = False) -> Optional[str]:
+    """The checkpoint ``work_dir/last_checkpoint`` names (looked up in
+    ``work_dir`` by its file name when the work dir was moved since), or
+    None when that file is missing or empty.
+
+    Raises:
+        FileNotFoundError: with ``required``, instead of returning None, and
+            when the named checkpoint does not exist; it names the file.
+    """
+    path = os.path.join(work_dir, 'last_checkpoint')
+    ckpt = ''
+    if os.path.isfile(path):
+        with open(path) as f:
+            ckpt = f.read().strip()
+    if not ckpt:
+        if required:
+            raise FileNotFoundError(f'{path}: missing or empty, the run saved no checkpoint')
+        return None
+    moved = os.path.join(work_dir, os.path.basename(ckpt))
+    if not os.path.isfile(ckpt) and os.path.isfile(moved):
+        ckpt = moved
+    if required and not os.path.isfile(ckpt):
+        raise FileNotFoundError(f'{path} names {ckpt}, which does not exist')
+    return ckpt
+
+
+def latest_checkpoint(folder: str) -> Optional[str]:
+    """The checkpoint ``folder/last_checkpoint`` names
+    (:func:`read_last_checkpoint`), else the folder's newest ``*.pth``, else
+    None."""
+    named = read_last_checkpoint(folder)
+    if named is not None:
+        return named
+    found = glob.glob(os.path.join(folder, '*.pth'))
+    return max(found, key=os.path.getmtime) if found else None
+
+
+def require_checkpoint_file(filename: str) -> str:
+    """``filename`` with ``~`` expanded, when it is a file.
+
+    Raises:
+        FileNotFoundError: it is not; for a folder (a work dir given for its
+            checkpoint) the message names the checkpoint its
+            ``last_checkpoint`` file names, or its newest ``.pth`` file.
+    """
+    path = os.path.expanduser(str(filename))
+    if os.path.isfile(path):
+        return path
+    message = f'checkpoint file not found: {path}'
+    if os.path.isdir(path):
+        message += ' is a folder'
+        latest = latest_checkpoint(path)
+        if latest:
+            message += f'; its latest checkpoint is {latest}'
+    raise FileNotFoundError(message)
+
+
 def load_checkpoint_file(filename: str,
                          map_location: Any = 'cpu',
                          trusted: Optional[bool] = None) -> Any:
@@ -95,14 +154,13 @@ def load_checkpoint_file(filename: str,
             Default: the ``MNEXT_TRUSTED_CHECKPOINTS`` environment variable.
 
     Raises:
-        FileNotFoundError: ``filename`` does not exist.
+        FileNotFoundError: ``filename`` is not a file
+            (:func:`require_checkpoint_file`).
         CorruptCheckpointError: the file is truncated or not a checkpoint.
         UnsafeCheckpointError: the file references a global outside the
             allow-list (it could run code when unpickled).
     """
-    filename = os.path.expanduser(str(filename))
-    if not os.path.isfile(filename):
-        raise FileNotFoundError(f'checkpoint file not found: {filename}')
+    filename = require_checkpoint_file(filename)
     if _trusted(trusted):
         return torch.load(filename, map_location=map_location, weights_only=False)
     try:

@@ -238,6 +238,26 @@ def test_truncated_checkpoint_is_named(tmp_path):
         load_checkpoint_file(str(path))
 
 
+def test_a_folder_given_for_a_checkpoint_names_its_latest(tmp_path):
+    """A work dir passed as the checkpoint (``load_from=work_dirs/x``): the
+    checkpoint its ``last_checkpoint`` names, else its newest ``.pth``."""
+    for name in ('epoch_1.pth', 'epoch_2.pth'):
+        (tmp_path / name).write_bytes(b'x')
+    os.utime(tmp_path / 'epoch_1.pth', (0, 0))
+    with pytest.raises(FileNotFoundError, match=f'^checkpoint file not found: {tmp_path} is a '
+                       f'folder; its latest checkpoint is {tmp_path}/epoch_2.pth$'):
+        load_checkpoint_file(str(tmp_path))
+    (tmp_path / 'last_checkpoint').write_text(f'{tmp_path}/epoch_1.pth')
+    with pytest.raises(FileNotFoundError, match=f'its latest checkpoint is {tmp_path}/epoch_1'):
+        create_model('mobilenext_035', checkpoint=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=f'^checkpoint file not found: {tmp_path}/a$'):
+        load_checkpoint_file(str(tmp_path / 'a'))
+    (tmp_path / 'a').mkdir()
+    with pytest.raises(FileNotFoundError, match=f'^checkpoint file not found: {tmp_path}/a is a '
+                       'folder$'):
+        load_checkpoint_file(str(tmp_path / 'a'))
+
+
 @pytest.mark.parametrize('legacy', [False, True])
 def test_every_corruption_is_named_as_one(tmp_path, legacy):
     """Bytes overwritten or cut off in both of torch's formats: torch.load

@@ -4,13 +4,12 @@
         [--show-dir DIR] [--show [--wait-time S]] [--tta] [--cfg-options k=v ...] [--launcher pytorch]
 """
 import argparse
-import os.path as osp
 
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mnext_det  # noqa: F401  (safe checkpoint loader, registrations)
-from mnext_det.checkpoint import check_checkpoint_fits
+from mnext_det.checkpoint import check_checkpoint_fits, require_checkpoint_file
 from mnext_det.datasets.checks.preflight import check_detection_data
 from mnext_det.engine import (configure_cpu_distributed, exit_on_peer_failure,
                              init_cpu_process_group)
@@ -44,8 +43,7 @@ def main() -> None:
     reexec_under_tcmalloc()
     print(f'allocator: {loaded_allocator()}', flush=True)
     print(f'torch threads: {cap_torch_threads()} ({cpu_summary()})', flush=True)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
+    args.checkpoint = require_checkpoint_file(args.checkpoint)
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher,
                       args.local_rank)
     cfg.load_from = args.checkpoint

@@ -17,11 +17,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ..checkpoint import read_last_checkpoint
 from ..datasets.synthetic import (SHAPE_CLASSES, SyntheticConfig, dataset_exists,
                                   generate_shapes_dataset)
 from ..engine.allocator import loaded_allocator
 from ..engine.atomic_io import atomic_write_text
-from ..engine.checkpoint_hook import read_last_checkpoint
 from ..engine.cpus import cpu_summary, cpu_times, usable_cpus
 from ..study.execute import val_records
 from ..tool_args import require_at_least

@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from ..checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_strict
+from ..checkpoint import (extract_state_dict, load_checkpoint_file, load_state_dict_strict,
+                          require_checkpoint_file)
 from ..datasets.pipeline_info import innermost_dataset, input_size_of
 from ..models.factory import create_model, list_models
 from .detector import SSDExportWrapper
@@ -42,8 +43,8 @@ def build_model(model: str,
             or (``CheckpointMismatchError``) the checkpoint does not match the
             model (the message names the file and lists the mismatched keys).
     """
-    if checkpoint is not None and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
+    if checkpoint is not None:
+        checkpoint = require_checkpoint_file(checkpoint)
     if model in list_models():
         return create_model(model, checkpoint=checkpoint, **kwargs), None
     if not model.endswith('.py'):

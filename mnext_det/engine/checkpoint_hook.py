@@ -9,40 +9,14 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ..checkpoint import check_state_dict_fits, extract_state_dict
+from ..checkpoint import check_state_dict_fits, extract_state_dict, read_last_checkpoint
 from ..identity_meta import IDENTITY_META_KEY, model_identity_multiplier
 from .atomic_io import TMP_SUFFIX, atomic_write_text
 from .unwrap import unwrap_model
 
-__all__ = ['SafeCheckpointHook', 'read_last_checkpoint', 'finished_training', 'NO_CHECKPOINT']
+__all__ = ['SafeCheckpointHook', 'finished_training', 'NO_CHECKPOINT']
 
 NO_CHECKPOINT = 'none (no checkpoint saved yet)'
-
-
-def read_last_checkpoint(work_dir: str, required: bool = False) -> Optional[str]:
-    """The checkpoint ``work_dir/last_checkpoint`` names (looked up in
-    ``work_dir`` by its file name when the work dir was moved since), or
-    None when that file is missing or empty.
-
-    Raises:
-        FileNotFoundError: with ``required``, instead of returning None, and
-            when the named checkpoint does not exist; it names the file.
-    """
-    path = osp.join(work_dir, 'last_checkpoint')
-    ckpt = ''
-    if osp.isfile(path):
-        with open(path) as f:
-            ckpt = f.read().strip()
-    if not ckpt:
-        if required:
-            raise FileNotFoundError(f'{path}: missing or empty, the run saved no checkpoint')
-        return None
-    moved = osp.join(work_dir, osp.basename(ckpt))
-    if not osp.isfile(ckpt) and osp.isfile(moved):
-        ckpt = moved
-    if required and not osp.isfile(ckpt):
-        raise FileNotFoundError(f'{path} names {ckpt}, which does not exist')
-    return ckpt
 
 
 def finished_training(work_dir: str, max_epochs: int) -> bool:

@@ -23,7 +23,8 @@ from mmengine.dist import get_rank, is_distributed
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
 
-from .checkpoint_hook import NO_CHECKPOINT, read_last_checkpoint
+from ..checkpoint import read_last_checkpoint
+from .checkpoint_hook import NO_CHECKPOINT
 
 __all__ = [
     'CPUAwareDistributedDataParallel', 'configure_cpu_distributed', 'init_cpu_process_group',

@@ -9,7 +9,8 @@ from mmengine.hooks import Hook
 from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 from mmengine.registry import HOOKS
 
-from .checkpoint_hook import NO_CHECKPOINT, read_last_checkpoint
+from ..checkpoint import read_last_checkpoint
+from .checkpoint_hook import NO_CHECKPOINT
 
 __all__ = ['NonFiniteLossHook', 'NonFiniteLossError']
 

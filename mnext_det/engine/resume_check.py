@@ -25,9 +25,8 @@ from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 
-from ..checkpoint import load_checkpoint_file
+from ..checkpoint import load_checkpoint_file, read_last_checkpoint
 from ..config_types import type_name
-from .checkpoint_hook import read_last_checkpoint
 from .launch import launch_world_size
 
 __all__ = ['SCHEDULE_KEYS', 'auto_resume', 'check_resume', 'config_differences', 'resume_source']

@@ -13,8 +13,7 @@ import os.path as osp
 import re
 from typing import List, Optional, Sequence, Tuple
 
-from ..checkpoint import load_checkpoint_file
-from ..engine.checkpoint_hook import read_last_checkpoint
+from ..checkpoint import latest_checkpoint, load_checkpoint_file
 
 __all__ = ['resolve_work_dir', 'run_config', 'resolve_detectors']
 
@@ -27,12 +26,9 @@ def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
     run that saved it (:func:`run_config`)."""
     if not osp.isdir(work_dir):
         raise FileNotFoundError(f'work dir not found: {work_dir}')
-    ckpt = read_last_checkpoint(work_dir)
+    ckpt = latest_checkpoint(work_dir)
     if ckpt is None:
-        ckpts = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime)
-        if not ckpts:
-            raise FileNotFoundError(f'{work_dir}: no last_checkpoint and no *.pth')
-        ckpt = ckpts[-1]
+        raise FileNotFoundError(f'{work_dir}: no last_checkpoint and no *.pth')
     if not osp.isfile(ckpt):
         raise FileNotFoundError(f'{work_dir}: checkpoint {ckpt} does not exist')
     return run_config(work_dir, ckpt), ckpt

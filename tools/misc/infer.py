@@ -16,7 +16,7 @@ import os.path as osp
 import numpy as np
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
-from mnext_det.checkpoint import check_checkpoint_fits
+from mnext_det.checkpoint import check_checkpoint_fits, require_checkpoint_file
 from mnext_det.config_file import read_config
 from mnext_det.datasets import list_images, output_stems, refuse_unreadable
 from mnext_det.tool_args import require_between
@@ -38,8 +38,7 @@ def main() -> None:
     args = parse_args()
     require_between(args, score_thr=(0, 1))
     cfg = read_config(args.config)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
+    args.checkpoint = require_checkpoint_file(args.checkpoint)
     files = list_images([args.input])
     stems = output_stems(files)
     import mmcv
