@@ -196,8 +196,8 @@ def unreached_variables(path: str, read_keys: Collection[str]) -> List[str]:
             continue
         where = '' if current == top else f' (set in {current})'
         for name, value in file.assigned.items():
-            if name == '_base_':
-                continue
+            if name == '_base_' or any(name in files[f].assigned for f in way_down):
+                continue  # a file above sets it again: its own line names what it misses
             for base, base_file in files.items():
                 below = _path(files, current, base) if base != current else None
                 if not below or name not in base_file.assigned \

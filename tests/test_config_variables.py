@@ -88,6 +88,10 @@ def test_a_variable_set_in_a_file_between_is_named_with_that_file(tmp_path):
         f'max_epochs = 12 (set in {tmp_path}/middle.py) does not reach train_cfg.max_epochs, '
         f'param_scheduler ({tmp_path}/base.py computed them from its own max_epochs = 10 when it '
         'was read)']
+    # the experiment file setting the variable too: one line, the experiment file's
+    (tmp_path / 'child.py').write_text("_base_ = './middle.py'\nmax_epochs = 12\n")
+    assert [line.split(' (')[0] for line in unreached_variables(child, RUNTIME_KEYS)] == [
+        'max_epochs = 12 does not reach train_cfg.max_epochs, param_scheduler']
     # the experiment file setting the keys again reaches them
     (tmp_path / 'child.py').write_text("_base_ = './middle.py'\ntrain_cfg = dict(max_epochs=12)\n"
                                        'param_scheduler = []\n')
