@@ -9,13 +9,16 @@ from ..identity_meta import check_identity_multiplier
 from .backbones.mobilenext import MobileNeXt
 from .classifiers import ImageClassifier
 
-__all__ = ['create_model', 'list_models', 'checkpoint_filter_fn']
+__all__ = ['create_model', 'list_models', 'checkpoint_filter_fn', 'adapt_stem_input']
 
 _WIDTHS = {'mobilenext_035': 0.35, 'mobilenext_050': 0.5, 'mobilenext_075': 0.75,
            'mobilenext_100': 1.0, 'mobilenext_140': 1.4}
 # what timm's create_model takes and this one does not, with what to do instead
-_TIMM_ONLY = {
+_STEM_WEIGHT = 'backbone.features.0.0.weight'
+# arguments create_model takes otherwise (timm's own, and the backbone's in_channels)
+_ARGUMENT_HINTS = {
     'checkpoint_path': 'pass checkpoint=PATH',
+    'in_channels': "pass in_chans=N (timm's name)",
     'features_only': "build the backbone alone: MobileNeXt(widen_factor=..., out_indices=...), "
                      "registered in mmdet's MODELS",
     'pretrained_cfg_overlay': 'pass checkpoint=PATH',
@@ -35,6 +38,22 @@ def checkpoint_filter_fn(state_dict: Dict[str, Any]) -> Dict[str, Any]:
             for k, v in state_dict.items()}
 
 
+def adapt_stem_input(state_dict: Dict[str, Any], in_chans: int) -> Dict[str, Any]:
+    """``state_dict`` (our keys) with the stem conv's RGB weights made to
+    take ``in_chans`` channels, as timm adapts them: summed for one channel,
+    else cycled over the channels and scaled by ``3 / in_chans``. One grey
+    image given in every channel then makes the stem output its RGB copy
+    made, exactly for one channel and multiples of 3."""
+    weight = state_dict.get(_STEM_WEIGHT)
+    if in_chans == 3 or weight is None or weight.shape[1] != 3:
+        return state_dict
+    if in_chans == 1:
+        adapted = weight.sum(dim=1, keepdim=True)
+    else:
+        adapted = weight[:, [c % 3 for c in range(in_chans)]] * (3 / in_chans)
+    return {**state_dict, _STEM_WEIGHT: adapted}
+
+
 def create_model(model_name: str,
                  num_classes: int = 1000,
                  checkpoint: Optional[str] = None,
@@ -42,6 +61,7 @@ def create_model(model_name: str,
                  drop_rate: float = 0.2,
                  trusted: Optional[bool] = None,
                  pretrained: bool = False,
+                 in_chans: int = 3,
                  **kwargs: Any) -> ImageClassifier:
     """Build a MobileNeXt classifier by name, timm style.
 
@@ -58,6 +78,8 @@ def create_model(model_name: str,
         trusted: See :func:`mnext_det.checkpoint.load_checkpoint_file`.
         pretrained: timm's flag; nothing is downloaded, so ``True`` needs
             ``checkpoint`` (``checkpoints/README.md`` lists what loads).
+        in_chans: Input image channels (timm's); an RGB checkpoint's stem is
+            adapted (:func:`adapt_stem_input`). Default: 3.
         **kwargs: Passed to :class:`MobileNeXt` (e.g.
             ``identity_tensor_multiplier=0.5``, ``norm_cfg``).
 
@@ -82,15 +104,18 @@ def create_model(model_name: str,
         raise ValueError(f'create_model({model_name!r}, pretrained=True): no weights are '
                          'downloaded; pass checkpoint=PATH (the authors\' MobileNeXt-1.0 file '
                          'or a pretraining checkpoint of this project, checkpoints/README.md)')
+    if not isinstance(in_chans, int) or in_chans < 1:
+        raise ValueError(f'create_model: in_chans must be an int >= 1, got {in_chans!r}')
     _check_backbone_kwargs(kwargs)
-    backbone = dict(type='MobileNeXt', widen_factor=_WIDTHS[model_name], **kwargs)
+    backbone = dict(type='MobileNeXt', widen_factor=_WIDTHS[model_name], in_channels=in_chans,
+                    **kwargs)
     model = ImageClassifier(backbone=backbone, num_classes=num_classes, drop_rate=drop_rate)
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint, trusted=trusted)
         check_identity_multiplier(ckpt, model, checkpoint, f'model {model_name!r}')
         state = extract_state_dict(ckpt, checkpoint, use_ema=use_ema)
-        load_state_dict_strict(model, state, checkpoint, key_filter=checkpoint_filter_fn,
-                               model_name=f'model {model_name!r}')
+        load_state_dict_strict(model, adapt_stem_input(checkpoint_filter_fn(state), in_chans),
+                               checkpoint, model_name=f'model {model_name!r}')
     return model
 
 
@@ -98,13 +123,14 @@ def _check_backbone_kwargs(kwargs: Dict[str, Any]) -> None:
     """Refuse arguments that neither ``create_model`` nor :class:`MobileNeXt` takes,
     naming each (with the way to do it here for timm's own) and the valid ones."""
     valid = [p for p in inspect.signature(MobileNeXt.__init__).parameters
-             if p not in ('self', 'widen_factor')]
+             if p not in ('self', 'widen_factor', 'in_channels')]
     unknown = [k for k in kwargs if k not in valid]
     if unknown:
-        hints = ''.join(f'; {k}: {_TIMM_ONLY[k]}' if k in _TIMM_ONLY else
+        hints = ''.join(f'; {k}: {_ARGUMENT_HINTS[k]}' if k in _ARGUMENT_HINTS else
                         ''.join(f'; {k}: did you mean {c!r}?'
                                 for c in difflib.get_close_matches(k, valid, n=1))
                         for k in unknown)
         raise ValueError(f'create_model: unknown argument(s) {unknown}{hints}. It takes '
-                         'num_classes, checkpoint, use_ema, drop_rate, trusted, pretrained '
+                         'num_classes, checkpoint, use_ema, drop_rate, trusted, pretrained, '
+                         'in_chans '
                          f'and the backbone\'s {valid}')

@@ -66,6 +66,7 @@ def test_pretrained_needs_a_checkpoint(tmp_path):
      r"\['checkpoint_path'\]; checkpoint_path: pass checkpoint=PATH"),
     (dict(features_only=True),
      r"\['features_only'\]; features_only: build the backbone alone: MobileNeXt\("),
+    (dict(in_channels=1), r"\['in_channels'\]; in_channels: pass in_chans=N \(timm's name\)"),
 ])
 def test_unknown_argument_is_named_with_its_fix(kwargs, hint):
     with pytest.raises(ValueError, match=r'create_model: unknown argument\(s\) ' + hint) as e:
@@ -122,6 +123,39 @@ def test_plain_state_dict_and_roundtrip(tmp_path):
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(again(x), official(x))
+
+
+@pytest.mark.parametrize('in_chans', [1, 2, 6])
+def test_in_chans_adapts_an_rgb_checkpoint(tmp_path, in_chans):
+    """timm's in_chans: the stem takes that many channels and the RGB weights
+    are adapted: summed for one channel and cycled at 3 / in_chans for more,
+    so that one grey image given in every channel makes the stem output its
+    RGB copy made (exactly for 1 and multiples of 3); a stem already of that
+    width loads unchanged, and into an RGB model it is refused."""
+    official = OfficialMobileNeXt(num_classes=5, width_mult=0.35).eval()
+    path = str(tmp_path / 'rgb.pth')
+    torch.save(official.state_dict(), path)
+    model = create_model('mobilenext_035', num_classes=5, checkpoint=path, in_chans=in_chans).eval()
+    stem, rgb = model.backbone.features[0][0], official.features[0][0].weight
+    assert stem.in_channels == in_chans
+    torch.testing.assert_close(stem.weight, rgb[:, [c % 3 for c in range(in_chans)]] * 3 / in_chans
+                               if in_chans > 1 else rgb.sum(1, keepdim=True))
+    grey = torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        ours, theirs = stem(grey.expand(-1, in_chans, -1, -1)), official.features[0][0](
+            grey.expand(-1, 3, -1, -1))
+    if in_chans % 3 == 0 or in_chans == 1:
+        torch.testing.assert_close(ours, theirs)
+    else:
+        assert not torch.allclose(ours, theirs, atol=1e-3)
+    ours_path = str(tmp_path / 'ours.pth')
+    torch.save(model.state_dict(), ours_path)
+    again = create_model('mobilenext_035', num_classes=5, checkpoint=ours_path, in_chans=in_chans)
+    torch.testing.assert_close(again.state_dict(), model.state_dict())
+    with pytest.raises(CheckpointMismatchError, match='features.0.0.weight'):
+        create_model('mobilenext_035', num_classes=5, checkpoint=ours_path)
+    with pytest.raises(ValueError, match='in_chans must be an int >= 1, got 0'):
+        create_model('mobilenext_035', in_chans=0)
 
 
 def test_mismatched_checkpoint_lists_keys(tmp_path):

@@ -215,6 +215,8 @@ class MobileNeXt(BaseModule):
         init_cfg: mmengine init config applied by ``init_weights``, e.g.
             ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``;
             without it the Kaiming/BN init of ``__init__`` stays.
+        in_channels: Channels of the input images (the stem conv's input).
+            Default: 3.
     """
 
     def __init__(self,
@@ -227,8 +229,11 @@ class MobileNeXt(BaseModule):
                  act_cfg: Optional[Dict] = None,
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None,
+                 in_channels: int = 3) -> None:
         super().__init__(init_cfg)
+        if not isinstance(in_channels, int) or in_channels < 1:
+            raise ValueError(f'in_channels must be an int >= 1, got {in_channels!r}')
         if not isinstance(widen_factor, (int, float)) or not 0 < widen_factor < math.inf:
             raise ValueError(
                 f'widen_factor must be a finite number > 0, got {widen_factor!r}')
@@ -252,7 +257,7 @@ class MobileNeXt(BaseModule):
 
         in_ch = make_divisible(32 * widen_factor, 8)
         stem = nn.Sequential(
-            nn.Conv2d(3, in_ch, 3, 2, 1, bias=False), build_norm(norm_cfg, in_ch),
+            nn.Conv2d(in_channels, in_ch, 3, 2, 1, bias=False), build_norm(norm_cfg, in_ch),
             build_activation(act_cfg))
         layers: List[nn.Module] = [stem]
         for t, c, n, s in ARCH_SETTINGS:
