@@ -14,7 +14,7 @@ __all__ = ['create_model', 'list_models', 'checkpoint_filter_fn', 'adapt_stem_in
 _WIDTHS = {'mobilenext_035': 0.35, 'mobilenext_050': 0.5, 'mobilenext_075': 0.75,
            'mobilenext_100': 1.0, 'mobilenext_140': 1.4}
 _STEM_WEIGHT = 'backbone.features.0.0.weight'
-# arguments create_model takes otherwise, with what to pass instead (timm's own, and the
+# arguments create_model does not take, with what to do instead (timm's own, and the
 # backbone's in_channels)
 _ARGUMENT_HINTS = {
     'checkpoint_path': 'pass checkpoint=PATH',
