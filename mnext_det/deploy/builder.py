@@ -9,14 +9,14 @@ import torch.nn as nn
 from ..checkpoint import (extract_state_dict, load_checkpoint_file, load_state_dict_strict,
                           require_checkpoint_file)
 from ..datasets.pipeline_info import innermost_dataset, input_size_of
+from ..models.classifiers.image_classifier import (EVAL_CROP_PCT, EVAL_INTERPOLATION,
+                                                   IMAGENET_MEAN, IMAGENET_STD)
 from ..models.factory import create_model, list_models
 from .detector import SSDExportWrapper
 
 __all__ = ['load_scoped_config', 'build_model', 'preprocess_metadata', 'prepare_export',
            'detect_task', 'default_input_size', 'class_names']
 
-IMAGENET_MEAN = [123.675, 116.28, 103.53]
-IMAGENET_STD = [58.395, 57.12, 57.375]
 
 
 def load_scoped_config(config: str, cfg_options: Optional[Dict] = None) -> Any:
@@ -68,8 +68,8 @@ def preprocess_metadata(module: nn.Module, input_size: Tuple[int, int],
     pre = getattr(module, 'data_preprocessor', None)
     mean = getattr(pre, 'mean', None)
     std = getattr(pre, 'std', None)
-    mean = IMAGENET_MEAN if mean is None else mean.flatten().tolist()
-    std = IMAGENET_STD if std is None else std.flatten().tolist()
+    mean = list(IMAGENET_MEAN) if mean is None else mean.flatten().tolist()
+    std = list(IMAGENET_STD) if std is None else std.flatten().tolist()
     # mmdet loads BGR and converts when bgr_to_rgb; classifiers decode RGB.
     rgb = task != 'detector' or bool(getattr(pre, '_channel_conversion', False))
     meta: Dict[str, Any] = dict(task=task, input_size=list(input_size), mean=mean, std=std,
@@ -79,9 +79,9 @@ def preprocess_metadata(module: nn.Module, input_size: Tuple[int, int],
         # mmdet's test pipeline: Resize(keep_ratio=False), cv2 bilinear.
         meta.update(resize='stretch', interpolation='bilinear')
     else:
-        # ImageNet evaluation: shorter side to size / 0.875, centre crop.
-        meta.update(resize='shorter_side_center_crop', interpolation='bicubic',
-                    resize_size=int(round(input_size[0] / 0.875)))
+        # ImageNet evaluation: shorter side to size / crop_pct, centre crop.
+        meta.update(resize='shorter_side_center_crop', interpolation=EVAL_INTERPOLATION,
+                    resize_size=int(round(input_size[0] / EVAL_CROP_PCT)))
     return meta
 
 

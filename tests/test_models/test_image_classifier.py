@@ -87,3 +87,42 @@ def test_evaluate_checkpoint_and_official_format(small_run):
     torch.save(official, path)
     model = create_model('mobilenext_035', num_classes=3, checkpoint=path)
     assert _test_metrics(config, tmp / 'eval_official', model=model) == ours
+
+
+def test_timm_model_attributes():
+    """get_classifier, set_grad_checkpointing and pretrained_cfg, as timm's
+    models have them: the names resolve to the modules, checkpointing
+    changes no gradient, and the preprocessing is the data preprocessor's."""
+    from mmdet.models.backbones import MobileNetV2  # noqa: F401  (registers it)
+    from mnext_det import ImageClassifier
+    torch.manual_seed(0)
+    model = create_model('mobilenext_035', num_classes=4, in_chans=2)
+    assert model.get_classifier() is model.classifier[1]
+    model.reset_classifier(5)
+    assert model.get_classifier().out_features == 5
+    cfg = model.pretrained_cfg
+    assert model.get_submodule(cfg['first_conv']) is model.backbone.features[0][0]
+    assert model.get_submodule(cfg['classifier']) is model.get_classifier()
+    assert cfg['input_size'] == (2, 224, 224) and cfg['num_classes'] == 5
+    assert (cfg['crop_pct'], cfg['interpolation']) == (0.875, 'bicubic')
+    torch.testing.assert_close(cfg['mean'], (0.485, 0.456, 0.406))
+    torch.testing.assert_close(cfg['std'], (0.229, 0.224, 0.225))
+    other = ImageClassifier(dict(type='mmdet.MobileNetV2', out_indices=(7, )), in_channels=1280,
+                            data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5] * 3,
+                                                   std=[127.5] * 3))
+    assert other.pretrained_cfg['mean'] == (0.5, 0.5, 0.5)
+    assert other.pretrained_cfg['first_conv'] == 'backbone.conv1.conv'
+
+    x = torch.randn(2, 2, 64, 64)
+    model.train()
+    grads = []
+    for enable in (False, True):
+        model.set_grad_checkpointing(enable)
+        assert all(m.with_cp == enable for m in model.modules() if hasattr(m, 'with_cp'))
+        model.zero_grad()
+        torch.manual_seed(1)  # the same dropout mask both times
+        model(x).sum().backward()
+        grads.append(model.backbone.features[0][0].weight.grad.clone())
+    torch.testing.assert_close(grads[0], grads[1])
+    with pytest.raises(ValueError, match='Linear has no blocks with with_cp'):
+        ImageClassifier(torch.nn.Linear(2, 2), in_channels=2).set_grad_checkpointing()

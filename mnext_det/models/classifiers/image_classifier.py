@@ -13,10 +13,14 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.registry import MODELS
 
-__all__ = ['ImageClassifier', 'IMAGENET_MEAN', 'IMAGENET_STD']
+__all__ = ['ImageClassifier', 'IMAGENET_MEAN', 'IMAGENET_STD', 'EVAL_CROP_PCT',
+           'EVAL_INTERPOLATION']
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
+# the authors' evaluation: shorter side to size / 0.875, bicubic, centre crop
+EVAL_CROP_PCT = 0.875
+EVAL_INTERPOLATION = 'bicubic'
 
 
 @MODELS.register_module()
@@ -72,6 +76,36 @@ class ImageClassifier(BaseModel):
         _check_num_classes(num_classes)
         self.num_classes = num_classes
         self.classifier[1] = _linear(self.num_features, num_classes)
+
+    def get_classifier(self) -> nn.Linear:
+        """The linear layer (timm's ``get_classifier``)."""
+        return self.classifier[1]
+
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """Gradient checkpointing in the backbone's blocks on or off (timm's;
+        the blocks' ``with_cp``)."""
+        blocks = [m for m in self.backbone.modules() if hasattr(m, 'with_cp')]
+        if not blocks:
+            raise ValueError(f'{type(self.backbone).__name__} has no blocks with with_cp')
+        for block in blocks:
+            block.with_cp = enable
+
+    @property
+    def pretrained_cfg(self) -> Dict[str, Any]:
+        """timm's ``pretrained_cfg``: the evaluation preprocessing
+        (``timm.data.resolve_model_data_config(model)`` reads it; mean and
+        std on the 0-1 scale, from the data preprocessor) and the first conv
+        and classifier names."""
+        name, conv = next((n, m) for n, m in self.backbone.named_modules()
+                          if isinstance(m, nn.Conv2d))
+        mean = getattr(self.data_preprocessor, 'mean', None)
+        std = getattr(self.data_preprocessor, 'std', None)
+        mean = IMAGENET_MEAN if mean is None else mean.flatten().tolist()
+        std = IMAGENET_STD if std is None else std.flatten().tolist()
+        return dict(input_size=(conv.in_channels, 224, 224), interpolation=EVAL_INTERPOLATION,
+                    crop_pct=EVAL_CROP_PCT, mean=tuple(v / 255 for v in mean),
+                    std=tuple(v / 255 for v in std), num_classes=self.num_classes,
+                    first_conv=f'backbone.{name}', classifier='classifier.1')
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Last backbone feature map, ``(N, C, H, W)``."""
