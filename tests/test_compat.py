@@ -36,7 +36,7 @@ def test_a_config_with_an_mmdet_base_reads_without_pkg_resources(tmp_path):
     ''')
     done = subprocess.run([sys.executable, '-c', upstream], cwd=ROOT, capture_output=True,
                           text=True)
-    # mmengine's own lookup needs pkg_resources (when this passes, the patch can go)
+    # mmengine's own lookup needs pkg_resources (once this fails, the patch can go)
     assert "No module named 'pkg_resources'" in done.stderr
     code = _BLOCK_PKG_RESOURCES + textwrap.dedent(f'''
         import mnext_det
