@@ -124,5 +124,7 @@ def test_timm_model_attributes():
         model(x).sum().backward()
         grads.append(model.backbone.features[0][0].weight.grad.clone())
     torch.testing.assert_close(grads[0], grads[1])
+    no_conv = ImageClassifier(torch.nn.Linear(2, 2), in_channels=2)
     with pytest.raises(ValueError, match='Linear has no blocks with with_cp'):
-        ImageClassifier(torch.nn.Linear(2, 2), in_channels=2).set_grad_checkpointing()
+        no_conv.set_grad_checkpointing()
+    assert 'first_conv' not in no_conv.pretrained_cfg and hasattr(no_conv, 'pretrained_cfg')

@@ -95,17 +95,21 @@ class ImageClassifier(BaseModel):
         """timm's ``pretrained_cfg``: the evaluation preprocessing
         (``timm.data.resolve_model_data_config(model)`` reads it; mean and
         std on the 0-1 scale, from the data preprocessor) and the first conv
-        and classifier names."""
-        name, conv = next((n, m) for n, m in self.backbone.named_modules()
-                          if isinstance(m, nn.Conv2d))
+        and classifier names (no input size or first conv for a backbone
+        without a conv)."""
         mean = getattr(self.data_preprocessor, 'mean', None)
         std = getattr(self.data_preprocessor, 'std', None)
         mean = IMAGENET_MEAN if mean is None else mean.flatten().tolist()
         std = IMAGENET_STD if std is None else std.flatten().tolist()
-        return dict(input_size=(conv.in_channels, 224, 224), interpolation=EVAL_INTERPOLATION,
-                    crop_pct=EVAL_CROP_PCT, mean=tuple(v / 255 for v in mean),
-                    std=tuple(v / 255 for v in std), num_classes=self.num_classes,
-                    first_conv=f'backbone.{name}', classifier='classifier.1')
+        cfg = dict(interpolation=EVAL_INTERPOLATION, crop_pct=EVAL_CROP_PCT,
+                   mean=tuple(v / 255 for v in mean), std=tuple(v / 255 for v in std),
+                   num_classes=self.num_classes, classifier='classifier.1')
+        for name, module in self.backbone.named_modules():
+            if isinstance(module, nn.Conv2d):  # the first conv: the input's channels
+                cfg.update(input_size=(module.in_channels, 224, 224),
+                           first_conv=f'backbone.{name}')
+                break
+        return cfg
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Last backbone feature map, ``(N, C, H, W)``."""
