@@ -10,13 +10,12 @@ from ..checkpoint import (extract_state_dict, load_checkpoint_file, load_state_d
                           require_checkpoint_file)
 from ..datasets.pipeline_info import innermost_dataset, input_size_of
 from ..models.classifiers.image_classifier import (EVAL_CROP_PCT, EVAL_INTERPOLATION,
-                                                   IMAGENET_MEAN, IMAGENET_STD)
+                                                   preprocessor_mean_std)
 from ..models.factory import create_model, list_models
 from .detector import SSDExportWrapper
 
 __all__ = ['load_scoped_config', 'build_model', 'preprocess_metadata', 'prepare_export',
            'detect_task', 'default_input_size', 'class_names']
-
 
 
 def load_scoped_config(config: str, cfg_options: Optional[Dict] = None) -> Any:
@@ -66,10 +65,7 @@ def preprocess_metadata(module: nn.Module, input_size: Tuple[int, int],
     """Preprocessing the exported graph expects, read from the model's data
     preprocessor (mean/std, channel order) and the task's test resize."""
     pre = getattr(module, 'data_preprocessor', None)
-    mean = getattr(pre, 'mean', None)
-    std = getattr(pre, 'std', None)
-    mean = list(IMAGENET_MEAN) if mean is None else mean.flatten().tolist()
-    std = list(IMAGENET_STD) if std is None else std.flatten().tolist()
+    mean, std = preprocessor_mean_std(pre)
     # mmdet loads BGR and converts when bgr_to_rgb; classifiers decode RGB.
     rgb = task != 'detector' or bool(getattr(pre, '_channel_conversion', False))
     meta: Dict[str, Any] = dict(task=task, input_size=list(input_size), mean=mean, std=std,

@@ -5,7 +5,7 @@ timm-style ``create_model`` API: ``model(images)`` returns logits. State-dict
 keys are ``backbone.*`` and ``classifier.1.*``, so a pretraining checkpoint
 feeds a detector through ``init_cfg=dict(type='Pretrained', prefix='backbone.')``.
 """
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -14,13 +14,22 @@ from mmengine.model import BaseModel
 from mmengine.registry import MODELS
 
 __all__ = ['ImageClassifier', 'IMAGENET_MEAN', 'IMAGENET_STD', 'EVAL_CROP_PCT',
-           'EVAL_INTERPOLATION']
+           'EVAL_INTERPOLATION', 'preprocessor_mean_std']
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
 # the authors' evaluation: shorter side to size / 0.875, bicubic, centre crop
 EVAL_CROP_PCT = 0.875
 EVAL_INTERPOLATION = 'bicubic'
+
+
+def preprocessor_mean_std(data_preprocessor: Any) -> Tuple[List[float], List[float]]:
+    """The mean and std (0-255 scale) that ``data_preprocessor`` normalises
+    with, ImageNet's where it has none."""
+    mean = getattr(data_preprocessor, 'mean', None)
+    std = getattr(data_preprocessor, 'std', None)
+    return (list(IMAGENET_MEAN) if mean is None else mean.flatten().tolist(),
+            list(IMAGENET_STD) if std is None else std.flatten().tolist())
 
 
 @MODELS.register_module()
@@ -97,10 +106,7 @@ class ImageClassifier(BaseModel):
         std on the 0-1 scale, from the data preprocessor) and the first conv
         and classifier names (no input size or first conv for a backbone
         without a conv)."""
-        mean = getattr(self.data_preprocessor, 'mean', None)
-        std = getattr(self.data_preprocessor, 'std', None)
-        mean = IMAGENET_MEAN if mean is None else mean.flatten().tolist()
-        std = IMAGENET_STD if std is None else std.flatten().tolist()
+        mean, std = preprocessor_mean_std(self.data_preprocessor)
         cfg = dict(interpolation=EVAL_INTERPOLATION, crop_pct=EVAL_CROP_PCT,
                    mean=tuple(v / 255 for v in mean), std=tuple(v / 255 for v in std),
                    num_classes=self.num_classes, classifier='classifier.1')
