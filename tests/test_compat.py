@@ -14,16 +14,10 @@ import pytest
 from mnext_det.compat import installed_path, is_installed
 
 from .conftest import ROOT
+from .import_blocker import block_imports
 
-# pkg_resources made unimportable, as setuptools >= 82 leaves it
-_BLOCK_PKG_RESOURCES = textwrap.dedent('''
-    import importlib.abc, sys
-    class _Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
-            if name.split('.')[0] == 'pkg_resources':
-                raise ModuleNotFoundError("No module named 'pkg_resources'")
-    sys.meta_path.insert(0, _Block())
-''')
+# pkg_resources absent, as setuptools >= 82 leaves it
+_BLOCK_PKG_RESOURCES = block_imports('pkg_resources')
 
 
 def test_a_config_with_an_mmdet_base_reads_without_pkg_resources(tmp_path):
