@@ -36,3 +36,71 @@ def test_bad_data_errors_name_the_problem(shapes, tmp_path):
     voc.model.bbox_head.num_classes = 20
     with pytest.raises(DataCheckError, match='num_classes is 20'):
         check_detection_data(voc)
+
+
+def _coco_names(cfg):
+    ds = cfg.train_dataloader.dataset
+    with open(ds.data_root + ds.ann_file) as f:
+        return [c['name'] for c in json.load(f)['categories']]
+
+
+def test_classes_in_another_order_than_the_json_are_refused(shapes, tmp_path):
+    """mmdet labels categories in the json's order whatever metainfo.classes
+    says, so a reordered class list would name every label wrongly."""
+    cfg = _config(shapes, 'coco', tmp_path)
+    names = _coco_names(cfg)
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.metainfo = dict(classes=tuple(names))
+    check_detection_data(cfg)
+    swapped = copy.deepcopy(cfg)
+    swapped.train_dataloader.dataset.metainfo = dict(classes=tuple(names[1::-1] + names[2:]))
+    with pytest.raises(DataCheckError, match=r'train_dataloader.dataset.metainfo.classes lists '
+                       r".*another order.*set metainfo=dict\(classes=\('" + names[0]):
+        check_detection_data(swapped)
+    subset = copy.deepcopy(cfg)
+    for split in ('train', 'val', 'test'):
+        subset[f'{split}_dataloader'].dataset.metainfo = dict(classes=(names[2], names[0]))
+    subset.model.bbox_head.num_classes = 2
+    with pytest.raises(DataCheckError, match=rf"classes=\('{names[0]}', '{names[2]}'\)"):
+        check_detection_data(subset)
+
+
+def test_splits_with_other_classes_are_refused(shapes, tmp_path):
+    cfg = _config(shapes, 'coco', tmp_path)
+    names = _coco_names(cfg)
+    cfg.model.bbox_head.num_classes = 2
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.metainfo = dict(classes=tuple(names[:2]))
+    check_detection_data(cfg)
+    cfg.val_dataloader.dataset.metainfo = dict(classes=tuple(names[1:3]))
+    with pytest.raises(DataCheckError, match=r'val_dataloader.dataset has the classes .* but '
+                       r'train_dataloader.dataset has'):
+        check_detection_data(cfg)
+
+
+def test_evaluator_reading_another_file_than_its_loader_is_refused(shapes, tmp_path):
+    """CocoMetric scores against its own ann_file: a test loader pointed at
+    another json would be scored against the val boxes."""
+    cfg = _config(shapes, 'coco', tmp_path)
+    check_detection_data(cfg)
+    other = tmp_path / 'instances_other.json'
+    other.write_text(open(shapes + 'annotations/instances_val.json').read())
+    cfg.test_dataloader.dataset.ann_file = str(other)
+    with pytest.raises(DataCheckError, match=r'test_evaluator.ann_file is .*instances_val.json '
+                       r'but test_dataloader.dataset reads .*instances_other.json.*set '
+                       r'test_evaluator.ann_file='):
+        check_detection_data(cfg)
+    check_detection_data(cfg, splits=('train', 'val'))
+
+
+def test_custom_json_without_classes_names_the_fix(shapes, tmp_path):
+    """Without metainfo.classes CocoDataset labels COCO's 80 classes: on a
+    json with none of them mmdet failed in its sampler ('need at least one
+    array to concatenate')."""
+    cfg = _config(shapes, 'coco', tmp_path)
+    names = _coco_names(cfg)
+    cfg.train_dataloader.dataset.pop('metainfo', None)
+    with pytest.raises(DataCheckError, match=r'train_dataloader.dataset.metainfo.classes is not '
+                       r'set, so mmdet labels the 80 classes of CocoDataset.METAINFO \(person, '
+                       rf".*set metainfo=dict\(classes=\('{names[0]}'"):
+        check_detection_data(cfg, splits=('train', ))

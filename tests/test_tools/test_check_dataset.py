@@ -59,6 +59,25 @@ train_dataloader = dict(dataset=dict(type='RepeatDataset', times=2, dataset=dict
     assert 'unicorn' in proc.stdout and 'badxml.xml' in proc.stdout
 
 
+def test_cli_config_with_classes_the_json_lacks_fails_as_train_would(tmp_path):
+    ann_file, img_dir, _ = write_bad_coco(tmp_path)
+    cfg = tmp_path / 'cfg.py'
+    body = '''
+model = dict(bbox_head=dict(num_classes=2))
+train_dataloader = dict(dataset=dict(type='CocoDataset', ann_file={ann!r},
+    data_prefix=dict(img={img!r}), metainfo=dict(classes={classes!r})))
+'''
+    cfg.write_text(body.format(ann=ann_file, img=img_dir, classes=('thing', 'unicorn')))
+    proc = _tool('config', str(cfg), '--skip-images')
+    assert proc.returncode == 1
+    assert "metainfo.classes: ['unicorn'] are not categories" in proc.stderr, proc.stderr
+    cfg.write_text(body.format(ann=ann_file, img=img_dir, classes=('other', 'thing')))
+    assert 'in another order' in _tool('config', str(cfg), '--skip-images').stderr
+    cfg.write_text(body.format(ann=ann_file, img=img_dir, classes=('thing', 'other')))
+    proc = _tool('config', str(cfg), '--skip-images')
+    assert 'metainfo' not in proc.stderr and 'images:' in proc.stdout, proc.stderr
+
+
 def test_cli_flat_val_folder_with_label_file(tmp_path):
     for name in ('a', 'b'):
         (tmp_path / 'train' / name).mkdir(parents=True)

@@ -4,7 +4,7 @@ import os.path as osp
 from typing import Any, Dict, Tuple
 
 from ...config_types import type_name
-from .preflight import leaf_datasets
+from .preflight import DataCheckError, check_detection_data, leaf_datasets
 from .scan import (VOC_CLASSES, DatasetReport, check_coco, check_image_files, check_image_folder,
                    check_voc)
 
@@ -48,12 +48,18 @@ def check_config_dataset(config: str, split: str = 'train', decode: bool = True,
                          workers: int = 1, check_images: bool = True,
                          tolerance: float = 1.0) -> DatasetReport:
     """Check the dataset that ``config`` loads for ``split`` (train, val or
-    test): COCO, VOC or ImageFolder; anything else is a ``ValueError``."""
+    test): COCO, VOC or ImageFolder; anything else is a ``ValueError``. A
+    detection config must first pass the checks ``tools/train.py`` makes
+    (classes, ``num_classes``, evaluator file): :class:`DatasetLayoutError`."""
     from ...config_file import read_config
     cfg = read_config(config)
     loader = cfg.get(f'{split}_dataloader')
     if not loader or 'dataset' not in loader:
         raise ValueError(f'{config}: no {split}_dataloader.dataset')
+    try:
+        check_detection_data(cfg, splits=(split, ))
+    except DataCheckError as e:
+        raise DatasetLayoutError(f'{config}: {e}') from e
     ds, _ = next(leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'))
     kind = type_name(ds.get('type'))
     root = ds.get('data_root', '') or ''

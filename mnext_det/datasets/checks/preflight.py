@@ -73,12 +73,49 @@ def _check_coco(ds: Dict, where: str) -> Sequence[str]:
         raise FileNotFoundError(f'{where}.data_prefix.img: image folder not found: {img_dir}')
     classes = (ds.get('metainfo') or {}).get('classes')
     if classes is None:
-        return names
+        return _unset_classes(ds, where, names)
     unknown = [c for c in classes if c not in names]
     if unknown:
         raise DataCheckError(f'{where}.metainfo.classes: {unknown} are not categories of '
                              f'{ds.get("ann_file")} (it has {names})')
+    in_json_order = [n for n in names if n in classes]
+    if list(classes) != in_json_order:
+        raise DataCheckError(
+            f'{where}.metainfo.classes lists {list(classes)}, in another order than the '
+            f'categories of {ds.get("ann_file")}: mmdet numbers the labels in the json\'s '
+            f'order, so every class would carry another class\'s name; set '
+            f'metainfo=dict(classes={tuple(in_json_order)})')
     return classes
+
+
+def _default_classes(ds: Dict) -> Optional[Sequence[str]]:
+    """The classes mmdet's dataset class labels when the config sets none
+    (``METAINFO``; CocoDataset's are COCO's 80); None without mmdet."""
+    kind = ds.get('type')
+    if isinstance(kind, str):
+        try:
+            import mmdet.datasets  # noqa: F401  (registers the dataset classes)
+            from mmdet.registry import DATASETS
+        except ImportError:
+            return None
+        kind = DATASETS.get(kind)
+    return (getattr(kind, 'METAINFO', None) or {}).get('classes')
+
+
+def _unset_classes(ds: Dict, where: str, names: List[str]) -> Sequence[str]:
+    """The classes a CocoDataset without ``metainfo.classes`` trains on:
+    its class's defaults, which must name some category of the json (else
+    no box gets a label and mmdet fails deep in its sampler)."""
+    defaults = _default_classes(ds)
+    if defaults is None:
+        return names
+    if not any(c in names for c in defaults):
+        raise DataCheckError(
+            f'{where}.metainfo.classes is not set, so mmdet labels the {len(defaults)} '
+            f'classes of {type_name(ds.get("type"))}.METAINFO ({", ".join(defaults[:3])}, '
+            f'...), and {ds.get("ann_file")} has none of them (it has {names}); set '
+            f'metainfo=dict(classes={tuple(names)})')
+    return defaults
 
 
 def _check_voc(ds: Dict, where: str) -> Optional[Sequence[str]]:
@@ -96,18 +133,37 @@ def _check_voc(ds: Dict, where: str) -> Optional[Sequence[str]]:
     return (ds.get('metainfo') or {}).get('classes')
 
 
+def _check_evaluator_file(ev: Dict, split: str, loader: Dict) -> None:
+    """A ``CocoMetric`` scores against its own ``ann_file``: it must be the
+    one its loader's (single) dataset reads, or the predictions of one split
+    are scored against another split's boxes."""
+    check_coco_file(ev['ann_file'], f'{split}_evaluator.ann_file')
+    leaves = list(leaf_datasets(loader.get('dataset') or {}, f'{split}_dataloader.dataset'))
+    if len(leaves) != 1 or not leaves[0][0].get('ann_file'):
+        return
+    ds, where = leaves[0]
+    read = _join(ds.get('data_root') or '', ds['ann_file'])
+    if osp.realpath(read) != osp.realpath(ev['ann_file']):
+        raise DataCheckError(
+            f'{split}_evaluator.ann_file is {ev["ann_file"]} but {where} reads {read}: '
+            f'CocoMetric would score the predictions against the other file\'s boxes; '
+            f'set {split}_evaluator.ann_file={read}')
+
+
 def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) -> None:
     """Check the datasets and evaluators of a detection config.
 
     For every ``{split}_dataloader`` present: CocoDataset (files exist, the
-    json is COCO, configured classes are categories of it) and VOCDataset
-    (image set, Annotations and JPEGImages exist); then that the head's
-    ``num_classes`` equals the number of dataset classes, and that a
-    ``CocoMetric``'s ``ann_file`` is a COCO file. Raises
-    ``FileNotFoundError`` or :class:`DataCheckError` naming the config key.
+    json is COCO, configured classes are categories of it, in its order) and
+    VOCDataset (image set, Annotations and JPEGImages exist); then that the
+    head's ``num_classes`` equals the number of dataset classes, that every
+    dataset has the same classes in the same order, and that a
+    ``CocoMetric``'s ``ann_file`` is a COCO file, the one its loader reads.
+    Raises ``FileNotFoundError`` or :class:`DataCheckError` naming the config key.
     """
     head = cfg.get('model', {}).get('bbox_head') or {}
     num_classes = head.get('num_classes')
+    first: Optional[Tuple[List, str]] = None
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if not loader or 'dataset' not in loader:
@@ -127,7 +183,15 @@ def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) 
                     f'model.bbox_head.num_classes is {num_classes} but {where} has '
                     f'{len(classes)} classes; set num_classes={len(classes)} or '
                     'metainfo=dict(classes=...) on the dataset')
+            if None not in classes:
+                if first is None:
+                    first = (list(classes), where)
+                elif list(classes) != first[0]:
+                    raise DataCheckError(
+                        f'{where} has the classes {list(classes)} but {first[1]} has '
+                        f'{first[0]}: label i would mean another class in each; set the same '
+                        'metainfo=dict(classes=...) on both')
         evaluator = cfg.get(f'{split}_evaluator')
         for ev in (evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]):
             if ev and type_name(ev.get('type')).endswith('CocoMetric') and ev.get('ann_file'):
-                check_coco_file(ev['ann_file'], f'{split}_evaluator.ann_file')
+                _check_evaluator_file(ev, split, loader or {})
