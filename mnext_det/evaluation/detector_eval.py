@@ -18,10 +18,12 @@ from typing import Callable, ContextManager, Dict, List, Optional, Sequence, Tup
 import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 
 from ..analysis.complexity import count_madds, count_params
 from ..analysis.timing import Spread, latencies_side_by_side, measure_latency, paired_ratio
+from ..checkpoint import check_checkpoint_fits, require_checkpoint_file
 from ..config_file import read_config
 from ..config_types import type_name
 from ..datasets.pipeline_info import input_size_of
@@ -95,9 +97,18 @@ def voc_eval_mode(evaluators: List[Dict]) -> Optional[str]:
 
 
 def _check_files(config: str, checkpoint: str) -> None:
-    for path, what in ((config, 'config'), (checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} file not found: {path}')
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    require_checkpoint_file(checkpoint)
+
+
+def _check_weights(config: str, checkpoint: str, cfg_options: Optional[Dict]) -> None:
+    """Refuse a checkpoint that does not fit its config's model: the runner
+    loads ``load_from`` non-strictly and only warns, so another detector's
+    weights would be scored as if they were this one's."""
+    cfg = read_config(config, cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    check_checkpoint_fits(MODELS.build(cfg.model), checkpoint)
 
 
 def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
@@ -126,6 +137,7 @@ def evaluate_detector(config: str, checkpoint: str, name: Optional[str] = None,
             prints its summary either way).
     """
     _check_files(config, checkpoint)
+    _check_weights(config, checkpoint, cfg_options)
     result, net = _evaluate(config, checkpoint, name, work_dir, dataset_from, cfg_options,
                             confusion, log_level)
     if latency_runs:
@@ -154,6 +166,8 @@ def evaluate_detectors(detectors: Sequence[Tuple[str, str, str]], work_dir: str,
         raise ValueError(f'latency_rounds must be at least 1, got {latency_rounds}')
     for _, config, checkpoint in detectors:  # every file before the first evaluation
         _check_files(config, checkpoint)
+    for _, config, checkpoint in detectors:
+        _check_weights(config, checkpoint, cfg_options)
     baseline = read_config(detectors[0][1], cfg_options)
     results, nets = [], []
     for i, (name, config, checkpoint) in enumerate(detectors):

@@ -85,6 +85,30 @@ def test_detectors_with_a_missing_file_fail_before_any_evaluation(tmp_path):
         evaluate_detectors([('a', str(cfg_file), str(ckpt))], str(tmp_path), latency_rounds=0)
 
 
+def test_a_checkpoint_of_another_model_fails_before_any_evaluation(trained, tmp_path):
+    """The runner loads load_from non-strictly: MobileNeXt-0.5 weights in a
+    wider detector's config were scored as that detector's row."""
+    from mnext_det.checkpoint import CheckpointMismatchError
+    from mnext_det.evaluation.detector_eval import evaluate_detector, evaluate_detectors
+    cfg, work_dir = trained['coco']
+    cfg_file = tmp_path / 'det.py'
+    cfg.dump(str(cfg_file))
+    ckpt = str(work_dir / 'epoch_5.pth')
+    wide = {'model.backbone.widen_factor': 0.75, 'model.neck.in_channels': (432, 1280),
+            'model.neck.out_channels': (432, 1280, 512, 256, 256, 128),
+            'model.bbox_head.in_channels': (432, 1280, 512, 256, 256, 128)}
+    entered = []
+    with pytest.raises(CheckpointMismatchError, match=r'epoch_5\.pth'):
+        evaluate_detectors([('base', str(cfg_file), ckpt), ('wide', str(cfg_file), ckpt)],
+                           str(tmp_path), cfg_options=wide,
+                           context=lambda i, name: entered.append(name))
+    assert entered == []
+    with pytest.raises(CheckpointMismatchError, match=r'backbone\.'):
+        evaluate_detector(str(cfg_file), ckpt, work_dir=str(tmp_path), cfg_options=wide)
+    with pytest.raises(FileNotFoundError, match=r'is a folder; its latest checkpoint is '):
+        evaluate_detector(str(cfg_file), str(work_dir), work_dir=str(tmp_path))
+
+
 def test_coco_items_reach_every_spelling_of_coco_metric():
     """A scoped type or the class itself (as configs may hold them) gets the
     report's items like a plain name; other metrics and a config's own items
