@@ -26,6 +26,7 @@ from mmengine.runner import Runner
 
 from .config_mmdet2 import mmdet3_key, refuse_mmdet2_keys
 from .config_types import keyword_arguments, run_cfg_keys, type_name
+from .config_values import check_option_value, check_run_values
 from .config_variables import UnreachedVariableWarning, unreached_variables
 
 __all__ = ['CONFIG_SUFFIXES', 'RUNTIME_KEYS', 'merge_options', 'read_config']
@@ -99,7 +100,10 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
             reads (not a dict or list, not in :data:`RUNTIME_KEYS`); the
             message names the keys that took its value by the same name.
             Or an option adds a key that nothing reads, or indexes a list
-            by name or past its end (``_check_argument``).
+            by name or past its end (``_check_argument``), or puts text
+            where the file has a number; or the merged config has a batch
+            size, epoch count or validation interval that is not a whole
+            number of at least 1 (:mod:`~mnext_det.config_values`).
     """
     for key in options or {}:
         if ('.' in key or key in RUNTIME_KEYS or key not in cfg
@@ -112,10 +116,12 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
         raise ValueError(f'--cfg-options {key}: {key} is a variable of {source}, used when the '
                          f'file was read and by nothing later, so this would change nothing'
                          f'{where}')
-    for key in options or {}:
+    for key, value in (options or {}).items():
         _check_argument(cfg, key, options, source)
+        check_option_value(cfg, key, value, source)
     if options:
         cfg.merge_from_dict(options)
+    check_run_values(cfg, source)
 
 
 # Keys that are taken out of a typed dict before its type is called: the
