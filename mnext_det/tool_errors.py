@@ -29,9 +29,25 @@ USER_ERROR_EXIT = 2
 USER_WARNINGS = (UnreachedVariableWarning,)
 
 
+# torch re-raises an exception of a DataLoader worker as the same type with
+# this message: the worker's whole traceback, the error itself last
+_WORKER_ERROR = re.compile(r'^Caught \w+ in (?P<where>DataLoader worker process \d+)\.\s*\n'
+                           r'Original Traceback')
+
+
 def error_line(error: BaseException) -> str:
-    """``error: <message>`` on one line (a multi-line message joined by '; ')."""
-    return 'error: ' + '; '.join(part.strip() for part in str(error).splitlines() if part.strip())
+    """``error: <message>`` on one line (a multi-line message joined by '; ');
+    for an error re-raised from a DataLoader worker, the worker's own error
+    line, not its traceback."""
+    text = str(error)
+    match = _WORKER_ERROR.match(text)
+    if match:
+        last = text.strip().splitlines()[-1].strip()
+        name = f'{type(error).__module__}.{type(error).__qualname__}: '
+        for prefix in (name, f'{type(error).__qualname__}: '):
+            last = last[len(prefix):] if last.startswith(prefix) else last
+        return f'error: {last} (in {match["where"]})'
+    return 'error: ' + '; '.join(part.strip() for part in text.splitlines() if part.strip())
 
 
 _REGISTRY_MISS = re.compile(r"^'?(?P<name>[\w.]+) is not in the (?P<scope>\w+)::(?P<registry>\w+) "

@@ -1,8 +1,11 @@
-"""tool_errors: a config type no registry holds ends a tool in one line with the closest names."""
+"""tool_errors: a config type no registry holds ends a tool in one line with the closest
+names; an error raised in a DataLoader worker in one line of its own."""
 import pytest
+import torch
 from mmdet.registry import MODELS
 
 import mnext_det.detection  # noqa: F401  (registers MobileNeXt and TappedMobileNetV2)
+from mnext_det.datasets import BadSampleError
 from mnext_det.tool_errors import USER_ERROR_EXIT, registry_miss, run_tool, tool_status
 
 
@@ -54,3 +57,27 @@ def test_a_package_of_an_extra_that_is_missing_is_named_with_its_extra(capsys):
         "install -e '.[export]' (make install installs all but tflite)\n")
     with pytest.raises(ModuleNotFoundError, match='onnxruntime_not_here'):
         tool_status(needs_onnxruntime)
+
+
+class _MissingFiles(torch.utils.data.Dataset):
+    def __init__(self, error):
+        self.error = error
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, index):
+        raise self.error(f'/data/img_{index}.jpg: missing_file')
+
+
+@pytest.mark.parametrize('error', [FileNotFoundError, BadSampleError])
+def test_an_error_in_a_dataloader_worker_is_its_own_line_not_the_traceback(error, capsys):
+    """torch re-raises a worker's error with the worker's whole traceback as
+    its message; the tools printed all of it joined into one line."""
+    def main():
+        next(iter(torch.utils.data.DataLoader(_MissingFiles(error), num_workers=1)))
+    assert tool_status(main) == USER_ERROR_EXIT
+    assert capsys.readouterr().err == ('error: /data/img_0.jpg: missing_file '
+                                       '(in DataLoader worker process 0)\n')
+    assert tool_status(lambda: next(iter(_MissingFiles(error)))) == USER_ERROR_EXIT  # no worker
+    assert capsys.readouterr().err == 'error: /data/img_0.jpg: missing_file\n'

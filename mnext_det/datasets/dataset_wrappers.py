@@ -16,8 +16,9 @@ from .checks.scan import Issue, check_boxes, inspect_image, parse_coco
 __all__ = ['ValidatedDataset', 'BadSampleError']
 
 
-class BadSampleError(RuntimeError):
-    """A training sample failed validation or could not be loaded."""
+class BadSampleError(ValueError):
+    """A training sample failed validation or could not be loaded (a user
+    error: the tools print it as one line and exit 2)."""
 
 
 @DATASETS.register_module()
