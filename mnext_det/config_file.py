@@ -41,8 +41,9 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
     Raises:
         FileNotFoundError: ``path`` (or a ``_base_`` file it names) does not
             exist.
-        ValueError: ``path`` is not a config file (by its suffix) or does not
-            parse, the message naming it; it sets mmdet 2.x keys that nothing
+        ValueError: ``path`` is not a config file (by its suffix), does not
+            parse or sets a dict where its base has another kind of value
+            (mmengine's ``TypeError``), the message naming it; it sets mmdet 2.x keys that nothing
             reads (:func:`~mnext_det.config_mmdet2.refuse_mmdet2_keys`); or
             :func:`merge_options` refuses an option.
 
@@ -64,6 +65,10 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
                          f'{e.lineno}') from e
     except json.JSONDecodeError as e:
         raise ValueError(f'{path} (or a _base_ file it names) does not parse: {e}') from e
+    except TypeError as e:
+        if 'cannot inherit from base' not in str(e):
+            raise
+        raise ValueError(f'{path} does not merge with its _base_ files: {e}') from e
     refuse_mmdet2_keys(cfg, path)
     if path.endswith('.py'):
         for line in unreached_variables(path, RUNTIME_KEYS):

@@ -47,6 +47,16 @@ def test_names_a_file_that_is_not_a_config(tmp_path, name, text, message):
         read_config(str(tmp_path / 'missing.py'))
 
 
+def test_a_dict_over_a_base_list_names_the_file(tmp_path):
+    """mmengine's merge refuses a dict over its base's list with a
+    TypeError, which the tools printed as a traceback."""
+    path = tmp_path / 'mine.py'
+    path.write_text(f"_base_ = {DEMO!r}\nparam_scheduler = dict(type='ConstantLR')\n")
+    with pytest.raises(ValueError, match=r'mine\.py does not merge with its _base_ files: '
+                       r'.*param_scheduler.* You may set `_delete_=True`'):
+        read_config(str(path))
+
+
 def test_evaluate_with_its_arguments_swapped_names_the_model_file(tmp_path):
     """tools/deploy/evaluate.py CONFIG MODEL given MODEL CONFIG: mmengine's
     'Only py/yml/yaml/json type are supported now!' traceback before."""

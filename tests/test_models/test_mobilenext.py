@@ -230,6 +230,8 @@ def test_with_cp_same_result_and_grads():
     (dict(identity_tensor_multiplier=1.5), r'identity_tensor_multiplier must be in \(0, 1\]'),
     (dict(out_indices=(21, )), r'out_indices .*\[0, 20\]'),
     (dict(out_indices=(-1, )), r'out_indices .*\[0, 20\]'),
+    (dict(out_indices=20), r'out_indices must be a list or tuple .*e\.g\. \(20, \), got 20'),
+    (dict(tap_indices=13), r'tap_indices must be a list or tuple'),
     (dict(frozen_stages=21), r'frozen_stages .*\[-1, 20\]'),
 ])
 def test_bad_arguments(kwargs, match):

@@ -178,6 +178,9 @@ class SandglassBlock(nn.Module):
 
 
 def _check_indices(name: str, indices: Sequence[int]) -> Tuple[int, ...]:
+    if not isinstance(indices, (list, tuple)):
+        raise ValueError(f'{name} must be a list or tuple of layer indices in range '
+                         f'[0, {NUM_LAYERS - 1}], e.g. ({indices!r}, ), got {indices!r}')
     indices = tuple(indices)
     for i in indices:
         if not isinstance(i, int) or not 0 <= i < NUM_LAYERS:
