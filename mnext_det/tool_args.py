@@ -1,8 +1,10 @@
 """Checks of the tools' parsed command-line arguments (or of options objects
 whose fields are named as the flags), run before any work."""
-from typing import Any, Tuple
+import os
+import os.path as osp
+from typing import Any, Sequence, Tuple
 
-__all__ = ['require_at_least', 'require_between']
+__all__ = ['require_at_least', 'require_between', 'require_writable']
 
 
 def require_at_least(args: Any, **least: int) -> None:
@@ -24,3 +26,35 @@ def require_between(args: Any, **bounds: Tuple[float, float]) -> None:
         if value is not None and not low <= value <= high:
             raise ValueError(f'--{name.replace("_", "-")} must be in [{low:g}, {high:g}], '
                              f'got {value}')
+
+
+def _blocking_file(path: str) -> str:
+    """The existing file among the folders above ``path`` (which would have
+    to be created as folders), or ''."""
+    parent = osp.dirname(osp.abspath(path))
+    while not osp.exists(parent):
+        parent = osp.dirname(parent)
+    return '' if osp.isdir(parent) else parent
+
+
+def require_writable(args: Any, files: Sequence[str] = (), folders: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output argument that cannot be written:
+    one of ``files`` that is a folder, one of ``folders`` that is a file, or
+    either below an existing file (``--out note.txt/res.pkl``), which
+    otherwise failed after the work with ``FileExistsError``. Raises
+    ``ValueError('--out: note.txt is a file, so it cannot hold note.txt/res.pkl')``.
+    An argument left out (None) is not checked."""
+    for names, kind in ((files, 'file'), (folders, 'folder')):
+        for name in names:
+            path = getattr(args, name)
+            if path is None:
+                continue
+            flag = f'--{name.replace("_", "-")}'
+            path = os.fspath(path)
+            if kind == 'file' and osp.isdir(path):
+                raise ValueError(f'{flag}: {path} is a folder; give a file name')
+            if kind == 'folder' and osp.exists(path) and not osp.isdir(path):
+                raise ValueError(f'{flag}: {path} is a file; give a folder')
+            blocking = _blocking_file(path)
+            if blocking:
+                raise ValueError(f'{flag}: {blocking} is a file, so it cannot hold {path}')

@@ -6,7 +6,7 @@ import os.path as osp
 
 import pytest
 
-from mnext_det.tool_args import require_at_least, require_between
+from mnext_det.tool_args import require_at_least, require_between, require_writable
 
 from .conftest import ROOT
 from .tool_main import run_main
@@ -37,3 +37,37 @@ def test_require_between_names_the_flag_and_its_interval():
 def test_analysis_tools_refuse_counts_below_their_least(tool, args, message):
     run = run_main(osp.join(ROOT, 'tools', 'analysis_tools', tool), *args, cwd=ROOT)
     assert (run.returncode, run.stderr) == (2, f'error: {message}\n')
+
+
+def test_require_writable_refuses_outputs_that_cannot_be_written(tmp_path):
+    note = tmp_path / 'note.txt'
+    note.write_text('x')
+    args = argparse.Namespace(out=str(tmp_path / 'new' / 'deeper' / 'r.pkl'), out_dir=None,
+                              json=str(tmp_path / 'r.json'))
+    require_writable(args, files=['out', 'json'], folders=['out_dir'])
+    with pytest.raises(ValueError, match=rf'^--out: {note} is a file, so it cannot hold '
+                       rf'{note}/a/r\.pkl$'):
+        require_writable(argparse.Namespace(out=str(note / 'a' / 'r.pkl')), files=['out'])
+    with pytest.raises(ValueError, match=rf'^--out-dir: {note} is a file; give a folder$'):
+        require_writable(argparse.Namespace(out_dir=str(note)), folders=['out_dir'])
+    with pytest.raises(ValueError, match=rf'^--json: {tmp_path} is a folder; give a file name$'):
+        require_writable(argparse.Namespace(json=str(tmp_path)), files=['json'])
+
+
+@pytest.mark.parametrize('tool, args, flag', [
+    ('tools/test.py', ('CONFIG', 'CKPT', '--out', '{note}/res.pkl'), '--out'),
+    ('tools/misc/infer.py', ('CONFIG', 'CKPT', 'x.jpg', '--out-dir', '{note}'), '--out-dir'),
+    ('tools/deploy/export.py', ('mobilenext_050', '--out', '{note}/x.onnx'), '--out'),
+    ('tools/misc/check_dataset.py', ('coco', 'a.json', 'img', '--json', '{note}/r.json'),
+     '--json'),
+    ('tools/analysis_tools/compare.py', ('C', 'K', 'C', 'K', '--out-dir', '{note}/c'),
+     '--out-dir'),
+])
+def test_tools_refuse_an_output_below_a_file_before_any_work(tool, args, flag, tmp_path):
+    """Each found it only after its work, in a FileExistsError traceback
+    (check_dataset after the full scan, with exit 1: 'the data has errors')."""
+    note = tmp_path / 'note.txt'
+    note.write_text('x')
+    run = run_main(osp.join(ROOT, tool), *(a.format(note=note) for a in args), cwd=str(tmp_path))
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith(f'error: {flag}: {note} is a file'), run.stderr

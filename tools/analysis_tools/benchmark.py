@@ -20,7 +20,7 @@ from mnext_det.analysis.inference_benchmark import run_inference_benchmark
 from mnext_det.analysis.inference_benchmark_report import write_outputs
 from mnext_det.analysis.timing import CLOCKS
 from mnext_det.engine.allocator import reexec_under_tcmalloc
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_writable
 from mnext_det.tool_errors import run_tool
 
 
@@ -46,6 +46,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     require_at_least(args, threads=1, rounds=1, iters=1)
+    require_writable(args, folders=['out_dir'])
     reexec_under_tcmalloc()
     meta, rows, profiles = run_inference_benchmark(
         args.threads, args.rounds, args.iters, quick=args.quick, memory=not args.no_memory,

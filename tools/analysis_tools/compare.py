@@ -25,7 +25,7 @@ from mnext_det.evaluation.comparison_report import format_markdown, write_json
 from mnext_det.evaluation.detector_eval import evaluate_detectors
 from mnext_det.evaluation.mmdet_tools import plot_confusion_matrices
 from mnext_det.evaluation.work_dirs import resolve_detectors
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_writable
 from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.charts import plot_chart
 
@@ -50,6 +50,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     require_at_least(args, latency_rounds=1)
+    require_writable(args, folders=['out_dir'])
     models, names = resolve_detectors(args.pairs, args.work_dirs, args.names, minimum=2)
     baseline = read_config(models[0][0], args.cfg_options)
 

@@ -6,9 +6,11 @@ them (mmdet's optimize_anchors.py handles YOLO anchors only).
 import argparse
 import dataclasses
 import json
+import os
 import os.path as osp
 
 from mnext_det.analysis.anchors import analyze_ssd_anchors
+from mnext_det.tool_args import require_writable
 from mnext_det.tool_errors import run_tool
 
 
@@ -22,6 +24,7 @@ def main() -> int:
     args = parser.parse_args()
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
+    require_writable(args, files=['out'])
     report = analyze_ssd_anchors(args.config, args.iou_thr)
     print(f'{report.num_boxes} training boxes at input (h, w) = {report.input_size}, '
           f'feature maps {report.featmap_sizes}')
@@ -31,6 +34,7 @@ def main() -> int:
                                   ('proposed', report.proposed, report.proposed_coverage)):
         print(f'| {name} | {sizes["min_sizes"]} | {sizes["max_sizes"]} | {coverage:.1%} |')
     if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(dataclasses.asdict(report), f, indent=2)
     return 0

@@ -25,7 +25,7 @@ import torch
 import mnext_det  # noqa: E402,F401  (safe checkpoint loader)
 from mnext_det.deploy import build_model, export_onnx, prepare_export
 from mnext_det.deploy.onnx_export import MIN_OPSET
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_writable
 from mnext_det.tool_errors import run_tool
 
 
@@ -64,6 +64,7 @@ def main() -> None:
         raise ValueError(f'--batch must be at least 1 (leave it out for a dynamic batch), got '
                          f'{args.batch}')
     require_at_least(args, opset=MIN_OPSET)
+    require_writable(args, files=['out'])
     if args.nms and args.format != 'onnx':
         raise ValueError('--nms needs --format onnx (TFLite takes the raw graph)')
     if args.out is not None and osp.splitext(args.out)[1].lower() != f'.{args.format}':

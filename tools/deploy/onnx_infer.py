@@ -20,7 +20,7 @@ import os.path as osp
 from mnext_det.datasets import list_images, output_stems, refuse_unreadable
 from mnext_det.deploy import OnnxRuntimeModel, read_image
 from mnext_det.deploy.onnx_export import require_task
-from mnext_det.tool_args import require_at_least, require_between
+from mnext_det.tool_args import require_at_least, require_between, require_writable
 from mnext_det.tool_errors import run_tool
 from mnext_det.visualization.boxes import draw_detections
 
@@ -40,6 +40,7 @@ def main() -> None:
     args = parse_args()
     require_between(args, score_thr=(0, 1))
     require_at_least(args, topk=1, threads=0)
+    require_writable(args, folders=['out_dir'])
     model = OnnxRuntimeModel(args.model, num_threads=args.threads)
     require_task(args.model, model.meta, ('classifier', 'detector'))
     task = model.meta['task']

@@ -13,7 +13,7 @@ import os.path as osp
 
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.deploy.quantize import quantize_detector
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_writable
 from mnext_det.tool_errors import run_tool
 
 
@@ -28,6 +28,7 @@ def main() -> int:
     parser.add_argument('--seed', type=int, default=0, help='which calibration images')
     args = parser.parse_args()
     require_at_least(args, num_calib=1)
+    require_writable(args, files=['out'])
     for path, what in ((args.model, 'model'), (args.config, 'config')):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file not found: {path}')

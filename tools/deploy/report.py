@@ -19,7 +19,7 @@ from mnext_det.analysis.timing import machine_summary
 from mnext_det.deploy.report import (build_deploy_report, format_deploy_markdown,
                                      plot_deploy_chart, write_deploy_json)
 from mnext_det.evaluation.work_dirs import resolve_detectors
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_writable
 from mnext_det.tool_errors import run_tool
 
 
@@ -35,6 +35,7 @@ def main() -> int:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     require_at_least(args, num_calib=1, threads=0, rounds=1, runs=1)
+    require_writable(args, folders=['out_dir'])
     pairs, names = resolve_detectors(args.pairs, names=args.names)
     rows = build_deploy_report([(n, c, k) for n, (c, k) in zip(names, pairs)], args.out_dir,
                                args.num_calib, args.threads, args.rounds, args.runs,

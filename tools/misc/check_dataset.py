@@ -21,6 +21,7 @@ every issue). Exit status: 0 when there is no error (no warning either with
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 from typing import List
@@ -29,6 +30,7 @@ from mnext_det.datasets.checks.dataset_config import (DatasetLayoutError, check_
                                                       check_image_folder_dataset, parse_classes)
 from mnext_det.datasets.checks.scan import (VOC_CLASSES, DatasetReport, check_coco,
                                            check_image_folder, check_voc)
+from mnext_det.tool_args import require_writable
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -92,6 +94,7 @@ def check(args: argparse.Namespace) -> DatasetReport:
 def main(argv: List[str]) -> int:
     args = parse_args(argv)
     try:
+        require_writable(args, files=['json'])
         report = check(args)
     except DatasetLayoutError as e:
         print(f'error: {e}', file=sys.stderr)
@@ -101,6 +104,7 @@ def main(argv: List[str]) -> int:
         return 2
     print(report.format(args.max_offenders))
     if args.json:
+        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
         with open(args.json, 'w', encoding='utf-8') as f:
             json.dump(report.to_dict(), f, indent=1)
     return 0 if report.ok(strict=args.strict) else 1
