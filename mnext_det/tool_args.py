@@ -4,7 +4,7 @@ import os
 import os.path as osp
 from typing import Any, Sequence, Tuple
 
-__all__ = ['require_at_least', 'require_between', 'require_writable']
+__all__ = ['require_at_least', 'require_between', 'require_device', 'require_writable']
 
 
 def require_at_least(args: Any, **least: int) -> None:
@@ -58,3 +58,24 @@ def require_writable(args: Any, files: Sequence[str] = (), folders: Sequence[str
             blocking = _blocking_file(path)
             if blocking:
                 raise ValueError(f'{flag}: {blocking} is a file, so it cannot hold {path}')
+
+
+def require_device(args: Any, name: str = 'device') -> None:
+    """Refuse a ``--device`` that is not a torch device or that this machine
+    lacks (``cuda`` without a GPU ended deep in the model's ``.to()``), e.g.
+    ``ValueError('--device cuda: torch sees no CUDA device here ...')``."""
+    import torch
+    value = getattr(args, name)
+    flag = f'--{name.replace("_", "-")}'
+    try:
+        device = torch.device(value)
+    except RuntimeError:
+        raise ValueError(f'{flag}: {value!r} is not a torch device (cpu, cuda, cuda:N)') from None
+    if device.type == 'cuda':
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f'{flag} {value}: torch sees no CUDA device here '
+                             '(torch.cuda.is_available() is False); use --device cpu')
+        if device.index is not None and device.index >= count:
+            raise ValueError(f'{flag} {value}: torch sees {count} CUDA device(s), '
+                             f'cuda:0 to cuda:{count - 1}')

@@ -5,8 +5,10 @@ import argparse
 import os.path as osp
 
 import pytest
+import torch
 
-from mnext_det.tool_args import require_at_least, require_between, require_writable
+from mnext_det.tool_args import (require_at_least, require_between, require_device,
+                                require_writable)
 
 from .conftest import ROOT
 from .tool_main import run_main
@@ -71,3 +73,18 @@ def test_tools_refuse_an_output_below_a_file_before_any_work(tool, args, flag, t
     run = run_main(osp.join(ROOT, tool), *(a.format(note=note) for a in args), cwd=str(tmp_path))
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith(f'error: {flag}: {note} is a file'), run.stderr
+
+
+def test_require_device_names_a_device_this_machine_lacks(monkeypatch):
+    require_device(argparse.Namespace(device='cpu'))
+    with pytest.raises(ValueError, match=r"^--device: 'gpu' is not a torch device"):
+        require_device(argparse.Namespace(device='gpu'))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(ValueError, match=r'^--device cuda: torch sees no CUDA device here'):
+        require_device(argparse.Namespace(device='cuda'))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 2)
+    require_device(argparse.Namespace(device='cuda:1'))
+    with pytest.raises(ValueError, match=r'^--device cuda:2: torch sees 2 CUDA device\(s\), '
+                       r'cuda:0 to cuda:1$'):
+        require_device(argparse.Namespace(device='cuda:2'))

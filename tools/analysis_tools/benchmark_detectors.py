@@ -51,7 +51,7 @@ import torch
 from mnext_det.analysis.detector_benchmark import (DEFAULT_CONFIGS, Variant, benchmark_detectors,
                                                    format_pairs, format_table)
 from mnext_det.engine.allocator import reexec_under_tcmalloc
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_device
 from mnext_det.tool_errors import run_tool
 
 _FORMATS = {'nchw': [False], 'channels_last': [True], 'both': [False, True]}
@@ -96,8 +96,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     require_at_least(args, batch_size=1, train_iters=1, infer_runs=1, warmup=0, threads=1)
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        raise ValueError('--device cuda: torch sees no CUDA device here')
+    require_device(args)
     if args.amp and args.device != 'cuda':
         raise ValueError("--amp needs --device cuda (mmengine's AmpOptimWrapper is GPU-only)")
     reexec_under_tcmalloc()

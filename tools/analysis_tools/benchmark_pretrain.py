@@ -23,7 +23,7 @@ from mnext_det.analysis.pretrain_benchmark import (bench_data, bench_models, for
                                                    format_models)
 from mnext_det.analysis.timing import machine_summary
 from mnext_det.engine.allocator import reexec_under_tcmalloc
-from mnext_det.tool_args import require_at_least
+from mnext_det.tool_args import require_at_least, require_device
 from mnext_det.tool_errors import run_tool
 
 
@@ -49,6 +49,7 @@ def main() -> None:
     args = parse_args()
     require_at_least(args, batch_size=1, iters=1, rounds=1, size=32, num_images=1, workers=0,
                      data_batches=1)
+    require_device(args)
     reexec_under_tcmalloc()
     if args.data_root is not None and not args.skip_data and \
             not osp.isdir(osp.join(args.data_root, 'train')):

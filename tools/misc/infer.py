@@ -19,7 +19,7 @@ import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.checkpoint import check_checkpoint_fits, require_checkpoint_file
 from mnext_det.config_file import read_config
 from mnext_det.datasets import list_images, output_stems, refuse_unreadable
-from mnext_det.tool_args import require_between, require_writable
+from mnext_det.tool_args import require_between, require_device, require_writable
 from mnext_det.tool_errors import run_tool
 
 
@@ -38,6 +38,7 @@ def main() -> None:
     args = parse_args()
     require_between(args, score_thr=(0, 1))
     require_writable(args, folders=['out_dir'])
+    require_device(args)
     cfg = read_config(args.config)
     args.checkpoint = require_checkpoint_file(args.checkpoint)
     files = list_images([args.input])
