@@ -118,7 +118,8 @@ study-batch: study-pretrain
 		--title "SSDLite on the demo data at batch 16, backbones from crop pretraining" \
 		$(V2_PRE_B16) $(NEXT_PRE_B16)
 
-# `make study-demo`: the demo detectors as `make demo` trains them (batch 8, 10 epochs) over seeds,
+# `make study-demo`: the demo detectors (batch 8) over seeds, on the 10-epoch schedule that `make demo`
+# trained before it moved to 8 (`make study-demo-epochs` compares them),
 # from scratch (zero-init) and from the crop pretraining: what the pretraining stage buys
 DEMO_STUDY = $(PYTHON) tools/study.py --seeds $(STUDY_SEEDS) --work-dir work_dirs/study-demo/runs
 study-demo: study-pretrain

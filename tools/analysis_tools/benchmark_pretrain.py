@@ -2,7 +2,7 @@
 and the training data pipeline alone.
 
     python tools/analysis_tools/benchmark_pretrain.py [--batch-size 32] [--iters 5]
-        [--data-root DIR] [--workers 0 1 2] [--device cpu|cuda]
+        [--data-root DIR] [--workers 0 2] [--device cpu|cuda]
 
 Model part: forward + loss + backward + SGD step of the pretraining
 configs' classifiers at 224 px (data already on the device), the two models

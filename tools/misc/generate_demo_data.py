@@ -1,7 +1,7 @@
 """Write the built-in shapes detection dataset (COCO json, VOC xml, crops).
 
     python tools/misc/generate_demo_data.py [--out data/shapes] [--num-train 3000]
-        [--num-val 200] [--num-test 200] [--image-size 320] [--seed 0] [--workers 2] [--force]
+        [--num-val 200] [--num-test 200] [--image-size 320] [--seed 0] [--workers N] [--force]
 
 Deterministic: the same arguments give the same files. See
 mnext_det/datasets/synthetic.py for the layout.
