@@ -1,9 +1,11 @@
 """Checks of a detection config's data before any training starts.
 
 mmdet reports a missing COCO file, a non-COCO json or a class-count mismatch
-late (first epoch) or cryptically (pycocotools assertions). ``check_detection_data``
-reads only paths and json headers, so ``tools/train.py`` can call it before
-building the runner. Plain python: no mmdet import.
+late (first epoch) or cryptically (pycocotools assertions), and runs without a
+word with classes listed in another order than the json's (every label named as
+another class). ``check_detection_data`` reads only paths and jsons, so
+``tools/train.py`` can call it before building the runner; mmdet is imported
+only to read a dataset class's default classes, where a config sets none.
 """
 import json
 import os.path as osp
