@@ -42,12 +42,17 @@ def error_line(error: BaseException) -> str:
     text = str(error)
     match = _WORKER_ERROR.match(text)
     if match:
-        last = text.strip().splitlines()[-1].strip()
-        name = f'{type(error).__module__}.{type(error).__qualname__}: '
-        for prefix in (name, f'{type(error).__qualname__}: '):
-            last = last[len(prefix):] if last.startswith(prefix) else last
-        return f'error: {last} (in {match["where"]})'
-    return 'error: ' + '; '.join(part.strip() for part in text.splitlines() if part.strip())
+        kind = type(error).__qualname__
+        lines = text.strip().splitlines()
+        start = max((i for i, line in enumerate(lines)
+                     if re.match(rf'^([\w.]+\.)?{kind}: ', line)), default=len(lines) - 1)
+        lines[start] = re.sub(rf'^([\w.]+\.)?{kind}: ', '', lines[start])
+        return f'error: {_joined(lines[start:])} (in {match["where"]})'
+    return f'error: {_joined(text.splitlines())}'
+
+
+def _joined(lines: List[str]) -> str:
+    return '; '.join(line.strip() for line in lines if line.strip())
 
 
 _REGISTRY_MISS = re.compile(r"^'?(?P<name>[\w.]+) is not in the (?P<scope>\w+)::(?P<registry>\w+) "

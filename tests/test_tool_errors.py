@@ -81,3 +81,12 @@ def test_an_error_in_a_dataloader_worker_is_its_own_line_not_the_traceback(error
                                        '(in DataLoader worker process 0)\n')
     assert tool_status(lambda: next(iter(_MissingFiles(error)))) == USER_ERROR_EXIT  # no worker
     assert capsys.readouterr().err == 'error: /data/img_0.jpg: missing_file\n'
+
+
+def test_a_worker_error_of_several_lines_keeps_them_all():
+    from mnext_det.tool_errors import error_line
+    text = ('Caught ValueError in DataLoader worker process 3.\nOriginal Traceback (most recent '
+            'call last):\n  File "x.py", line 1, in f\n    raise ValueError(m)\n'
+            'ValueError: a.jpg: first\nsecond\n')
+    assert error_line(ValueError(text)) == ('error: a.jpg: first; second '
+                                            '(in DataLoader worker process 3)')
