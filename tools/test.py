@@ -1,7 +1,8 @@
 """Evaluate a checkpoint with a detector or classifier config (mmdet's CLI).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
-        [--show-dir DIR] [--show [--wait-time S]] [--tta] [--cfg-options k=v ...] [--launcher pytorch]
+        [--show-dir DIR] [--show [--wait-time S]] [--tta] [--cfg-options k=v ...]
+        [--launcher pytorch]
 """
 import argparse
 
