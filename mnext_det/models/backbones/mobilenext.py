@@ -7,6 +7,7 @@ channel rules and parameter names follow the authors' classification code
 load into ``features.*`` without renaming.
 """
 import math
+from collections import abc
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -178,7 +179,7 @@ class SandglassBlock(nn.Module):
 
 
 def _check_indices(name: str, indices: Sequence[int]) -> Tuple[int, ...]:
-    if not isinstance(indices, (list, tuple)):
+    if not isinstance(indices, abc.Sequence) or isinstance(indices, str):
         raise ValueError(f'{name} must be a list or tuple of layer indices in range '
                          f'[0, {NUM_LAYERS - 1}], e.g. ({indices!r}, ), got {indices!r}')
     indices = tuple(indices)
