@@ -10,13 +10,16 @@ from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
 from ..checkpoint import check_state_dict_fits, extract_state_dict, read_last_checkpoint
-from ..identity_meta import IDENTITY_META_KEY, model_identity_multiplier
+from ..identity_meta import (IDENTITY_META_KEY, check_identity_multiplier,
+                             model_identity_multiplier)
 from .atomic_io import TMP_SUFFIX, atomic_write_text
 from .unwrap import unwrap_model
 
 __all__ = ['SafeCheckpointHook', 'finished_training', 'NO_CHECKPOINT']
 
 NO_CHECKPOINT = 'none (no checkpoint saved yet)'
+_RESUME_HINT = ('--resume continues the run that wrote it, with its config; to start another '
+                'model from its weights: load_from without --resume')
 
 
 def finished_training(work_dir: str, max_epochs: int) -> bool:
@@ -48,7 +51,9 @@ class SafeCheckpointHook(CheckpointHook):
     - a resume from a checkpoint that does not fit the model (another config's
       run) stops with an error naming the file and the keys: mmengine loads
       it non-strictly and then fails on the optimizer state with a message
-      that names neither.
+      that names neither; so does one from a run with another identity tensor
+      multiplier or other classes, which mmengine resumes (with a warning
+      that names neither the file nor the classes, for the latter).
     """
 
     def __init__(self, *args, backend_args: Optional[dict] = None, **kwargs) -> None:
@@ -75,10 +80,15 @@ class SafeCheckpointHook(CheckpointHook):
         if not runner._resume:
             return
         path = runner._load_from or read_last_checkpoint(runner.work_dir) or 'the checkpoint'
-        check_state_dict_fits(unwrap_model(runner.model), extract_state_dict(checkpoint, path),
-                              path, '--resume continues the run that wrote it, with its config; '
-                              'to start another model from its weights: load_from without '
-                              '--resume')
+        model = unwrap_model(runner.model)
+        check_state_dict_fits(model, extract_state_dict(checkpoint, path), path, _RESUME_HINT)
+        check_identity_multiplier(checkpoint, model, path, "the config's model")
+        saved = ((checkpoint.get('meta') or {}).get('dataset_meta') or {}).get('classes')
+        current = (getattr(runner.train_dataloader.dataset, 'metainfo', None) or {}).get(
+            'classes')
+        if saved is not None and current is not None and list(saved) != list(current):
+            raise ValueError(f'{path} was trained on the classes {list(saved)}; this run\'s '
+                             f'train data has {list(current)}: {_RESUME_HINT}')
 
     def _save_checkpoint_with_step(self, runner, step: int, meta: Dict) -> None:
         stale = []

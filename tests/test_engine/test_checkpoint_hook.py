@@ -67,3 +67,29 @@ def test_resume_from_another_models_checkpoint_names_file_and_keys(small_run, tm
     assert f"error: {ckpt} does not match the config's model: " in out, out[-3000:]
     assert 'shape mismatches (backbone.' in out and 'load_from without --resume' in out
     assert 'Epoch(train)' not in out
+
+
+def test_resume_with_another_identity_multiplier_or_other_classes_is_refused(
+        reference, small_run, tmp_path):
+    """The weights fit either way, so mmengine resumed: another network
+    (identity 0.5 from a full-shortcut run), or labels that mean other
+    classes (with a warning naming neither the file nor the classes)."""
+    from ..conftest import make_image_folder
+    _, ref_config, ref_last = reference
+    tmp, config, _ = small_run
+    ckpt = str(tmp / 'first' / 'epoch_2.pth')
+    other = make_image_folder(str(tmp_path / 'other'), n_train=8, n_val=4, size=36,
+                              classes=('cyan', 'magenta', 'yellow'))
+    for cfg, resume, option, message in (
+            (ref_config, ref_last, 'model.backbone.identity_tensor_multiplier=0.5',
+             f"error: {ref_last} was saved from a MobileNeXt with identity_tensor_multiplier "
+             "1, the config's model has 0.5"),
+            (config, ckpt, f'train_dataloader.dataset.data_root={other}',
+             f"error: {ckpt} was trained on the classes ['blue', 'green', 'red']; this run's "
+             "train data has ['cyan', 'magenta', 'yellow']: --resume continues the run")):
+        run = run_main(osp.join(ROOT, 'tools', 'train.py'), cfg, '--work-dir',
+                       tmp_path / 'wd', '--resume', resume, '--cfg-options', option,
+                       'train_cfg.max_epochs=9', cwd=ROOT)
+        out = run.stdout + run.stderr
+        assert run.returncode == 2 and message in out, out[-3000:]
+        assert 'Epoch(train)' not in out
