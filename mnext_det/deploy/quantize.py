@@ -14,14 +14,24 @@ import numpy as np
 __all__ = ['calibration_batches', 'float_by_design', 'quantize_detector']
 
 
-def calibration_batches(config: str, meta: Dict, num_calib: int, seed: int = 0,
+def calibration_batches(model_file: str, config: str, meta: Dict, num_calib: int,
+                        seed: int = 0,
                         cfg_options: Optional[Dict] = None) -> Iterator[np.ndarray]:
     """``num_calib`` train images (a seeded random sample) as normalised
-    ``(1, 3, H, W)`` float32 inputs."""
+    ``(1, 3, H, W)`` float32 inputs, for the detector ``model_file`` whose
+    metadata is ``meta``.
+
+    Raises:
+        ValueError: before any image is read, when ``num_calib`` is not
+            between 1 and the train split's size, or the model's classes or
+            input size differ from the config's
+            (:func:`~mnext_det.deploy.evaluate.check_model_matches_config`).
+    """
     from mmengine.registry import DATASETS
 
-    from ..datasets.pipeline_info import innermost_dataset
+    from ..datasets.pipeline_info import innermost_dataset, input_size_of
     from .builder import load_scoped_config
+    from .evaluate import check_model_matches_config
     from .onnxruntime_model import normalize_loaded
     if num_calib <= 0:
         raise ValueError(f'--num-calib must be a positive number of images, got {num_calib}')
@@ -29,12 +39,14 @@ def calibration_batches(config: str, meta: Dict, num_calib: int, seed: int = 0,
     dataset_cfg = dict(innermost_dataset(cfg.train_dataloader.dataset),
                        pipeline=cfg.test_dataloader.dataset.pipeline, test_mode=True)
     dataset = DATASETS.build(dataset_cfg)
+    width, height = input_size_of(cfg)
+    check_model_matches_config(model_file, meta, config, dataset.metainfo['classes'],
+                               [height, width])
     if num_calib > len(dataset):
         raise ValueError(f'--num-calib {num_calib} exceeds the {len(dataset)} images of the '
                          f'train split of {config}')
     order = np.random.default_rng(seed).permutation(len(dataset))[:num_calib]
-    for idx in order:
-        yield normalize_loaded(dataset[int(idx)]['inputs'].numpy()[None], meta)
+    return (normalize_loaded(dataset[int(i)]['inputs'].numpy()[None], meta) for i in order)
 
 
 def float_by_design(proto) -> List[str]:
@@ -80,7 +92,7 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
         raise ValueError(f'{model_file} has no node named {", ".join(map(repr, unknown))} '
                          f'(--float-nodes takes ONNX node names, e.g. '
                          f'{source.graph.node[0].name!r})')
-    batches = calibration_batches(config, meta, num_calib, seed)
+    batches = calibration_batches(model_file, config, meta, num_calib, seed)
     input_name = source.graph.input[0].name
     keep_float = float_by_design(source) + list(exclude_nodes)
 

@@ -119,6 +119,15 @@ def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
                     '--out', tmp_path / 'q.onnx', cwd=exported)
     assert proc.returncode == 2 and "raw.onnx has no node named 'no_such_node'" in proc.stderr
     assert not (tmp_path / 'q.onnx').exists()
+    # calibrated on another dataset's images, with nothing in its metadata to tell
+    other = tmp_path / 'other_classes.py'
+    other.write_text(f"_base_ = {DEMO_DET!r}\ntrain_dataloader = dict(dataset=dict(metainfo="
+                     "dict(classes=('a', 'b', 'c', 'd', 'e', 'f'))))\n")
+    proc = run_main(quantize, 'raw.onnx', '--config', other, '--num-calib', 2, '--out',
+                    tmp_path / 'q.onnx', cwd=exported)
+    assert proc.returncode == 2, proc.stderr
+    assert 'raw.onnx: metadata classes' in proc.stderr and 'other_classes.py' in proc.stderr
+    assert not (tmp_path / 'q.onnx').exists()
 
 
 def test_deploy_report_rows_for_every_format(exported, monkeypatch):
