@@ -61,7 +61,7 @@ def test_export_refuses_checkpoint_of_another_model(tmp_path):
                              'or choose the format with --format)'),
     (('--format', 'tflite'), '--out OUT/x.onnx: --format tflite writes a .tflite file (name it '
                              'so, or choose the format with --format)'),
-    (('--out', 'OUT/folder.onnx'), '--out OUT/folder.onnx is a folder; give the file to write'),
+    (('--out', 'OUT/folder.onnx'), '--out: OUT/folder.onnx is a folder; give a file name'),
 ])
 def test_export_refuses_bad_sizes_and_outputs(tmp_path, args, message):
     """--input-size 0 ended in a torch.export traceback, --batch 0 wrote a

@@ -70,8 +70,6 @@ def main() -> None:
     if args.out is not None and osp.splitext(args.out)[1].lower() != f'.{args.format}':
         raise ValueError(f'--out {args.out}: --format {args.format} writes a .{args.format} file '
                          '(name it so, or choose the format with --format)')
-    if args.out is not None and osp.isdir(args.out):
-        raise ValueError(f'--out {args.out} is a folder; give the file to write')
     module, cfg = build_model(args.model, args.checkpoint, **kwargs)
     input_size = None
     if args.input_size:
