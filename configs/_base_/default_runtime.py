@@ -11,6 +11,7 @@ default_hooks = dict(
     visualization=dict(type='DetVisualizationHook'))
 custom_hooks = [
     dict(type='NumClassCheckHook'),
+    dict(type='ClassListCheckHook'),
     dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
 ]
 

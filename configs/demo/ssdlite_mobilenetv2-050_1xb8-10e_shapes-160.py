@@ -127,6 +127,7 @@ default_hooks = dict(
 # the depthwise conv kernel, with its batch norm as one op: about 0.90x more
 custom_hooks = [
     dict(type='NumClassCheckHook'),
+    dict(type='ClassListCheckHook'),
     dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
     dict(type='ChannelsLastHook'),
     dict(type='FusedBatchNormHook'),

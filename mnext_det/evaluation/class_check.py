@@ -55,7 +55,8 @@ class ClassListCheckHook(Hook):
             f'{self.source} (first difference at index {diff}: '
             f'{got[diff] if diff < len(got) else None!r} vs '
             f'{ref[diff] if diff < len(ref) else None!r}); label indices would not match '
-            "the model's outputs. Use the training class list (classes='train').")
+            "the model's outputs. Use the training class list (ImageFolderDataset: "
+            "classes='train'; a detection dataset: metainfo=dict(classes=...)).")
 
 
 def _classes(dataset) -> Optional[Sequence[str]]:

@@ -109,6 +109,24 @@ def test_a_checkpoint_of_another_model_fails_before_any_evaluation(trained, tmp_
         evaluate_detector(str(cfg_file), str(work_dir), work_dir=str(tmp_path))
 
 
+def test_a_detector_trained_on_other_classes_is_not_scored(trained, tmp_path):
+    """A run's work dir trained on other classes was scored by label index
+    against these (compare.py --work-dirs): ClassListCheckHook, in every
+    detection config, refuses before the test epoch."""
+    import torch
+    from mnext_det.evaluation.detector_eval import evaluate_detector
+    cfg, work_dir = trained['coco']
+    cfg_file = tmp_path / 'det.py'
+    cfg.dump(str(cfg_file))
+    ckpt = torch.load(work_dir / 'epoch_5.pth', map_location='cpu', weights_only=False)
+    ckpt['meta']['dataset_meta']['classes'] = ('apple', 'bowl', 'cup', 'dish', 'egg', 'fork')
+    other = str(tmp_path / 'other_classes.pth')
+    torch.save(ckpt, other)
+    with pytest.raises(ValueError, match=r"test_dataloader.dataset has 6 classes that differ "
+                       r"from the 6 of the checkpoint .*'circle' vs 'apple'"):
+        evaluate_detector(str(cfg_file), other, work_dir=str(tmp_path), latency_runs=0)
+
+
 def test_coco_items_reach_every_spelling_of_coco_metric():
     """A scoped type or the class itself (as configs may hold them) gets the
     report's items like a plain name; other metrics and a config's own items
