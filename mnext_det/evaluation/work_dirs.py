@@ -13,6 +13,8 @@ import os.path as osp
 import re
 from typing import List, Optional, Sequence, Tuple
 
+from mmengine.config import Config
+
 from ..checkpoint import latest_checkpoint, load_checkpoint_file
 
 __all__ = ['resolve_work_dir', 'run_config', 'resolve_detectors']
@@ -23,7 +25,14 @@ _TIMESTAMP = re.compile(r'(?:^|_)(\d{8}_\d{6})$')
 def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
     """``(config, checkpoint)`` of a finished work dir: the checkpoint
     ``last_checkpoint`` names (or the newest ``*.pth``) and the config of the
-    run that saved it (:func:`run_config`)."""
+    run that saved it (:func:`run_config`).
+
+    Raises:
+        FileNotFoundError: no work dir, checkpoint or config.
+        ValueError: the checkpoint is not its run's last epoch or iteration
+            (the run did not finish); give ``CONFIG CHECKPOINT`` to compare
+            it anyway.
+    """
     if not osp.isdir(work_dir):
         raise FileNotFoundError(f'work dir not found: {work_dir}')
     ckpt = latest_checkpoint(work_dir)
@@ -31,7 +40,20 @@ def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
         raise FileNotFoundError(f'{work_dir}: no last_checkpoint and no *.pth')
     if not osp.isfile(ckpt):
         raise FileNotFoundError(f'{work_dir}: checkpoint {ckpt} does not exist')
-    return run_config(work_dir, ckpt), ckpt
+    config = run_config(work_dir, ckpt)
+    _require_finished(work_dir, config, ckpt)
+    return config, ckpt
+
+
+def _require_finished(work_dir: str, config: str, checkpoint: str) -> None:
+    train_cfg = Config.fromfile(config).get('train_cfg') or {}
+    meta = load_checkpoint_file(checkpoint).get('meta') or {}
+    for unit, key in (('epoch', 'max_epochs'), ('iter', 'max_iters')):
+        done, total = meta.get(unit), train_cfg.get(key)
+        if isinstance(done, int) and isinstance(total, int) and done < total:
+            raise ValueError(f'{work_dir}: its last checkpoint {checkpoint} is at {unit} {done} '
+                             f'of {total}: the run did not finish (--resume it); to compare '
+                             'it as it is, give CONFIG CHECKPOINT instead')
 
 
 def _text(path: str) -> str:
@@ -91,9 +113,15 @@ def resolve_detectors(pairs: Sequence[str], work_dirs: Sequence[str] = (),
     if len(models) < minimum:
         raise ValueError(f'at least {minimum} detector(s) needed (CONFIG CHECKPOINT pairs'
                          f'{" and/or --work-dirs" if minimum > 1 else ""}), got {len(models)}')
+    given = bool(names)
     names = list(names) if names else [osp.splitext(osp.basename(c))[0] for c, _ in models]
     if len(names) != len(models):
         raise ValueError(f'--names has {len(names)} labels for {len(models)} detectors')
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f'{"--names repeats" if given else "the config names repeat"} '
+                         f'{", ".join(repeated)}: the rows could not be told apart; give one '
+                         f'label per detector with --names')
     for config, ckpt in models:
         for path, what in ((config, 'config'), (ckpt, 'checkpoint')):
             if not osp.isfile(path):

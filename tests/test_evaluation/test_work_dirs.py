@@ -42,3 +42,35 @@ def test_detectors_from_pairs_and_work_dirs_with_their_labels(tmp_path):
         resolve_detectors(files, minimum=3)
     with pytest.raises(FileNotFoundError, match='checkpoint file not found: .*nope.pth'):
         resolve_detectors(files[:3] + [str(tmp_path / 'nope.pth')])
+
+
+def test_an_unfinished_run_is_refused_naming_its_epoch(tmp_path):
+    """compare.py --work-dirs compared a run stopped at epoch 1 of 8 as if
+    finished."""
+    (tmp_path / 'det.py').write_text('train_cfg = dict(max_epochs=8)\n')
+    for epoch in (1, 8):
+        ckpt = tmp_path / f'epoch_{epoch}.pth'
+        torch.save(dict(meta=dict(epoch=epoch, iter=epoch * 10,
+                                  experiment_name='det_20261201_101500'), state_dict={}), ckpt)
+        (tmp_path / 'last_checkpoint').write_text(str(ckpt))
+        if epoch == 1:
+            with pytest.raises(ValueError, match=r'last checkpoint .*epoch_1\.pth is at epoch 1 '
+                               r'of 8: the run did not finish \(--resume it\)'):
+                resolve_work_dir(str(tmp_path))
+    assert resolve_work_dir(str(tmp_path)) == (str(tmp_path / 'det.py'), str(ckpt))
+
+
+def test_repeated_labels_are_refused(tmp_path):
+    """Two seeds' work dirs of one config were two rows of the same name."""
+    from mnext_det.evaluation.work_dirs import resolve_detectors
+    files = []
+    for name in ('s0/det.py', 's0/a.pth', 's1/det.py', 's1/a.pth'):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text('model = dict()\n')
+        files.append(str(tmp_path / name))
+    with pytest.raises(ValueError, match=r'the config names repeat det: .*give one label per '
+                       r'detector with --names'):
+        resolve_detectors(files)
+    with pytest.raises(ValueError, match='--names repeats x'):
+        resolve_detectors(files, names=['x', 'x'])
+    assert resolve_detectors(files, names=['seed0', 'seed1'])[1] == ['seed0', 'seed1']
