@@ -7,7 +7,8 @@ lines and trains on (mmpretrain#462, mmdetection#5184). Before the first
 step :class:`PretrainedCheckHook` compares every such module's tensors with
 the checkpoint's, logs ``N of M tensors of <module> loaded from <file>`` and
 stops the run when fewer than ``min_loaded`` of them hold the checkpoint's
-values. A checkpoint that records another identity tensor multiplier than the
+values; a ``prefix`` that no key of the checkpoint has is named before the
+init, where mmengine asserts it without naming the file. A checkpoint that records another identity tensor multiplier than the
 module's MobileNeXt stops it too (:mod:`mnext_det.identity_meta`).
 
 ``load_from`` (a fine-tuning start, without ``--resume``) loads non-strictly
@@ -99,6 +100,26 @@ class PretrainedCheckHook(Hook):
         if not 0 < min_loaded <= 1:
             raise ValueError(f'PretrainedCheckHook: min_loaded must be in (0, 1], got {min_loaded}')
         self.min_loaded = min_loaded
+
+    def before_run(self, runner) -> None:
+        """Refuse, before the weights are initialised, a ``Pretrained``
+        prefix that no key of its checkpoint has: mmengine's init asserts
+        it with ``AssertionError: backbone. is not in the pretrained model``
+        (no file named)."""
+        if runner._resume or runner._load_from:
+            return
+        for name, _, entry in pretrained_inits(unwrap_model(runner.model)):
+            path, prefix = entry['checkpoint'], entry.get('prefix')
+            if not prefix or '://' in str(path):
+                continue
+            state = extract_state_dict(load_checkpoint_file(path), path)
+            if not any(k.startswith(prefix) for k in state):
+                raise ValueError(
+                    f'{path}: init_cfg Pretrained of model.{name} takes the keys under prefix '
+                    f'{prefix!r}, and the checkpoint has none (its keys look like '
+                    f'{", ".join(list(state)[:3])}): a backbone-only file needs no prefix; '
+                    "the authors' checkpoints need tools/model_converters/"
+                    'convert_official_ckpt.py first')
 
     def before_train(self, runner) -> None:
         if runner._resume:

@@ -148,6 +148,27 @@ def test_train_tool_stops_on_a_pretrained_init_that_loads_nothing(tmp_path):
             assert 'Epoch(train)' not in out
 
 
+def test_a_prefix_no_key_has_is_named_before_the_init(tmp_path):
+    """A backbone-only file (or the authors' checkpoint) with
+    prefix='backbone.': mmengine's init asserted 'backbone. is not in the
+    pretrained model' in a traceback that names no file."""
+    torch.manual_seed(1)
+    bare = str(tmp_path / 'backbone_only.pth')
+    torch.save(dict(state_dict=MobileNeXt(widen_factor=0.35).state_dict()), bare)
+    backbone = MobileNeXt(widen_factor=0.35)
+    backbone.init_cfg = dict(type='Pretrained', checkpoint=bare, prefix='backbone.')
+    runner = _runner(torch.nn.Sequential(backbone))
+    with pytest.raises(ValueError, match=rf"^{bare}: init_cfg Pretrained of model.0 takes the "
+                       r"keys under prefix 'backbone.', and the checkpoint has none \(its keys "
+                       r"look like features.0.0.weight.*needs no prefix"):
+        PretrainedCheckHook().before_run(runner)
+    backbone.init_cfg = dict(type='Pretrained', checkpoint=_checkpoint(tmp_path),
+                             prefix='backbone.')
+    PretrainedCheckHook().before_run(runner)
+    backbone.init_cfg = dict(type='Pretrained', checkpoint=bare)
+    PretrainedCheckHook().before_run(runner)
+
+
 def test_train_tool_stops_on_a_load_from_of_another_width(tmp_path):
     """The classification run's MobileNeXt-0.35 from a 0.5 checkpoint: stopped
     before the first iteration (the tool's __main__ in this process)."""
