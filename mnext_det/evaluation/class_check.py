@@ -4,13 +4,16 @@ from typing import Optional, Sequence, Tuple
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from ..engine.unwrap import unwrap_model
+
 __all__ = ['ClassListCheckHook']
 
 
 @HOOKS.register_module()
 class ClassListCheckHook(Hook):
     """Check before every val/test epoch that the dataset's ``classes`` equal,
-    in order, those the model was trained on: the loaded checkpoint's
+    in order, those the model was trained on (and before training, that a
+    classifier's ``num_classes`` is their count): the loaded checkpoint's
     ``meta.dataset_meta.classes`` (written by mmengine's Runner), or the
     training dataset's during training.
 
@@ -25,8 +28,17 @@ class ClassListCheckHook(Hook):
         self.source = ''
 
     def before_train(self, runner) -> None:
-        """Take the training classes as the reference."""
-        self._set(_classes(runner.train_dataloader.dataset), 'the training dataset')
+        """Take the training classes as the reference, and refuse a
+        classifier with another number of outputs (a 5-way head trained and
+        scored on 3 classes without a word)."""
+        classes = _classes(runner.train_dataloader.dataset)
+        self._set(classes, 'the training dataset')
+        outputs = getattr(unwrap_model(runner.model), 'num_classes', None)
+        if isinstance(outputs, int) and classes and outputs != len(classes):
+            raise ValueError(
+                f'model.num_classes is {outputs} but train_dataloader.dataset has '
+                f'{len(classes)} classes ({_first(classes)}); set model.num_classes='
+                f'{len(classes)}')
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Take the checkpoint's training classes as the reference."""
@@ -57,6 +69,10 @@ class ClassListCheckHook(Hook):
             f'{ref[diff] if diff < len(ref) else None!r}); label indices would not match '
             "the model's outputs. Use the training class list (ImageFolderDataset: "
             "classes='train'; a detection dataset: metainfo=dict(classes=...)).")
+
+
+def _first(classes: Sequence[str], limit: int = 5) -> str:
+    return ', '.join(classes[:limit]) + (', ...' if len(classes) > limit else '')
 
 
 def _classes(dataset) -> Optional[Sequence[str]]:

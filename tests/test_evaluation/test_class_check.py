@@ -11,3 +11,11 @@ def test_test_data_with_other_class_order_is_refused(small_run):
     with pytest.raises(ValueError, match=r"first difference at index 0: 'red' vs 'blue'"):
         _runner(config, tmp / 'eval_reordered', load_from=ckpt,
                 test_dataloader=dict(dataset=dict(classes=['red', 'green', 'blue']))).test()
+
+
+def test_a_classifier_with_more_outputs_than_classes_is_refused(small_run):
+    """A 5-way head trained and was scored on 3 classes without a word."""
+    tmp, config, _ = small_run
+    with pytest.raises(ValueError, match=r'^model.num_classes is 5 but train_dataloader.dataset '
+                       r'has 3 classes \(blue, green, red\); set model.num_classes=3$'):
+        _runner(config, tmp / 'five_outputs', **{'model.num_classes': 5}).train()
