@@ -24,7 +24,7 @@ from mmengine.registry import TRANSFORMS
 from torchvision.io import ImageReadMode, decode_image, read_file
 
 __all__ = ['ImageDecodeError', 'DecodeImage', 'TorchvisionTransforms', 'PackClsInputs',
-           'build_torchvision_transform']
+           'build_torchvision_transform', 'rgb8_array']
 
 
 class ImageDecodeError(RuntimeError):
@@ -34,7 +34,8 @@ class ImageDecodeError(RuntimeError):
 @TRANSFORMS.register_module()
 class DecodeImage:
     """Read ``results['img_path']`` into ``results['img']``, a ``uint8``
-    ``(3, H, W)`` RGB tensor (grey and RGBA images are converted).
+    ``(3, H, W)`` RGB tensor (grey and RGBA images are converted; 16-bit
+    ones scaled to 8 bits as OpenCV reads them for mmdet: value >> 8).
 
     torchvision's decoders (libjpeg-turbo, libpng, ...) are tried first and
     PIL second, for formats torchvision lacks (BMP, TIFF).
@@ -50,6 +51,8 @@ class DecodeImage:
                                apply_exif_orientation=True)
         except (RuntimeError, ValueError) as tv_error:
             img = _decode_with_pil(path, tv_error)
+        if img.dtype == torch.uint16:  # a 16-bit PNG: torchvision keeps its depth
+            img = T.functional.to_dtype(img, torch.uint8, scale=True)
         results['img'] = img
         results['ori_shape'] = tuple(img.shape[1:])
         return results
@@ -58,11 +61,34 @@ class DecodeImage:
         return f'{type(self).__name__}()'
 
 
+# PIL modes of 16-bit single-channel images; PIL's convert('RGB') clips them
+_PIL_16_BIT = ('I;16', 'I;16L', 'I;16B', 'I;16N')
+
+
+def rgb8_array(im: Any, path: str) -> np.ndarray:
+    """A PIL image as an RGB ``uint8`` array ``(H, W, 3)``: 16-bit grey
+    scaled as OpenCV reads it (value >> 8), where PIL's ``convert('RGB')``
+    clips it (a 16-bit scan became almost all 255).
+
+    Raises:
+        ImageDecodeError: 32-bit integer or float pixels, whose 8-bit scale
+            the file does not say (the message names it).
+    """
+    if im.mode in _PIL_16_BIT:
+        grey = (np.asarray(im).astype(np.uint16) >> 8).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if im.mode in ('I', 'F'):
+        raise ImageDecodeError(f'{path}: {"32-bit integer" if im.mode == "I" else "float"} '
+                               'pixels (PIL mode ' + im.mode + '), whose 8-bit scale the file '
+                               'does not say; convert it to an 8-bit image')
+    return np.asarray(im.convert('RGB'))
+
+
 def _decode_with_pil(path: str, tv_error: Exception) -> torch.Tensor:
     from PIL import Image, UnidentifiedImageError
     try:
         with Image.open(path) as im:
-            arr = np.asarray(im.convert('RGB'))
+            arr = rgb8_array(im, path)
     except (OSError, UnidentifiedImageError, ValueError) as pil_error:
         raise ImageDecodeError(
             f'cannot decode image file {path}: torchvision: {tv_error}; PIL: {pil_error}. '

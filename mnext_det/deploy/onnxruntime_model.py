@@ -13,20 +13,22 @@ __all__ = ['read_image', 'preprocess', 'normalize_loaded', 'OnnxRuntimeModel']
 
 def read_image(path: str) -> np.ndarray:
     """Read an image file as an RGB ``uint8`` array ``(H, W, 3)``, turned as
-    its EXIF orientation says (a phone's photo upright), as mmcv's
-    ``LoadImageFromFile`` reads it for mmdet.
+    its EXIF orientation says (a phone's photo upright) and a 16-bit one
+    scaled to 8 bits, as mmcv's ``LoadImageFromFile`` reads it for mmdet.
 
     Raises:
         FileNotFoundError: no such file.
         ValueError: the file is not a readable image (the message names it).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from ..datasets.transforms import ImageDecodeError, rgb8_array
     if not osp.isfile(path):
         raise FileNotFoundError(f'image file not found: {path}')
     try:
         with Image.open(path) as img:
-            return np.asarray(ImageOps.exif_transpose(img).convert('RGB'))
-    except (UnidentifiedImageError, OSError) as e:
+            return rgb8_array(ImageOps.exif_transpose(img), path)
+    except (UnidentifiedImageError, OSError, ImageDecodeError) as e:
         raise ValueError(f'cannot read image {path}: {e}') from None
 
 

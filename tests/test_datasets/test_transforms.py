@@ -2,6 +2,7 @@
 images become RGB, an unknown transform name gets a suggestion."""
 import numpy as np
 import pytest
+import torch
 from mmengine.registry import DATASETS
 from PIL import Image
 
@@ -37,3 +38,33 @@ def test_unknown_torchvision_transform_suggests_name():
     from mnext_det.datasets import build_torchvision_transform
     with pytest.raises(KeyError, match="'RandomResizeCrop'.*Did you mean 'RandomResizedCrop'"):
         build_torchvision_transform(dict(type='RandomResizeCrop', size=8))
+
+
+@pytest.mark.parametrize('suffix', ['png', 'tif'])  # torchvision decodes the PNG, PIL the TIFF
+def test_16_bit_images_are_read_as_opencv_reads_them_for_mmdet(tmp_path, suffix):
+    """torchvision kept a 16-bit PNG as uint16 (inputs up to 1128 after the
+    ImageNet normalisation) and PIL's convert('RGB') clipped one to 255."""
+    import mmcv
+
+    from mnext_det.datasets.transforms import DecodeImage
+    from mnext_det.deploy.onnxruntime_model import read_image
+    grey = (np.arange(48 * 40).reshape(48, 40) * 27).astype(np.uint16)
+    path = str(tmp_path / f'scan.{suffix}')
+    Image.fromarray(grey).save(path)
+    img = DecodeImage()({'img_path': path})['img']
+    expected = mmcv.imread(path)[..., ::-1]  # BGR -> RGB, as mmdet's loader gives it
+    assert expected.dtype == np.uint8 and len(np.unique(expected)) > 150  # spread, not clipped
+    assert img.dtype == torch.uint8
+    np.testing.assert_array_equal(img.permute(1, 2, 0).numpy(), expected)
+    np.testing.assert_array_equal(read_image(path), expected)
+
+
+def test_float_pixels_are_refused_naming_the_file(tmp_path):
+    from mnext_det.datasets.transforms import DecodeImage
+    from mnext_det.deploy.onnxruntime_model import read_image
+    path = str(tmp_path / 'depth.tif')
+    Image.fromarray(np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)).save(path)
+    with pytest.raises(ImageDecodeError, match=r'depth.tif: float pixels \(PIL mode F\)'):
+        DecodeImage()({'img_path': path})
+    with pytest.raises(ValueError, match=r'cannot read image .*depth.tif: .*float pixels'):
+        read_image(path)

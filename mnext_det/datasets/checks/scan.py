@@ -49,7 +49,8 @@ ERROR_KINDS = {
 WARNING_KINDS = {
     'cmyk_image': 'CMYK image (decoders convert it; colours may differ)',
     'greyscale_image': 'single-channel image (converted to RGB)',
-    'high_bit_depth_image': '16-bit or float image (converted to 8-bit)',
+    'high_bit_depth_image': '16-bit, 32-bit or float image (16-bit: read as value >> 8; '
+                            '32-bit and float: refused by the classification loader)',
     'unusual_mode_image': 'palette or alpha image (converted to RGB)',
     'exif_rotated': 'EXIF orientation set: decoders rotate the pixels',
     'empty_image': 'image without objects (dropped by filter_empty_gt)',
