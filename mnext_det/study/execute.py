@@ -28,6 +28,8 @@ __all__ = ['StudyScripts', 'train_command', 'test_command', 'run_result', 'val_r
 
 RESULT_FILE = 'result.json'
 WALL_FILE = 'study_wall_s.txt'
+# the config hash of the run that trains in a work dir, written when it starts
+HASH_FILE = 'study_config_hash.txt'
 
 
 class StudyFailed(RuntimeError):
@@ -109,6 +111,16 @@ def _wall(run: Run) -> float:
         return sum(float(x) for x in f.read().split())
 
 
+def _started_hash(run: Run) -> Optional[str]:
+    """The config hash of the run that started training in the run's work
+    dir (:data:`HASH_FILE`), None where none did."""
+    path = osp.join(run.work_dir, HASH_FILE)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return f.read().strip()
+
+
 def run_result(run: Run) -> Optional[Dict]:
     """The run's ``result.json`` contents, or None while unfinished."""
     path = osp.join(run.work_dir, RESULT_FILE)
@@ -149,11 +161,13 @@ def execute_local(runs: Sequence[Run], scripts: StudyScripts,
     all others are done; a rerun retries only those."""
     previous = [run_result(r) for r in runs]
     for run, done_before in zip(runs, previous):
-        if done_before is not None and done_before['config_hash'] != run.config_hash:
+        started = (done_before or {}).get('config_hash') or _started_hash(run)
+        if started is not None and started != run.config_hash:
+            state = 'a finished' if done_before is not None else 'an unfinished'
             raise StudyFailed(
-                f'{run.name}: {run.work_dir} holds a finished run of another config (hash '
-                f'{done_before["config_hash"]}, planned {run.config_hash}): the config or '
-                '--cfg-options changed since; use a new --work-dir')
+                f'{run.name}: {run.work_dir} holds {state} run of another config (hash '
+                f'{started}, planned {run.config_hash}): the config or --cfg-options changed '
+                'since; use a new --work-dir')
     todo = [r for r, done_before in zip(runs, previous) if done_before is None]
     log(f'{len(runs)} runs, {len(runs) - len(todo)} already finished, {len(todo)} to run, '
         f'{parallel} at a time with {threads} thread(s) each')
@@ -163,6 +177,7 @@ def execute_local(runs: Sequence[Run], scripts: StudyScripts,
 
     def one(run: Run) -> None:
         os.makedirs(run.work_dir, exist_ok=True)
+        atomic_write_text(osp.join(run.work_dir, HASH_FILE), run.config_hash)
         out = osp.join(run.work_dir, 'study_stdout.log')
         t0 = time.time()
         if not training_finished(run):

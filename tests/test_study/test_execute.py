@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 import os.path as osp
+import re
 import signal
 import subprocess
 import sys
@@ -42,6 +43,12 @@ def test_failed_run_is_resumed_and_finished_runs_are_kept(tmp_path, monkeypatch)
     assert not osp.exists(osp.join(victim.work_dir, 'result.json'))
     assert all(osp.exists(osp.join(r.work_dir, 'result.json')) for r in runs[:3])
     assert any('ETA' in line for line in lines)
+
+    # the killed run's work dir planned under another config: refused, not resumed into it
+    other = plan_study(specs, [0, 1], str(tmp_path), cfg_options=['train_cfg.max_epochs=4'])
+    with pytest.raises(StudyFailed, match=rf'{re.escape(victim.name)}: .* holds an unfinished '
+                       r'run of another config'):
+        execute_local(other[3:], FAKE, log=lines.append)
 
     results = execute_local(runs, FAKE, parallel=2, log=lines.append)
     assert '4 runs, 3 already finished, 1 to run' in lines[-2]
