@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from ..checkpoint import (extract_state_dict, load_checkpoint_file, load_state_dict_strict,
                           require_checkpoint_file)
+from ..config_types import type_name
 from ..datasets.pipeline_info import innermost_dataset, input_size_of
 from ..models.classifiers.image_classifier import (EVAL_CROP_PCT, EVAL_INTERPOLATION,
                                                    preprocessor_mean_std)
@@ -15,7 +16,7 @@ from ..models.factory import create_model, list_models
 from .detector import SSDExportWrapper
 
 __all__ = ['load_scoped_config', 'build_model', 'preprocess_metadata', 'prepare_export',
-           'detect_task', 'default_input_size', 'class_names']
+           'detect_task', 'default_input_size', 'class_names', 'classifier_eval_resize']
 
 
 def load_scoped_config(config: str, cfg_options: Optional[Dict] = None) -> Any:
@@ -60,10 +61,34 @@ def build_model(model: str,
     return module, cfg
 
 
+def classifier_eval_resize(cfg: Optional[Any]) -> Optional[Tuple[int, int, str]]:
+    """``(resize_size, crop_size, interpolation)`` of a classifier config's
+    test pipeline: its ``TorchvisionTransforms`` ``Resize(size=int)`` (the
+    shorter side) and ``CenterCrop(size=int)``, the crop the resize size when
+    there is none (exact for square images: the graph's input is static).
+    None where the config has another test resize, or no config is given."""
+    if cfg is None:
+        return None
+    steps = [t for step in cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline', [])
+             if type_name(step.get('type')) == 'TorchvisionTransforms'
+             for t in step.get('transforms', [])]
+    kinds = [type_name(t.get('type')) for t in steps]
+    if kinds not in (['Resize'], ['Resize', 'CenterCrop']):
+        return None
+    size = steps[0].get('size')
+    crop = steps[1].get('size') if len(steps) == 2 else size
+    if not isinstance(size, int) or not isinstance(crop, int):
+        return None
+    mode = steps[0].get('interpolation', 'bilinear')
+    return size, crop, str(getattr(mode, 'value', mode)).lower()  # a name or InterpolationMode
+
+
 def preprocess_metadata(module: nn.Module, input_size: Tuple[int, int],
-                        task: str) -> Dict[str, Any]:
+                        task: str, cfg: Optional[Any] = None) -> Dict[str, Any]:
     """Preprocessing the exported graph expects, read from the model's data
-    preprocessor (mean/std, channel order) and the task's test resize."""
+    preprocessor (mean/std, channel order) and the task's test resize: the
+    config's for a classifier whose test pipeline resizes and crops to
+    ``input_size`` (:func:`classifier_eval_resize`), else ImageNet's."""
     pre = getattr(module, 'data_preprocessor', None)
     mean, std = preprocessor_mean_std(pre)
     # mmdet loads BGR and converts when bgr_to_rgb; classifiers decode RGB.
@@ -75,9 +100,14 @@ def preprocess_metadata(module: nn.Module, input_size: Tuple[int, int],
         # mmdet's test pipeline: Resize(keep_ratio=False), cv2 bilinear.
         meta.update(resize='stretch', interpolation='bilinear')
     else:
-        # ImageNet evaluation: shorter side to size / crop_pct, centre crop.
-        meta.update(resize='shorter_side_center_crop', interpolation=EVAL_INTERPOLATION,
-                    resize_size=int(round(input_size[0] / EVAL_CROP_PCT)))
+        own = classifier_eval_resize(cfg)
+        if own is not None and list(input_size) == [own[1], own[1]]:
+            resize_size, interpolation = own[0], own[2]
+        else:  # ImageNet evaluation: shorter side to size / crop_pct, centre crop
+            resize_size = int(round(input_size[0] / EVAL_CROP_PCT))
+            interpolation = EVAL_INTERPOLATION
+        meta.update(resize='shorter_side_center_crop', interpolation=interpolation,
+                    resize_size=resize_size)
     return meta
 
 
@@ -99,14 +129,16 @@ def detect_task(module: nn.Module) -> str:
 
 
 def default_input_size(cfg: Optional[Any], task: str) -> Tuple[int, int]:
-    """``(H, W)`` of the config's test ``Resize`` (detectors) or 224.
+    """``(H, W)`` of the config's test ``Resize`` (detectors), of its test
+    crop (classifiers, :func:`classifier_eval_resize`), or 224.
 
     Raises:
         ValueError: a detector without a config, or whose test pipeline has
             no ``Resize`` (pass ``input_size``).
     """
     if task != 'detector':
-        return 224, 224
+        own = classifier_eval_resize(cfg)
+        return (own[1], own[1]) if own else (224, 224)
     if cfg is None:
         raise ValueError('a detector needs its config (or an explicit input size) to export')
     try:
@@ -116,13 +148,17 @@ def default_input_size(cfg: Optional[Any], task: str) -> Tuple[int, int]:
     return height, width
 
 
-def class_names(cfg: Optional[Any]) -> List[str]:
-    """Class names of the config's test dataset (metainfo or the dataset
-    class's METAINFO); empty when unknown."""
-    if cfg is None:
-        return []
-    dataset = innermost_dataset(cfg.get('test_dataloader', {}).get('dataset', {}))
+def class_names(cfg: Optional[Any], checkpoint: Optional[str] = None) -> List[str]:
+    """Class names of the config's test dataset (its metainfo), else those
+    ``checkpoint`` was trained on (``meta.dataset_meta.classes``: an
+    ImageFolder lists its classes only when built), else its dataset class's
+    METAINFO; empty when unknown."""
+    dataset = (innermost_dataset(cfg.get('test_dataloader', {}).get('dataset', {}))
+               if cfg is not None else {})
     classes = dataset.get('metainfo', {}).get('classes')
+    if classes is None and checkpoint is not None:
+        meta = load_checkpoint_file(checkpoint).get('meta') or {}
+        classes = (meta.get('dataset_meta') or {}).get('classes')
     if classes is None and 'type' in dataset:
         from mmengine.registry import DATASETS, init_default_scope
         init_default_scope(cfg.get('default_scope', 'mmdet'))
@@ -140,7 +176,9 @@ def prepare_export(module: nn.Module,
                    cfg: Optional[Any] = None,
                    task: str = 'auto',
                    input_size: Optional[Tuple[int, int]] = None,
-                   name: str = '') -> Tuple[nn.Module, Tuple[str, ...], Dict[str, Any]]:
+                   name: str = '',
+                   checkpoint: Optional[str] = None
+                   ) -> Tuple[nn.Module, Tuple[str, ...], Dict[str, Any]]:
     """Return ``(graph_module, output_names, metadata)`` for
     :func:`export_onnx`.
 
@@ -150,6 +188,8 @@ def prepare_export(module: nn.Module,
         task: ``'classifier'``, ``'detector'``, ``'backbone'`` or ``'auto'``.
         input_size: ``(H, W)``; default from :func:`default_input_size`.
         name: Model name or config path, stored in the metadata.
+        checkpoint: Its weights' file, for the classes it was trained on
+            where the config does not list them (:func:`class_names`).
     """
     if task == 'auto':
         task = detect_task(module)
@@ -160,15 +200,15 @@ def prepare_export(module: nn.Module,
         raise ValueError(f'task=detector but {type(module).__name__} has no bbox_head')
     input_size = tuple(input_size or default_input_size(cfg, task))
     module.eval()
-    meta = preprocess_metadata(module, input_size, task)
+    meta = preprocess_metadata(module, input_size, task, cfg)
     meta.update(model=name, torch_version=torch.__version__)
     backbone = getattr(module, 'backbone', None)
     if backbone is not None and hasattr(backbone, 'identity_tensor_multiplier'):
         meta['identity_tensor_multiplier'] = backbone.identity_tensor_multiplier
     if task == 'detector':
         wrapper = SSDExportWrapper(module, input_size)
-        meta.update(postprocess=wrapper.postprocess_config(), classes=class_names(cfg),
-                    graph='raw')
+        meta.update(postprocess=wrapper.postprocess_config(),
+                    classes=class_names(cfg, checkpoint), graph='raw')
         return wrapper, ('boxes', 'scores'), meta
     if task == 'backbone':
         if backbone is None:
@@ -177,5 +217,5 @@ def prepare_export(module: nn.Module,
         with torch.no_grad():
             num_outputs = len(graph(torch.zeros(1, 3, *input_size)))
         return graph, tuple(f'feat{i}' for i in range(num_outputs)), meta
-    meta['classes'] = class_names(cfg)
+    meta['classes'] = class_names(cfg, checkpoint)
     return module, ('logits', ), meta

@@ -32,6 +32,10 @@ def read_image(path: str) -> np.ndarray:
         raise ValueError(f'cannot read image {path}: {e}') from None
 
 
+# the metadata's interpolation (torchvision's names) as PIL's resampling filters
+_PIL_RESAMPLE = {'nearest': 0, 'bilinear': 2, 'bicubic': 3}
+
+
 def preprocess(image: np.ndarray, meta: Dict[str, Any]) -> Tuple[np.ndarray, Tuple[float, float]]:
     """RGB ``uint8`` image -> ``(1, 3, H, W)`` float32 input and the
     ``(w_scale, h_scale)`` of the resize, following ``meta`` (see
@@ -49,7 +53,8 @@ def preprocess(image: np.ndarray, meta: Dict[str, Any]) -> Tuple[np.ndarray, Tup
             nh, nw = size, int(size * iw / ih)
         else:
             nh, nw = int(size * ih / iw), size
-        resized = np.asarray(Image.fromarray(image).resize((nw, nh), Image.BICUBIC))
+        method = _PIL_RESAMPLE[meta.get('interpolation', 'bicubic')]
+        resized = np.asarray(Image.fromarray(image).resize((nw, nh), method))
         top, left = int(round((nh - h) / 2.)), int(round((nw - w) / 2.))
         resized = resized[top:top + h, left:left + w]
         scale = (nw / iw, nh / ih)

@@ -75,7 +75,7 @@ def main() -> None:
     if args.input_size:
         input_size = (args.input_size[0], args.input_size[-1])
     graph, output_names, meta = prepare_export(module, cfg, args.task, input_size,
-                                               name=args.model)
+                                               name=args.model, checkpoint=args.checkpoint)
     if args.nms and meta['task'] != 'detector':
         raise ValueError(f'--nms applies to detectors; {args.model} exports a {meta["task"]}')
     name = osp.splitext(osp.basename(args.model))[0]
