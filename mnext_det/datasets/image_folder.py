@@ -191,6 +191,13 @@ class ImageFolderDataset(BaseDataset):
                 if len(fields) != 2:
                     raise ValueError(f'{where}: expected "<image> <label>", got {line.strip()!r}')
                 name, label = fields
+                as_index = int(label) if label.isdigit() and int(label) < len(classes) else None
+                if label in index and as_index is not None and index[label] != as_index:
+                    raise ValueError(
+                        f'{where}: label {label!r} is both the class named {label!r} (index '
+                        f'{index[label]}) and the index {label}: with classes named by numbers '
+                        'the label file cannot say which; list the classes in numeric order '
+                        '(a class-list file, one name per line) so that names and indices agree')
                 if label in index:
                     target = index[label]
                 elif label.lstrip('-').isdigit() and 0 <= int(label) < len(classes):

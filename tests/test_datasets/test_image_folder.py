@@ -94,3 +94,17 @@ def test_non_image_files_skipped_and_counted(tmp_path):
     (tmp_path / 'train' / 'red' / '.DS_Store').write_text('hidden')
     ds = build_image_folder(data_root=root, data_prefix='train')
     assert len(ds) == 18 and ds.num_skipped == 1
+
+
+def test_a_label_that_is_both_a_class_name_and_another_index_is_refused(tmp_path):
+    """Classes named 0-11 list as 0, 1, 10, 11, 2, ...: label 2 went to the
+    class named 2 (index 4) without a word."""
+    names = [str(i) for i in range(12)]
+    root = make_image_folder(str(tmp_path), n_train=1, n_val=1, classes=names)
+    (tmp_path / 'labels.txt').write_text('val/1/1_0.jpg 1\nval/2/2_0.jpg 2\n')
+    with pytest.raises(ValueError, match=r"labels.txt:2: label '2' is both the class named '2' "
+                       r'\(index 4\) and the index 2'):
+        build_image_folder(data_root=root, ann_file='labels.txt', classes='train')
+    (tmp_path / 'numeric.txt').write_text('\n'.join(names) + '\n')
+    ds = build_image_folder(data_root=root, ann_file='labels.txt', classes='numeric.txt')
+    assert [ds.get_data_info(i)['gt_label'] for i in range(len(ds))] == [1, 2]
