@@ -165,8 +165,9 @@ def _world_size_change(saved: Config, current: Config, meta: Dict, ckpt: str) ->
 
 def check_resume(cfg: Config) -> List[str]:
     """One line per schedule setting in which ``cfg`` differs from the config
-    its resume checkpoint was written with, saying whether it applies, and one
-    when the number of processes differs; empty when ``cfg`` does not resume or
+    its resume checkpoint was written with, saying whether it applies, one
+    when the number of processes differs, and one when the checkpoint ends the
+    run (nothing left to train); empty when ``cfg`` does not resume or
     nothing differs.
 
     Raises:
@@ -192,4 +193,17 @@ def check_resume(cfg: Config) -> List[str]:
             f'load_from={ckpt} and no --resume')
     ends = _scheduler_ends(checkpoint)
     return [f'{key}: {old!r} in {ckpt}, {new!r} in the config ({_effect(key, ends)})'
-            for key, (old, new) in diffs.items()] + _world_size_change(saved, cfg, meta, ckpt)
+            for key, (old, new) in diffs.items()] + _world_size_change(
+                saved, cfg, meta, ckpt) + _nothing_left(cfg, meta, ckpt)
+
+
+def _nothing_left(cfg: Config, meta: Dict, ckpt: str) -> List[str]:
+    """A line when the checkpoint is at or past the run's last epoch or
+    iteration: mmengine resumes, trains nothing and exits 0."""
+    train_cfg = cfg.get('train_cfg') or {}
+    for unit, key in (('epoch', 'max_epochs'), ('iter', 'max_iters')):
+        done, total = meta.get(unit), train_cfg.get(key)
+        if isinstance(done, int) and isinstance(total, int) and done >= total:
+            return [f'{ckpt} is at {unit} {done} of train_cfg.{key}={total}: nothing is left '
+                    f'to train (a larger train_cfg.{key} trains on)']
+    return []
