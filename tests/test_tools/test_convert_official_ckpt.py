@@ -45,3 +45,18 @@ def test_convert_refuses_a_checkpoint_without_classifier_and_use_ema_without_ema
     run = run_main(TOOL, mmengine_ema, tmp_path / 'out.pth', '--use-ema')
     assert run.stderr.startswith(f'error: {mmengine_ema}: an mmengine EMAHook checkpoint, whose '
                                  'state_dict already holds the EMA weights')
+
+
+def test_convert_names_its_flags_for_another_width_or_identity_multiplier(tmp_path):
+    src = str(tmp_path / 'cls050.pth')
+    torch.save(create_model('mobilenext_050').state_dict(), src)
+    run = run_main(TOOL, src, tmp_path / 'out.pth')  # --arch mobilenext_100 by default
+    assert run.returncode == 2 and not (tmp_path / 'out.pth').exists()
+    assert "is it another width? --arch mobilenext_100 now, one of mobilenext_035" in run.stderr
+    half = str(tmp_path / 'half.pth')
+    torch.save(dict(state_dict=create_model('mobilenext_050').state_dict(),
+                    meta=dict(identity_tensor_multiplier=0.5)), half)
+    run = run_main(TOOL, half, tmp_path / 'out.pth', '--arch', 'mobilenext_050')
+    assert run.returncode == 2
+    assert 'identity_tensor_multiplier 0.5' in run.stderr
+    assert run.stderr.rstrip().endswith('(--identity-tensor-multiplier)')

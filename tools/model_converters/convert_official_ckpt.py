@@ -18,7 +18,9 @@ import os
 import torch
 
 from mnext_det import create_model, list_models
-from mnext_det.checkpoint import extract_state_dict, load_checkpoint_file
+from mnext_det.checkpoint import (CheckpointMismatchError, extract_state_dict,
+                                  load_checkpoint_file)
+from mnext_det.identity_meta import IdentityMultiplierMismatchError
 from mnext_det.tool_errors import run_tool
 
 
@@ -45,9 +47,15 @@ def main() -> None:
                          f'checkpoint (first keys: {", ".join(sorted(state)[:4])}); a '
                          "detector's backbone: tools/model_converters/extract_backbone.py")
     num_classes = state['classifier.1.weight'].shape[0]
-    model = create_model(args.arch, num_classes=num_classes, checkpoint=args.src,
-                         use_ema=args.use_ema,
-                         identity_tensor_multiplier=args.identity_tensor_multiplier)
+    try:
+        model = create_model(args.arch, num_classes=num_classes, checkpoint=args.src,
+                             use_ema=args.use_ema,
+                             identity_tensor_multiplier=args.identity_tensor_multiplier)
+    except IdentityMultiplierMismatchError as e:
+        raise ValueError(f'{e} (--identity-tensor-multiplier)') from None
+    except CheckpointMismatchError as e:
+        raise ValueError(f'{e}; is it another width? --arch {args.arch} now, one of '
+                         f'{", ".join(list_models())}') from None
     meta = dict(arch=args.arch, num_classes=num_classes,
                 identity_tensor_multiplier=args.identity_tensor_multiplier,
                 source=os.path.basename(args.src), source_sha256=_sha256(args.src),
