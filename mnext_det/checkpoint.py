@@ -27,7 +27,8 @@ __all__ = [
     'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_globals', 'read_last_checkpoint',
     'latest_checkpoint', 'require_checkpoint_file', 'load_checkpoint_file',
     'load_storage_bytes', 'extract_state_dict', 'CheckpointMismatchError', 'state_dict_mismatch',
-    'load_state_dict_strict', 'check_checkpoint_fits', 'check_state_dict_fits'
+    'load_state_dict_strict', 'check_checkpoint_fits', 'check_state_dict_fits',
+    'training_progress'
 ]
 
 TRUST_ENV = 'MNEXT_TRUSTED_CHECKPOINTS'
@@ -109,6 +110,17 @@ def read_last_checkpoint(work_dir: str, required: bool = False) -> Optional[str]
     if required and not os.path.isfile(ckpt):
         raise FileNotFoundError(f'{path} names {ckpt}, which does not exist')
     return ckpt
+
+
+def training_progress(meta: Mapping, train_cfg: Mapping) -> Optional[Tuple[str, int, int]]:
+    """``(unit, done, total)`` of a checkpoint's ``meta`` against a run's
+    ``train_cfg``: ``('epoch', meta['epoch'], max_epochs)``, else the same
+    with ``iter`` and ``max_iters``; None where neither pair is known."""
+    for unit, key in (('epoch', 'max_epochs'), ('iter', 'max_iters')):
+        done, total = meta.get(unit), train_cfg.get(key)
+        if isinstance(done, int) and isinstance(total, int):
+            return unit, done, total
+    return None
 
 
 def latest_checkpoint(folder: str) -> Optional[str]:

@@ -285,3 +285,13 @@ def test_every_corruption_is_named_as_one(tmp_path, legacy):
             assert str(e).startswith(f'{path}: not a readable checkpoint')
         except UnsafeCheckpointError:
             pass
+
+
+def test_training_progress_reads_epochs_else_iterations():
+    from mnext_det.checkpoint import training_progress
+    meta = dict(epoch=3, iter=30)
+    assert training_progress(meta, dict(max_epochs=8)) == ('epoch', 3, 8)
+    assert training_progress(meta, dict(type='IterBasedTrainLoop', max_iters=40)) == \
+        ('iter', 30, 40)
+    assert training_progress({}, dict(max_epochs=8)) is None
+    assert training_progress(meta, {}) is None

@@ -8,8 +8,9 @@ step :class:`PretrainedCheckHook` compares every such module's tensors with
 the checkpoint's, logs ``N of M tensors of <module> loaded from <file>`` and
 stops the run when fewer than ``min_loaded`` of them hold the checkpoint's
 values; a ``prefix`` that no key of the checkpoint has is named before the
-init, where mmengine asserts it without naming the file. A checkpoint that records another identity tensor multiplier than the
-module's MobileNeXt stops it too (:mod:`mnext_det.identity_meta`).
+init, where mmengine asserts it without naming the file. A checkpoint that
+records another identity tensor multiplier than the module's MobileNeXt stops
+it too (:mod:`mnext_det.identity_meta`).
 
 ``load_from`` (a fine-tuning start, without ``--resume``) loads non-strictly
 as well: the hook logs ``load_from: N of M tensors of the model loaded from

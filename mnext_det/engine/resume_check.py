@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 
-from ..checkpoint import load_checkpoint_file, read_last_checkpoint
+from ..checkpoint import load_checkpoint_file, read_last_checkpoint, training_progress
 from ..config_types import type_name
 from .launch import launch_world_size
 
@@ -200,10 +200,10 @@ def check_resume(cfg: Config) -> List[str]:
 def _nothing_left(cfg: Config, meta: Dict, ckpt: str) -> List[str]:
     """A line when the checkpoint is at or past the run's last epoch or
     iteration: mmengine resumes, trains nothing and exits 0."""
-    train_cfg = cfg.get('train_cfg') or {}
-    for unit, key in (('epoch', 'max_epochs'), ('iter', 'max_iters')):
-        done, total = meta.get(unit), train_cfg.get(key)
-        if isinstance(done, int) and isinstance(total, int) and done >= total:
-            return [f'{ckpt} is at {unit} {done} of train_cfg.{key}={total}: nothing is left '
-                    f'to train (a larger train_cfg.{key} trains on)']
-    return []
+    progress = training_progress(meta, cfg.get('train_cfg') or {})
+    if progress is None or progress[1] < progress[2]:
+        return []
+    unit, done, total = progress
+    key = 'max_epochs' if unit == 'epoch' else 'max_iters'
+    return [f'{ckpt} is at {unit} {done} of train_cfg.{key}={total}: nothing is left to train '
+            f'(a larger train_cfg.{key} trains on)']

@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from ..checkpoint import latest_checkpoint, load_checkpoint_file
+from ..checkpoint import latest_checkpoint, load_checkpoint_file, training_progress
 
 __all__ = ['resolve_work_dir', 'run_config', 'resolve_detectors']
 
@@ -46,14 +46,13 @@ def resolve_work_dir(work_dir: str) -> Tuple[str, str]:
 
 
 def _require_finished(work_dir: str, config: str, checkpoint: str) -> None:
-    train_cfg = Config.fromfile(config).get('train_cfg') or {}
-    meta = load_checkpoint_file(checkpoint).get('meta') or {}
-    for unit, key in (('epoch', 'max_epochs'), ('iter', 'max_iters')):
-        done, total = meta.get(unit), train_cfg.get(key)
-        if isinstance(done, int) and isinstance(total, int) and done < total:
-            raise ValueError(f'{work_dir}: its last checkpoint {checkpoint} is at {unit} {done} '
-                             f'of {total}: the run did not finish (--resume it); to compare '
-                             'it as it is, give CONFIG CHECKPOINT instead')
+    progress = training_progress(load_checkpoint_file(checkpoint).get('meta') or {},
+                                 Config.fromfile(config).get('train_cfg') or {})
+    if progress is not None and progress[1] < progress[2]:
+        unit, done, total = progress
+        raise ValueError(f'{work_dir}: its last checkpoint {checkpoint} is at {unit} {done} '
+                         f'of {total}: the run did not finish (--resume it); to compare it as '
+                         'it is, give CONFIG CHECKPOINT instead')
 
 
 def _text(path: str) -> str:
