@@ -150,7 +150,8 @@ def test_detection_tools_refuse(evil, tmp_path):
                                                   max_objects=2), progress=False)
     config = osp.join(ROOT, 'configs', 'demo', 'ssdlite_mobilenext-050_1xb8-10e_shapes-160.py')
     compare = osp.join(ROOT, 'tools', 'analysis_tools', 'compare.py')
-    _run_tool([compare, config, path, config, path, '--out-dir', str(tmp_path / 'cmp'),
+    _run_tool([compare, config, path, config, path, '--names', 'a', 'b',
+               '--out-dir', str(tmp_path / 'cmp'),
                '--cfg-options', f'test_dataloader.dataset.data_root={data}',
                f'test_evaluator.ann_file={data}annotations/instances_val.json'], marker, path)
     image = osp.join(data, 'VOC2007', 'JPEGImages', sorted(os.listdir(
