@@ -7,6 +7,11 @@ from typing import Any, Sequence, Tuple
 __all__ = ['require_at_least', 'require_between', 'require_device', 'require_writable']
 
 
+def _flag(name: str) -> str:
+    """The command-line flag of an ``argparse`` destination: ``--score-thr``."""
+    return f'--{name.replace("_", "-")}'
+
+
 def require_at_least(args: Any, **least: int) -> None:
     """Refuse an argument below its least value, e.g. ``iters=1``: raises
     ``ValueError('--iters must be at least 1, got 0')``. A list argument is
@@ -15,7 +20,7 @@ def require_at_least(args: Any, **least: int) -> None:
         value = getattr(args, name)
         for item in (value if isinstance(value, (list, tuple)) else [value]):
             if item is not None and item < low:
-                raise ValueError(f'--{name.replace("_", "-")} must be at least {low}, got {item}')
+                raise ValueError(f'{_flag(name)} must be at least {low}, got {item}')
 
 
 def require_between(args: Any, **bounds: Tuple[float, float]) -> None:
@@ -24,8 +29,7 @@ def require_between(args: Any, **bounds: Tuple[float, float]) -> None:
     for name, (low, high) in bounds.items():
         value = getattr(args, name)
         if value is not None and not low <= value <= high:
-            raise ValueError(f'--{name.replace("_", "-")} must be in [{low:g}, {high:g}], '
-                             f'got {value}')
+            raise ValueError(f'{_flag(name)} must be in [{low:g}, {high:g}], got {value}')
 
 
 def _blocking_file(path: str) -> str:
@@ -49,7 +53,7 @@ def require_writable(args: Any, files: Sequence[str] = (), folders: Sequence[str
             path = getattr(args, name)
             if path is None:
                 continue
-            flag = f'--{name.replace("_", "-")}'
+            flag = _flag(name)
             path = os.fspath(path)
             if kind == 'file' and osp.isdir(path):
                 raise ValueError(f'{flag}: {path} is a folder; give a file name')
@@ -66,7 +70,7 @@ def require_device(args: Any, name: str = 'device') -> None:
     ``ValueError('--device cuda: torch sees no CUDA device here ...')``."""
     import torch
     value = getattr(args, name)
-    flag = f'--{name.replace("_", "-")}'
+    flag = _flag(name)
     try:
         device = torch.device(value)
     except RuntimeError:
