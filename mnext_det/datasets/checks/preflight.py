@@ -138,18 +138,20 @@ def _check_voc(ds: Dict, where: str) -> Optional[Sequence[str]]:
 def _check_evaluator_file(ev: Dict, split: str, loader: Dict) -> None:
     """A ``CocoMetric`` scores against its own ``ann_file``: it must be the
     one its loader's (single) dataset reads, or the predictions of one split
-    are scored against another split's boxes."""
-    check_coco_file(ev['ann_file'], f'{split}_evaluator.ann_file')
+    are scored against another split's boxes. A file its CocoDataset read
+    was checked as a COCO file with it, and is not read again."""
     leaves = list(leaf_datasets(loader.get('dataset') or {}, f'{split}_dataloader.dataset'))
-    if len(leaves) != 1 or not leaves[0][0].get('ann_file'):
-        return
-    ds, where = leaves[0]
-    read = _join(ds.get('data_root') or '', ds['ann_file'])
-    if osp.realpath(read) != osp.realpath(ev['ann_file']):
-        raise DataCheckError(
-            f'{split}_evaluator.ann_file is {ev["ann_file"]} but {where} reads {read}: '
-            f'CocoMetric would score the predictions against the other file\'s boxes; '
-            f'set {split}_evaluator.ann_file={read}')
+    if len(leaves) == 1 and leaves[0][0].get('ann_file'):
+        ds, where = leaves[0]
+        read = _join(ds.get('data_root') or '', ds['ann_file'])
+        if osp.realpath(read) != osp.realpath(ev['ann_file']):
+            raise DataCheckError(
+                f'{split}_evaluator.ann_file is {ev["ann_file"]} but {where} reads {read}: '
+                f'CocoMetric would score the predictions against the other file\'s boxes; '
+                f'set {split}_evaluator.ann_file={read}')
+        if type_name(ds.get('type')).endswith('CocoDataset'):
+            return
+    check_coco_file(ev['ann_file'], f'{split}_evaluator.ann_file')
 
 
 def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) -> None:
