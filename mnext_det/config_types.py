@@ -7,7 +7,8 @@ import inspect
 import textwrap
 from typing import Any, Callable, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
-__all__ = ['type_name', 'registries', 'registered_objects', 'keyword_arguments', 'run_cfg_keys']
+__all__ = ['type_name', 'registries', 'registered_objects', 'default_classes', 'keyword_arguments',
+           'run_cfg_keys']
 
 
 def type_name(type_value: Any) -> str:
@@ -45,6 +46,24 @@ def registered_objects(type_value: Any) -> List[Any]:
     name = type_name(type_value)
     found = [r.module_dict[name] for r in registries() if name in r.module_dict]
     return list({id(obj): obj for obj in found}.values())
+
+
+def default_classes(dataset_type: Any) -> Optional[List[str]]:
+    """The classes a dataset ``type`` labels when its config sets none: its
+    class's ``METAINFO['classes']`` (CocoDataset's are COCO's 80), found by
+    :func:`registered_objects`, with mmdet's datasets registered first where
+    the name is not (yet) registered; None where the type is unknown, sets
+    none, or names several classes with other defaults."""
+    objects = registered_objects(dataset_type)
+    if not objects:
+        try:
+            import mmdet.datasets  # noqa: F401  (registers mmdet's dataset classes)
+        except ImportError:
+            return None
+        objects = registered_objects(dataset_type)
+    found = {tuple(classes) for classes in ((getattr(o, 'METAINFO', None) or {}).get('classes')
+                                            for o in objects) if classes}
+    return list(found.pop()) if len(found) == 1 else None
 
 
 # Layers (norm_cfg, conv_cfg, dcn, upsample_cfg types) are built by mmcv's and

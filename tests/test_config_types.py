@@ -149,3 +149,14 @@ def test_checkpoint_hook_kwargs_go_to_a_call_that_takes_none_of_them():
     for name in ('CheckpointHook', 'SafeCheckpointHook'):
         assert keyword_arguments(name) == set(inspect.signature(CheckpointHook).parameters) - {
             'kwargs'}
+
+
+def test_default_classes_of_a_dataset_type():
+    """Read by the data pre-flight and the exporter's metadata alike."""
+    pytest.importorskip('mmdet')
+    from mnext_det.config_types import default_classes
+    coco = default_classes('CocoDataset')
+    assert len(coco) == 80 and coco[0] == 'person'
+    assert default_classes('mmdet.CocoDataset') == coco
+    assert len(default_classes('VOCDataset')) == 20
+    assert default_classes('ImageFolderDataset') is None and default_classes('NoSuch') is None

@@ -8,7 +8,7 @@ import torch.nn as nn
 
 from ..checkpoint import (extract_state_dict, load_checkpoint_file, load_state_dict_strict,
                           require_checkpoint_file)
-from ..config_types import type_name
+from ..config_types import default_classes, type_name
 from ..datasets.pipeline_info import innermost_dataset, input_size_of
 from ..models.classifiers.image_classifier import (EVAL_CROP_PCT, EVAL_INTERPOLATION,
                                                    preprocessor_mean_std)
@@ -160,15 +160,7 @@ def class_names(cfg: Optional[Any], checkpoint: Optional[str] = None) -> List[st
         meta = load_checkpoint_file(checkpoint).get('meta') or {}
         classes = (meta.get('dataset_meta') or {}).get('classes')
     if classes is None and 'type' in dataset:
-        from mmengine.registry import DATASETS, init_default_scope
-        init_default_scope(cfg.get('default_scope', 'mmdet'))
-        dataset_cls = DATASETS.get(dataset['type'])
-        if dataset_cls is None and cfg.get('default_scope', 'mmdet') == 'mmdet':
-            from mmdet.registry import DATASETS as MMDET_DATASETS
-            from mmdet.utils import register_all_modules
-            register_all_modules(init_default_scope=False)
-            dataset_cls = MMDET_DATASETS.get(dataset['type'])
-        classes = getattr(dataset_cls, 'METAINFO', {}).get('classes')
+        classes = default_classes(dataset['type'])
     return list(classes or [])
 
 

@@ -11,7 +11,7 @@ import json
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from ...config_types import type_name
+from ...config_types import default_classes, type_name
 
 __all__ = ['check_detection_data', 'check_coco_file', 'leaf_datasets', 'DataCheckError']
 
@@ -90,25 +90,11 @@ def _check_coco(ds: Dict, where: str) -> Sequence[str]:
     return classes
 
 
-def _default_classes(ds: Dict) -> Optional[Sequence[str]]:
-    """The classes mmdet's dataset class labels when the config sets none
-    (``METAINFO``; CocoDataset's are COCO's 80); None without mmdet."""
-    kind = ds.get('type')
-    if isinstance(kind, str):
-        try:
-            import mmdet.datasets  # noqa: F401  (registers the dataset classes)
-            from mmdet.registry import DATASETS
-        except ImportError:
-            return None
-        kind = DATASETS.get(kind)
-    return (getattr(kind, 'METAINFO', None) or {}).get('classes')
-
-
 def _unset_classes(ds: Dict, where: str, names: List[str]) -> Sequence[str]:
     """The classes a CocoDataset without ``metainfo.classes`` trains on:
     its class's defaults, which must name some category of the json (else
     no box gets a label and mmdet fails deep in its sampler)."""
-    defaults = _default_classes(ds)
+    defaults = default_classes(ds.get('type'))
     if defaults is None:
         return names
     if not any(c in names for c in defaults):
