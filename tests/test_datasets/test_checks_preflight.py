@@ -104,3 +104,51 @@ def test_custom_json_without_classes_names_the_fix(shapes, tmp_path):
                        r'set, so mmdet labels the 80 classes of CocoDataset.METAINFO \(person, '
                        rf".*set metainfo=dict\(classes=\('{names[0]}'"):
         check_detection_data(cfg, splits=('train', ))
+
+
+def _copy_shapes(shapes, tmp_path):
+    import shutil
+    root = tmp_path / 'data'
+    shutil.copytree(shapes, root)
+    return str(root) + '/'
+
+
+def test_a_missing_image_is_named_before_training(shapes, tmp_path):
+    """mmdet opens an image only when its loader reaches it: a missing
+    validation image would stop the run after the first epoch's training."""
+    root = _copy_shapes(shapes, tmp_path)
+    cfg = _config(root, 'coco', tmp_path)
+    cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = (
+        root + 'annotations/instances_val.json')
+    check_detection_data(cfg)
+    with open(root + 'annotations/instances_val.json') as f:
+        gone = json.load(f)['images'][1]['file_name']
+    (tmp_path / 'data' / 'VOC2007' / 'JPEGImages' / gone).unlink()
+    with pytest.raises(FileNotFoundError, match=rf'val_dataloader.dataset.data_prefix.img: 1 of '
+                       rf'the 4 images annotations/instances_val.json lists are not in .*\({gone}\)'
+                       ) as err:
+        check_detection_data(cfg)
+    assert 'sample_validation' not in str(err.value)  # nothing skips a validation image
+    voc = _config(root, 'voc', tmp_path)
+    with pytest.raises(FileNotFoundError, match=rf'val_dataloader.dataset.data_prefix: 1 of the 4 '
+                       rf'images VOC2007/ImageSets/Main/val.txt lists .*\({gone}\)'):
+        check_detection_data(voc)
+
+
+def test_a_missing_image_the_training_filter_drops_is_not_refused(shapes, tmp_path):
+    """With ``filter_cfg.filter_empty_gt`` mmdet never reads an image
+    without a box of a configured class, so its absence stops nothing."""
+    root = _copy_shapes(shapes, tmp_path)
+    ann = tmp_path / 'data' / 'annotations' / 'instances_train.json'
+    data = json.loads(ann.read_text())
+    data['images'].append(dict(id=10 ** 6, file_name='no_boxes.jpg', width=160, height=160))
+    ann.write_text(json.dumps(data))
+    cfg = _config(root, 'coco', tmp_path)
+    cfg.train_dataloader.dataset.filter_cfg = dict(filter_empty_gt=True)
+    check_detection_data(cfg, splits=('train', ))
+    cfg.train_dataloader.dataset.filter_cfg = dict(filter_empty_gt=False)
+    with pytest.raises(FileNotFoundError, match=r'1 of the 9 images .*\(no_boxes.jpg\).*'
+                       r"or set sample_validation=dict\(on_error='skip'\)"):
+        check_detection_data(cfg, splits=('train', ))
+    cfg.sample_validation = dict(on_error='skip')  # the run skips and counts bad samples
+    check_detection_data(cfg, splits=('train', ))

@@ -50,14 +50,15 @@ def check_config_dataset(config: str, split: str = 'train', decode: bool = True,
     """Check the dataset that ``config`` loads for ``split`` (train, val or
     test): COCO, VOC or ImageFolder; anything else is a ``ValueError``. A
     detection config must first pass the checks ``tools/train.py`` makes
-    (classes, ``num_classes``, evaluator file): :class:`DatasetLayoutError`."""
+    (classes, ``num_classes``, evaluator file; the image files are left to
+    the scan, which lists each one): :class:`DatasetLayoutError`."""
     from ...config_file import read_config
     cfg = read_config(config)
     loader = cfg.get(f'{split}_dataloader')
     if not loader or 'dataset' not in loader:
         raise ValueError(f'{config}: no {split}_dataloader.dataset')
     try:
-        check_detection_data(cfg, splits=(split, ))
+        check_detection_data(cfg, splits=(split, ), image_files=False)
     except DataCheckError as e:
         raise DatasetLayoutError(f'{config}: {e}') from e
     ds, _ = next(leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'))

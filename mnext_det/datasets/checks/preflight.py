@@ -1,15 +1,18 @@
 """Checks of a detection config's data before any training starts.
 
 mmdet reports a missing COCO file, a non-COCO json or a class-count mismatch
-late (first epoch) or cryptically (pycocotools assertions), and runs without a
-word with classes listed in another order than the json's (every label named as
-another class). ``check_detection_data`` reads only paths and jsons, so
+late (first epoch) or cryptically (pycocotools assertions), an image file that
+is not there only when a loader reaches it (a validation image: after the first
+epoch's training), and runs without a word with classes listed in another
+order than the json's (every label named as another class).
+``check_detection_data`` reads only paths, folder listings and jsons, so
 ``tools/train.py`` can call it before building the runner; mmdet is imported
 only to read a dataset class's default classes, where a config sets none.
 """
 import json
+import os
 import os.path as osp
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ...config_types import default_classes, type_name
 
@@ -38,8 +41,8 @@ def leaf_datasets(cfg: Dict, where: str) -> Iterator[Tuple[Dict, str]]:
         yield cfg, where
 
 
-def check_coco_file(path: str, where: str = 'ann_file') -> List[str]:
-    """Check that ``path`` is a COCO detection json; return its category names."""
+def _read_coco(path: str, where: str) -> Tuple[Dict[str, Any], List[str]]:
+    """Read a COCO detection json; return it and its category names."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{where}: annotation file not found: {path}')
     try:
@@ -61,21 +64,75 @@ def check_coco_file(path: str, where: str = 'ann_file') -> List[str]:
             raise DataCheckError(f'{where}: {path}: every category needs id and name, '
                                  f'got {cat!r}')
         names.append(cat['name'])
-    return names
+    return data, names
 
 
-def _check_coco(ds: Dict, where: str) -> Sequence[str]:
+def check_coco_file(path: str, where: str = 'ann_file') -> List[str]:
+    """Check that ``path`` is a COCO detection json; return its category names."""
+    return _read_coco(path, where)[1]
+
+
+def _absent_files(paths: Iterable[str]) -> List[str]:
+    """The paths that name no file, listing each folder once (a stat per
+    image would be slow on a network file system with COCO's 118k)."""
+    listings: Dict[str, set] = {}
+    absent = []
+    for path in paths:
+        folder, name = osp.split(path)
+        if folder not in listings:
+            listings[folder] = set(os.listdir(folder)) if osp.isdir(folder) else set()
+        if name not in listings[folder]:
+            absent.append(path)
+    return absent
+
+
+def _refuse_absent(paths: List[str], where: str, source: str, folder: str) -> None:
+    absent = _absent_files(paths)
+    if absent:
+        shown = ', '.join(osp.relpath(p, folder) for p in absent[:3])
+        skip = (", or set sample_validation=dict(on_error='skip') to train without them"
+                if where.startswith('train_') else '')
+        raise FileNotFoundError(
+            f'{where}: {len(absent)} of the {len(paths)} images {source} lists are not in '
+            f'{folder} ({shown}{", ..." if len(absent) > 3 else ""}): the loader would stop '
+            f'when it reached the first; add them or take them out of {source}{skip}')
+
+
+def _loaded_images(ds: Dict, data: Dict[str, Any], classes: Sequence[str]) -> List[Dict]:
+    """The json's images a CocoDataset reads: in training with
+    ``filter_cfg.filter_empty_gt``, those with a box of a configured class."""
+    images = [im for im in data['images'] if isinstance(im, dict)
+              and isinstance(im.get('file_name'), str)]
+    if ds.get('test_mode') or not (ds.get('filter_cfg') or {}).get('filter_empty_gt'):
+        return images
+    cat_ids = {c['id'] for c in data['categories'] if c['name'] in classes}
+    with_box = {a.get('image_id') for a in data['annotations']
+                if isinstance(a, dict) and a.get('category_id') in cat_ids}
+    return [im for im in images if im.get('id') in with_box]
+
+
+def _check_coco(ds: Dict, where: str, image_files: bool) -> Sequence[str]:
     root = ds.get('data_root') or ''
     if root and not osp.isdir(root):
         raise FileNotFoundError(f'{where}.data_root: dataset folder not found: {root}')
-    names = check_coco_file(_join(root, ds.get('ann_file', '')), f'{where}.ann_file')
+    data, names = _read_coco(_join(root, ds.get('ann_file', '')), f'{where}.ann_file')
     prefix = ds.get('data_prefix', {}).get('img', '')
     img_dir = _join(root, prefix)
     if not osp.isdir(img_dir):
         raise FileNotFoundError(f'{where}.data_prefix.img: image folder not found: {img_dir}')
     classes = (ds.get('metainfo') or {}).get('classes')
     if classes is None:
-        return _unset_classes(ds, where, names)
+        classes = _unset_classes(ds, where, names)
+    else:
+        _check_class_order(ds, where, names, classes)
+    if image_files:
+        images = _loaded_images(ds, data, classes)
+        _refuse_absent([osp.join(img_dir, im['file_name']) for im in images],
+                       f'{where}.data_prefix.img', ds.get('ann_file'), img_dir)
+    return classes
+
+
+def _check_class_order(ds: Dict, where: str, names: List[str], classes: Sequence[str]) -> None:
     unknown = [c for c in classes if c not in names]
     if unknown:
         raise DataCheckError(f'{where}.metainfo.classes: {unknown} are not categories of '
@@ -87,7 +144,6 @@ def _check_coco(ds: Dict, where: str) -> Sequence[str]:
             f'categories of {ds.get("ann_file")}: mmdet numbers the labels in the json\'s '
             f'order, so every class would carry another class\'s name; set '
             f'metainfo=dict(classes={tuple(in_json_order)})')
-    return classes
 
 
 def _unset_classes(ds: Dict, where: str, names: List[str]) -> Sequence[str]:
@@ -106,7 +162,7 @@ def _unset_classes(ds: Dict, where: str, names: List[str]) -> Sequence[str]:
     return defaults
 
 
-def _check_voc(ds: Dict, where: str) -> Optional[Sequence[str]]:
+def _check_voc(ds: Dict, where: str, image_files: bool) -> Optional[Sequence[str]]:
     root = ds.get('data_root') or ''
     if root and not osp.isdir(root):
         raise FileNotFoundError(f'{where}.data_root: dataset folder not found: {root}')
@@ -118,6 +174,12 @@ def _check_voc(ds: Dict, where: str) -> Optional[Sequence[str]]:
         if not osp.isdir(osp.join(sub, folder)):
             raise FileNotFoundError(f'{where}.data_prefix.sub_data_root: no {folder} '
                                     f'folder in {sub}')
+    if image_files:
+        with open(ann) as f:
+            ids = [line.strip() for line in f if line.strip()]
+        img_dir = osp.join(sub, ds.get('img_subdir', 'JPEGImages'))
+        _refuse_absent([osp.join(img_dir, f'{i}.jpg') for i in ids], f'{where}.data_prefix',
+                       ds.get('ann_file'), img_dir)
     return (ds.get('metainfo') or {}).get('classes')
 
 
@@ -140,12 +202,15 @@ def _check_evaluator_file(ev: Dict, split: str, loader: Dict) -> None:
     check_coco_file(ev['ann_file'], f'{split}_evaluator.ann_file')
 
 
-def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) -> None:
+def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test'),
+                         image_files: bool = True) -> None:
     """Check the datasets and evaluators of a detection config.
 
     For every ``{split}_dataloader`` present: CocoDataset (files exist, the
     json is COCO, configured classes are categories of it, in its order) and
-    VOCDataset (image set, Annotations and JPEGImages exist); then that the
+    VOCDataset (image set, Annotations and JPEGImages exist); with
+    ``image_files``, that every image the dataset will read is there (in the
+    train split only if ``cfg.sample_validation`` does not skip bad samples); then that the
     head's ``num_classes`` equals the number of dataset classes, that every
     dataset has the same classes in the same order, and that a
     ``CocoMetric``'s ``ann_file`` is a COCO file, the one its loader reads.
@@ -154,16 +219,19 @@ def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test')) 
     head = cfg.get('model', {}).get('bbox_head') or {}
     num_classes = head.get('num_classes')
     first: Optional[Tuple[List, str]] = None
+    validation = cfg.get('sample_validation', {})
+    skips = isinstance(validation, dict) and validation.get('on_error') == 'skip'
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if not loader or 'dataset' not in loader:
             continue
+        files = image_files and not (split == 'train' and skips)
         for ds, where in leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'):
             kind = type_name(ds.get('type'))
             if kind.endswith('CocoDataset'):
-                classes = _check_coco(ds, where)
+                classes = _check_coco(ds, where, files)
             elif kind.endswith('VOCDataset'):
-                classes = _check_voc(ds, where)
+                classes = _check_voc(ds, where, files)
                 if classes is None:
                     classes = [None] * _VOC_CLASSES_COUNT
             else:
