@@ -6,7 +6,7 @@ import os.path as osp
 from typing import List, Sequence, Tuple
 
 __all__ = ['IMG_EXTENSIONS', 'is_image_file', 'class_folders', 'walk_class_folder', 'list_images',
-           'output_stems', 'refuse_unreadable']
+           'skipped_note', 'output_stems', 'refuse_unreadable']
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 
@@ -34,27 +34,41 @@ def walk_class_folder(class_dir: str) -> Tuple[List[str], List[str]]:
     return images, others
 
 
-def list_images(paths: Sequence[str]) -> List[str]:
-    """The images named by ``paths``: a file as given, a folder as its image
-    files (not recursive, hidden ones ignored, sorted), in the order given.
+def list_images(paths: Sequence[str]) -> Tuple[List[str], List[str]]:
+    """``(images, others)`` named by ``paths``: a file is an image as given, a
+    folder gives its image files (not recursive, hidden ones ignored, sorted),
+    in the order given; ``others`` are the folders' files whose names are not
+    an image's (:data:`IMG_EXTENSIONS`), for the tools to say what they skip.
 
     Raises ``FileNotFoundError`` naming a path that does not exist or a folder
     without images."""
     images: List[str] = []
+    others: List[str] = []
     for path in paths:
         if osp.isfile(path):
             images.append(path)
         elif osp.isdir(path):
-            found = sorted(osp.join(path, f) for f in os.listdir(path)
-                           if is_image_file(f) and not f.startswith('.')
-                           and osp.isfile(osp.join(path, f)))
+            files = sorted(osp.join(path, f) for f in os.listdir(path)
+                           if not f.startswith('.') and osp.isfile(osp.join(path, f)))
+            found = [f for f in files if is_image_file(f)]
             if not found:
                 raise FileNotFoundError(f'no images ({", ".join(IMG_EXTENSIONS)}) in folder '
                                         f'{path}')
             images.extend(found)
+            others.extend(f for f in files if not is_image_file(f))
         else:
             raise FileNotFoundError(f'image file or folder not found: {path}')
-    return images
+    return images, others
+
+
+def skipped_note(others: Sequence[str], shown: int = 5) -> str:
+    """A line naming the folder files :func:`list_images` left out; empty
+    when it left none."""
+    if not others:
+        return ''
+    more = f', ... ({len(others) - shown} more)' if len(others) > shown else ''
+    return (f'skipped {len(others)} file(s) whose names are not an image\'s '
+            f'({", ".join(IMG_EXTENSIONS)}): {", ".join(others[:shown])}{more}')
 
 
 def output_stems(paths: Sequence[str]) -> List[str]:

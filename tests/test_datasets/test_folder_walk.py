@@ -2,7 +2,7 @@
 file-or-folder arguments."""
 import pytest
 
-from mnext_det.datasets import list_images
+from mnext_det.datasets import list_images, skipped_note
 
 
 def test_list_images_expands_folders_in_order_and_keeps_files(tmp_path):
@@ -12,8 +12,14 @@ def test_list_images_expands_folders_in_order_and_keeps_files(tmp_path):
         (folder / name).write_bytes(b'x')
     single = tmp_path / 'z.webp'
     single.write_bytes(b'x')
-    assert list_images([str(single), str(folder)]) == [
-        str(single), str(folder / 'a.png'), str(folder / 'b.JPG')]
+    images, others = list_images([str(single), str(folder)])
+    assert images == [str(single), str(folder / 'a.png'), str(folder / 'b.JPG')]
+    assert others == [str(folder / 'notes.txt')]  # said, not dropped without a word
+    assert 'skipped 1 file(s) whose names are not an image' in skipped_note(others)
+    assert skipped_note(others).endswith(str(folder / 'notes.txt'))
+    assert skipped_note([]) == ''
+    many = skipped_note([f'{i}.gif' for i in range(7)], shown=5)
+    assert many.endswith('3.gif, 4.gif, ... (2 more)')
 
 
 def test_list_images_names_missing_path_and_empty_folder(tmp_path):

@@ -98,9 +98,12 @@ def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
     folder.mkdir()
     shutil.copy(_photo(), folder / 'b.jpg')
     shutil.copy(_photo(), folder / 'a.jpg')
+    shutil.copy(_photo(), folder / 'c.gif')  # not an image by its name: said, not run
     res = run_main(INFER, out, str(folder), '--topk', '1', cwd=ROOT)
     assert res.returncode == 0, res.stderr
-    assert [line.split(': ')[0] for line in res.stdout.splitlines()] == [
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith('skipped 1 file(s)') and lines[0].endswith(str(folder / 'c.gif'))
+    assert [line.split(': ')[0] for line in lines[1:]] == [
         str(folder / 'a.jpg'), str(folder / 'b.jpg')]
     bad = tmp_path / 'broken.jpg'
     bad.write_bytes(b'not an image at all')

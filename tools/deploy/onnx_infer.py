@@ -17,7 +17,7 @@ import argparse
 import os
 import os.path as osp
 
-from mnext_det.datasets import list_images, output_stems, refuse_unreadable
+from mnext_det.datasets import list_images, output_stems, refuse_unreadable, skipped_note
 from mnext_det.deploy import OnnxRuntimeModel, read_image
 from mnext_det.deploy.onnx_export import require_task
 from mnext_det.tool_args import require_at_least, require_between, require_writable
@@ -44,7 +44,9 @@ def main() -> None:
     model = OnnxRuntimeModel(args.model, num_threads=args.threads)
     require_task(args.model, model.meta, ('classifier', 'detector'))
     task = model.meta['task']
-    paths = list_images(args.images)
+    paths, others = list_images(args.images)
+    if others:
+        print(skipped_note(others))
     stems = output_stems(paths)
     names = list(model.class_names())
     if task == 'detector':

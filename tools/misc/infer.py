@@ -18,7 +18,7 @@ import numpy as np
 import mnext_det  # noqa: F401  (safe checkpoint loader)
 from mnext_det.checkpoint import check_checkpoint_fits, require_checkpoint_file
 from mnext_det.config_file import read_config
-from mnext_det.datasets import list_images, output_stems, refuse_unreadable
+from mnext_det.datasets import list_images, output_stems, refuse_unreadable, skipped_note
 from mnext_det.tool_args import require_between, require_device, require_writable
 from mnext_det.tool_errors import run_tool
 
@@ -41,7 +41,9 @@ def main() -> None:
     require_device(args)
     cfg = read_config(args.config)
     args.checkpoint = require_checkpoint_file(args.checkpoint)
-    files = list_images([args.input])
+    files, others = list_images([args.input])
+    if others:
+        print(skipped_note(others), flush=True)
     stems = output_stems(files)
     import mmcv
     from mmdet.apis import inference_detector, init_detector
