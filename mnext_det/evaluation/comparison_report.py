@@ -1,6 +1,7 @@
 """The comparison of evaluated detectors as rows, Markdown and JSON; the first
 detector is the baseline and every other one's difference from it is given."""
 import json
+import math
 import os
 import os.path as osp
 from dataclasses import asdict
@@ -32,9 +33,22 @@ def metric_columns(results: Sequence[DetectorResult]) -> List[Tuple[str, str]]:
     return [(f'mAP (VOC {mode})', 'mAP'), (f'AP50 (VOC {mode})', 'AP50')]
 
 
+def _score(value: float) -> float:
+    """A metric as reported: mmdet's COCO -1 (an AP it cannot compute, e.g.
+    APl of a split without large objects) is NaN, not a score."""
+    return float('nan') if value < 0 else value
+
+
+def _cell(value: float, diff: Optional[float] = None) -> str:
+    if math.isnan(value):
+        return 'n/a'
+    return f'{value:.3f}' if diff is None else f'{value:.3f} ({diff:+.3f})'
+
+
 def summary_rows(results: Sequence[DetectorResult]) -> List[Dict[str, float]]:
-    """One row per detector: metrics, size and speed, and the difference of
-    each from the first (baseline) detector as ``d_<column>``."""
+    """One row per detector: metrics (NaN where mmdet could not compute one,
+    or it is missing), size and speed, and the difference of each from the
+    first (baseline) detector as ``d_<column>``."""
     if not results:
         raise ValueError('no results to compare')
     cols = metric_columns(results)
@@ -42,7 +56,7 @@ def summary_rows(results: Sequence[DetectorResult]) -> List[Dict[str, float]]:
     for res in results:
         row = dict(name=res.name, input=f'{res.input_size[0]}x{res.input_size[1]}')
         for col, key in cols:
-            row[col] = res.metrics.get(key, float('nan'))
+            row[col] = _score(res.metrics.get(key, float('nan')))
         for key in SUMMARY_KEYS:
             row[key] = getattr(res, key)
         rows.append(row)
@@ -78,8 +92,7 @@ def format_markdown(results: Sequence[DetectorResult]) -> str:
     for i, row in enumerate(rows):
         cells = [row['name'], row['input']]
         for col in cols:
-            cells.append(f'{row[col]:.3f}' if i == 0 else
-                         f'{row[col]:.3f} ({row[f"d_{col}"]:+.3f})')
+            cells.append(_cell(row[col], None if i == 0 else row[f'd_{col}']))
         cells += [f'{row["params_M"]:.2f}', f'{row["madds_G"]:.3f}',
                   _latency_cell(results[i], None if i == 0 else row['latency_ratio'])]
         lines.append('| ' + ' | '.join(cells) + ' |')
@@ -90,12 +103,15 @@ def format_markdown(results: Sequence[DetectorResult]) -> str:
                     'the rounds, and xR the median (p10-p90) of the per-round ratios to the '
                     'baseline.' if results[0].latency_ratio else '.'))
     classes = list(results[0].per_class)
+    if any(math.isnan(row[c]) for row in rows for c in cols) or any(
+            _score(v) != _score(v) for r in results for v in r.per_class.values()):
+        lines[-1] += ' n/a: a metric mmdet could not compute (no boxes of that size or class).'
     if classes:
         lines += ['', '| class | ' + ' | '.join(r.name for r in results) + ' |',
                   '|' + '---|' * (len(results) + 1)]
         for cls in classes:
             vals = [r.per_class.get(cls, float('nan')) for r in results]
-            lines.append(f'| {cls} | ' + ' | '.join(f'{v:.3f}' for v in vals) + ' |')
+            lines.append(f'| {cls} | ' + ' | '.join(_cell(_score(v)) for v in vals) + ' |')
     return '\n'.join(lines) + '\n'
 
 

@@ -33,7 +33,8 @@ def aggregate(results: Sequence[Dict], labels: Sequence[str], metric: str) -> Di
     """The study's summary: chosen lr per config, the split reported (``test``
     when every run was evaluated there, else ``val``; an lr grid needs it), per config and metric
     ``{mean, std, ci95, n}``, and per non-baseline config the paired per-seed
-    difference to the baseline (``labels[0]``)."""
+    difference to the baseline (``labels[0]``). A metric mmdet could not
+    compute (-1 in some run) is left out and listed in ``not_computed``."""
     lacking = [r for r in results if metric not in r['metrics']['val']]
     if lacking:
         have = ', '.join(sorted(lacking[0]['metrics']['val']))
@@ -48,17 +49,28 @@ def aggregate(results: Sequence[Dict], labels: Sequence[str], metric: str) -> Di
     split = 'test' if with_test else 'val'
     picked = [r for r in results if r['lr'] == chosen[r['label']]]
     per: Dict[str, Dict[str, Dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    not_computed = set()
     for r in picked:
         for k, v in r['metrics'][split].items():
-            if REPORTED_METRICS.match(k):
+            if v < 0:  # mmdet's COCO -1: an AP it cannot compute (e.g. no large objects)
+                not_computed.add(k)
+            elif REPORTED_METRICS.match(k):
                 per[r['label']][k][r['seed']] = v
+    if metric in not_computed:
+        raise ValueError(f'metric {metric!r} is -1 in the {split} results: mmdet could not '
+                         'compute it (no boxes of that size in the split); rerun with another '
+                         '--metric: finished runs are kept')
+    for label in per:
+        for k in not_computed:
+            per[label].pop(k, None)
     summary = {label: {k: summarize(list(v.values())) for k, v in sorted(per[label].items())}
                for label in labels}
     base = labels[0]
     paired = {label: {k: paired_difference(per[label][k], per[base].get(k, {}))
                       for k in sorted(per[label])} for label in labels[1:]}
     return dict(metric=metric, split=split, baseline=base, chosen_lr=chosen,
-                summary=summary, paired_differences=paired)
+                summary=summary, paired_differences=paired,
+                not_computed=sorted(k for k in not_computed if REPORTED_METRICS.match(k)))
 
 
 def _fmt(s: Optional[Dict], scale: float = 1.) -> str:
@@ -97,6 +109,9 @@ def _markdown(study: Dict, title: str, command: str) -> str:
         ci = '-' if d['ci95'] is None else f'[{d["ci95"][0]:+.3f}, {d["ci95"][1]:+.3f}]'
         lines.append(f'| {lab} | {d["mean"]:+.3f} ± {std} | {ci} | {d["wins"]}/{d["n"]} | '
                      f'{d["seeds"]} |')
+    if study.get('not_computed'):
+        lines += ['', f'Not computed by mmdet on this split (-1 in its results, e.g. no boxes of '
+                  f'that size), left out: {", ".join(study["not_computed"])}.']
     total = sum(r['wall_s'] for r in study['runs'])
     lines += ['', f'{len(study["runs"])} runs, {total / 60:.1f} min of training in all. '
               'Per-run metrics, seeds, lrs and config hashes: `study.json`.', '']
