@@ -2,25 +2,27 @@
 import difflib
 import fnmatch
 import inspect
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 from ..checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_strict
 from ..identity_meta import check_identity_multiplier
 from .backbones.mobilenext import MobileNeXt
 from .classifiers import ImageClassifier
 
-__all__ = ['create_model', 'list_models', 'checkpoint_filter_fn', 'adapt_stem_input']
+__all__ = ['create_model', 'list_models', 'checkpoint_filter_fn', 'adapt_stem_input',
+           'FEATURE_LEVELS']
 
 _WIDTHS = {'mobilenext_035': 0.35, 'mobilenext_050': 0.5, 'mobilenext_075': 0.75,
            'mobilenext_100': 1.0, 'mobilenext_140': 1.4}
 _STEM_WEIGHT = 'backbone.features.0.0.weight'
+# features_only's default outputs: the last layer at each stride 2, 4, 8, 16, 32 (timm's
+# five feature levels)
+FEATURE_LEVELS = (0, 2, 5, 12, 20)
 # arguments create_model does not take, with what to do instead (timm's own, and the
 # backbone's in_channels)
 _ARGUMENT_HINTS = {
     'checkpoint_path': 'pass checkpoint=PATH',
     'in_channels': "pass in_chans=N (timm's name)",
-    'features_only': "build the backbone alone: MobileNeXt(widen_factor=..., out_indices=...), "
-                     "registered in mmdet's MODELS",
     'pretrained_cfg_overlay': 'pass checkpoint=PATH',
 }
 
@@ -62,8 +64,10 @@ def create_model(model_name: str,
                  trusted: Optional[bool] = None,
                  pretrained: bool = False,
                  in_chans: int = 3,
-                 **kwargs: Any) -> ImageClassifier:
-    """Build a MobileNeXt classifier by name, timm style.
+                 features_only: bool = False,
+                 **kwargs: Any) -> Union[ImageClassifier, MobileNeXt]:
+    """Build a MobileNeXt classifier (or, ``features_only``, its backbone)
+    by name, timm style.
 
     Args:
         model_name: One of :func:`list_models` (width x100: ``mobilenext_100``).
@@ -80,6 +84,12 @@ def create_model(model_name: str,
             ``checkpoint`` (``checkpoints/README.md`` lists what loads).
         in_chans: Input image channels (timm's); an RGB checkpoint's stem is
             adapted (:func:`adapt_stem_input`). Default: 3.
+        features_only: Return the :class:`MobileNeXt` backbone alone, its
+            forward a tuple of feature maps, ``feature_info`` describing
+            them (timm's). ``out_indices`` are MobileNeXt's layers (0 = stem,
+            1-20 = blocks; default :data:`FEATURE_LEVELS`, strides 2-32);
+            the checkpoint's backbone tensors are loaded strictly, its
+            classifier left out. Default: False.
         **kwargs: Passed to :class:`MobileNeXt` (e.g.
             ``identity_tensor_multiplier=0.5``, ``norm_cfg``).
 
@@ -107,15 +117,23 @@ def create_model(model_name: str,
     if not isinstance(in_chans, int) or in_chans < 1:
         raise ValueError(f'create_model: in_chans must be an int >= 1, got {in_chans!r}')
     _check_backbone_kwargs(kwargs)
-    backbone = dict(type='MobileNeXt', widen_factor=_WIDTHS[model_name], in_channels=in_chans,
-                    **kwargs)
-    model = ImageClassifier(backbone=backbone, num_classes=num_classes, drop_rate=drop_rate)
+    if features_only:
+        kwargs.setdefault('out_indices', FEATURE_LEVELS)
+        model = MobileNeXt(widen_factor=_WIDTHS[model_name], in_channels=in_chans, **kwargs)
+    else:
+        backbone = dict(type='MobileNeXt', widen_factor=_WIDTHS[model_name],
+                        in_channels=in_chans, **kwargs)
+        model = ImageClassifier(backbone=backbone, num_classes=num_classes, drop_rate=drop_rate)
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint, trusted=trusted)
         check_identity_multiplier(ckpt, model, checkpoint, f'model {model_name!r}')
         state = extract_state_dict(ckpt, checkpoint, use_ema=use_ema)
-        load_state_dict_strict(model, adapt_stem_input(checkpoint_filter_fn(state), in_chans),
-                               checkpoint, model_name=f'model {model_name!r}')
+        state = adapt_stem_input(checkpoint_filter_fn(state), in_chans)
+        if features_only:
+            state = {k[len('backbone.'):]: v for k, v in state.items()
+                     if k.startswith('backbone.')}
+        load_state_dict_strict(model, state, checkpoint, model_name=f'model {model_name!r}'
+                               + (' (features_only: its backbone)' if features_only else ''))
     return model
 
 

@@ -64,14 +64,46 @@ def test_pretrained_needs_a_checkpoint(tmp_path):
      r"'identity_tensor_multiplier'\?"),
     (dict(checkpoint_path='w.pth'),
      r"\['checkpoint_path'\]; checkpoint_path: pass checkpoint=PATH"),
-    (dict(features_only=True),
-     r"\['features_only'\]; features_only: build the backbone alone: MobileNeXt\("),
     (dict(in_channels=1), r"\['in_channels'\]; in_channels: pass in_chans=N \(timm's name\)"),
 ])
 def test_unknown_argument_is_named_with_its_fix(kwargs, hint):
     with pytest.raises(ValueError, match=r'create_model: unknown argument\(s\) ' + hint) as e:
         create_model('mobilenext_050', **kwargs)
     assert "'identity_tensor_multiplier', 'out_indices'" in str(e.value)
+
+
+def test_features_only_is_the_backbone_with_the_checkpoints_weights(tmp_path):
+    """timm's ``features_only``: the feature maps at strides 2-32 by
+    default, ``feature_info`` with ``channels()``/``reduction()``, the
+    backbone tensors of the authors', this project's or a backbone-only file
+    loaded strictly, the classifier left out."""
+    from mnext_det import MobileNeXt
+    features = create_model('mobilenext_050', features_only=True).eval()
+    assert isinstance(features, MobileNeXt)
+    x = torch.randn(2, 3, 64, 64)
+    maps = features(x)
+    assert [m.shape[-1] for m in maps] == [32, 16, 8, 4, 2]
+    assert features.feature_info.reduction() == [2, 4, 8, 16, 32]
+    assert features.feature_info.channels() == [m.shape[1] for m in maps]
+    official = OfficialMobileNeXt(num_classes=5, width_mult=0.5).eval()
+    authors = tmp_path / 'authors.pth'
+    torch.save(official.state_dict(), authors)
+    ours = create_model('mobilenext_050', num_classes=5, checkpoint=str(authors)).eval()
+    project = tmp_path / 'project.pth'
+    torch.save(dict(state_dict=ours.state_dict()), project)
+    backbone_only = tmp_path / 'backbone.pth'
+    torch.save(dict(state_dict=ours.backbone.state_dict()), backbone_only)
+    with torch.no_grad():
+        ours.backbone.out_indices = (5, 20)
+        expected = ours.backbone(x)
+        for path in (authors, project, backbone_only):
+            loaded = create_model('mobilenext_050', features_only=True, out_indices=(5, 20),
+                                  checkpoint=str(path)).eval()
+            for got, want in zip(loaded(x), expected, strict=True):
+                torch.testing.assert_close(got, want, rtol=0, atol=0)
+    with pytest.raises(CheckpointMismatchError, match=r"model 'mobilenext_100' \(features_only: "
+                       'its backbone\)'):
+        create_model('mobilenext_100', features_only=True, checkpoint=str(project))
 
 
 def test_reset_classifier():

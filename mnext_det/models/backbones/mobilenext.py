@@ -20,7 +20,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ..graph_capture import capturing_graph
 from ..layers import build_activation, build_norm, make_divisible
 
-__all__ = ['SandglassBlock', 'MobileNeXt']
+__all__ = ['SandglassBlock', 'MobileNeXt', 'FeatureInfo']
 
 # t (reduction ratio: hidden = in // t), c (out channels), n (blocks), s (stride)
 ARCH_SETTINGS: List[Tuple[int, int, int, int]] = [
@@ -34,6 +34,20 @@ ARCH_SETTINGS: List[Tuple[int, int, int, int]] = [
     (6, 1280, 1, 1),
 ]
 NUM_LAYERS = 1 + sum(n for _, _, n, _ in ARCH_SETTINGS)  # stem + 20 blocks
+
+
+class FeatureInfo(list):
+    """A backbone's ``feature_info``: one dict per output (``num_chs``,
+    ``reduction``, ``module``), with timm's ``channels()`` and
+    ``reduction()`` accessors."""
+
+    def channels(self) -> List[int]:
+        """Channels of each output."""
+        return [f['num_chs'] for f in self]
+
+    def reduction(self) -> List[int]:
+        """Stride of each output relative to the input."""
+        return [f['reduction'] for f in self]
 
 
 def hidden_channels(in_channels: int, out_channels: int, reduction: int) -> int:
@@ -303,10 +317,10 @@ class MobileNeXt(BaseModule):
                 nn.init.zeros_(m.bias)
 
     @property
-    def feature_info(self) -> List[Dict]:
+    def feature_info(self) -> FeatureInfo:
         """timm-style description of each returned feature: ``num_chs``,
         ``reduction`` and ``module``, in output order."""
-        info, reduction = [], 1
+        info, reduction = FeatureInfo(), 1
         for i, layer in enumerate(self.features):
             tap_reduction = reduction
             if i == 0:
