@@ -60,6 +60,14 @@ def read_config(path: str, options: Optional[Dict] = None) -> Config:
                          f'{", ".join(CONFIG_SUFFIXES)})')
     try:
         cfg = Config.fromfile(path)
+    except FileNotFoundError as e:
+        missing = osp.normpath(e.filename) if e.filename else str(e)
+        raise FileNotFoundError(
+            f'{path}: a _base_ file it reads is not there: {missing} (a relative _base_ is read '
+            'from the folder of the file that names it, so a copy of one of our configs made '
+            'in another folder needs its _base_ as a full path, e.g. '
+            "'/path/to/mnext-det/configs/ssdlite/ssdlite_mobilenext-100-in1k-pre_8xb24-600e_"
+            "coco.py')") from None
     except SyntaxError as e:
         raise ValueError(f'{path} (or a _base_ file it names) does not parse: {e.msg}, line '
                          f'{e.lineno}') from e

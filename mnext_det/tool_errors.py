@@ -66,6 +66,26 @@ def _registered_names(registry_name: str) -> List[str]:
     return sorted({name for r in registries(registry_name) for name in r.module_dict})
 
 
+# the modules a config of this package imports (custom_imports), by what they register
+_CONFIG_IMPORTS = ('mnext_det.detection', 'mnext_det.classification')
+
+
+def _module_registering(name: str, registry_name: str) -> Optional[str]:
+    """The first of :data:`_CONFIG_IMPORTS` not imported yet that registers
+    ``name`` once imported (``custom_imports = dict(imports=['mnext_det'])``
+    leaves out the detection parts); None when none does."""
+    for module in _CONFIG_IMPORTS:
+        if module in sys.modules:  # its names were there when the lookup missed
+            continue
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+        if name.split('.')[-1] in _registered_names(registry_name):
+            return module
+    return None
+
+
 def registry_miss(error: KeyError) -> Optional[str]:
     """For mmengine's "X is not in the scope::registry registry", a message
     with the closest registered names; None for any other ``KeyError``."""
@@ -74,6 +94,10 @@ def registry_miss(error: KeyError) -> Optional[str]:
     if match is None:
         return None
     name, where = match['name'], f"{match['scope']}::{match['registry']}"
+    module = _module_registering(name, match['registry'])
+    if module is not None:
+        return (f"config: type {name!r} is not in the {where} registry: {module} registers it; "
+                f"set custom_imports = dict(imports=['{module}'])")
     close = difflib.get_close_matches(name, _registered_names(match['registry']), n=3,
                                       cutoff=0.6)
     hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close else

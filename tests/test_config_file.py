@@ -47,6 +47,17 @@ def test_names_a_file_that_is_not_a_config(tmp_path, name, text, message):
         read_config(str(tmp_path / 'missing.py'))
 
 
+def test_a_base_that_is_not_there_is_named(tmp_path):
+    """A copy of a config made in another folder reads its relative _base_
+    from there; mmengine said only ``[Errno 2] No such file or directory``."""
+    (tmp_path / 'mine.py').write_text("_base_ = './ssdlite_x.py'\n")
+    (tmp_path / 'top.py').write_text("_base_ = ['./mine.py']\n")
+    with pytest.raises(FileNotFoundError, match=rf'^{tmp_path}/top.py: a _base_ file it reads is '
+                       rf'not there: {tmp_path}/ssdlite_x.py \(a relative _base_ is read from the '
+                       'folder of the file that names it'):
+        read_config(str(tmp_path / 'top.py'))
+
+
 def test_a_dict_over_a_base_list_names_the_file(tmp_path):
     """mmengine's merge refuses a dict over its base's list with a
     TypeError, which the tools printed as a traceback."""

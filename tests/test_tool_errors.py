@@ -23,6 +23,25 @@ def test_registry_miss_suggests_the_closest_registered_names():
     assert registry_miss(KeyError('some_key')) is None
 
 
+def test_a_type_of_an_import_the_config_left_out_names_that_import():
+    """``custom_imports = dict(imports=['mnext_det'])`` registers the
+    backbone but not the SSDLite neck and head: the closest registered
+    name was mmdet's SSDNeck, another network."""
+    import subprocess
+    import sys
+    code = ('import mnext_det\n'
+            'from mmdet.registry import MODELS\n'
+            'from mnext_det.tool_errors import registry_miss\n'
+            'try:\n'
+            '    MODELS.build(dict(type="SSDLiteNeck"))\n'
+            'except KeyError as e:\n'
+            '    print(registry_miss(e))\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    assert out.stdout == ("config: type 'SSDLiteNeck' is not in the mmdet::model registry: "
+                          "mnext_det.detection registers it; set custom_imports = "
+                          "dict(imports=['mnext_det.detection'])\n"), out.stderr
+
+
 def test_run_tool_ends_a_registry_miss_with_one_line_and_keeps_other_key_errors(capsys):
     def bad_type():
         MODELS.build(dict(type='SSDLiteNek'))

@@ -20,6 +20,7 @@ from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
 from mnext_det.engine.launch import (add_launch_args, batch_and_lr, load_config, with_amp,
                                     with_compile_options)
+from mnext_det.engine.pretrained_check import check_checkpoint_paths
 from mnext_det.engine.resume_check import auto_resume, check_resume
 from mnext_det.tool_errors import run_tool
 
@@ -73,6 +74,7 @@ def main() -> None:
     print(f'torch threads: {cap_torch_threads()} ({cpu_summary()})', flush=True)
     cfg = build_cfg(args)
     print(f'batch and lr: {batch_and_lr(cfg)}', flush=True)
+    check_checkpoint_paths(cfg)
     if 'bbox_head' in cfg.get('model', {}):
         check_detection_data(cfg)  # clear errors on bad data before building anything
     for change in apply_fault_tolerance(cfg):

@@ -1,12 +1,17 @@
 # SSDLite-MobileNeXt-1.0 at 320 on your own data in COCO format, from an
-# ImageNet-pretrained backbone: copy this file, set data_root, classes and the
-# annotation files below, then
+# ImageNet-pretrained backbone: copy this file into configs/ssdlite/ (a relative
+# _base_ is read from the copy's folder; elsewhere give the base's full path), set
+# data_root, classes, the annotation files and the image folders below, then
 #   python tools/misc/check_dataset.py config YOUR_CONFIG   # bad images/boxes/classes first
 #   python tools/train.py YOUR_CONFIG --work-dir work_dirs/custom \
 #       --cfg-options model.backbone.init_cfg.checkpoint=PATH [--auto-scale-lr]
-# The class list sets the head's num_classes; mmdet's NumClassCheckHook compares
+# PATH: an ImageNet checkpoint of this backbone (checkpoints/README.md: the authors' file
+# converted, or one pretrained here). Without one, inherit
+# ./ssdlite_mobilenext-100-scratch_8xb24-600e_coco.py instead (random init).
+# The class list sets the head's num_classes; ClassListCheckHook compares
 # them with the dataset's before training. For the baseline with the same
-# settings inherit ./ssdlite_mobilenetv2-in1k-pre_8xb24-600e_coco.py instead.
+# settings inherit ./ssdlite_mobilenetv2-in1k-pre_8xb24-600e_coco.py instead
+# (or ./ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py).
 _base_ = './ssdlite_mobilenext-100-in1k-pre_8xb24-600e_coco.py'
 
 data_root = 'data/custom/'

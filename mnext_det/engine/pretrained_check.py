@@ -18,6 +18,7 @@ as well: the hook logs ``load_from: N of M tensors of the model loaded from
 expected there) and stops the run when the model's backbone is not loaded in
 full: another network, width or identity multiplier.
 """
+import os.path as osp
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import torch
@@ -29,7 +30,8 @@ from ..config_types import type_name
 from ..identity_meta import check_identity_multiplier
 from .unwrap import unwrap_model
 
-__all__ = ['PretrainedCheckHook', 'pretrained_inits', 'loaded_tensors', 'has_pretrained_init']
+__all__ = ['PretrainedCheckHook', 'pretrained_inits', 'loaded_tensors', 'has_pretrained_init',
+           'check_checkpoint_paths']
 
 
 def _is_pretrained(cfg: Any) -> bool:
@@ -49,6 +51,44 @@ def has_pretrained_init(cfg: Any) -> bool:
     if isinstance(cfg, (list, tuple)):
         return any(has_pretrained_init(v) for v in cfg)
     return False
+
+
+def _pretrained_checkpoints(cfg: Any, where: str) -> Iterator[Tuple[str, Any]]:
+    """``(key, checkpoint)`` of every ``Pretrained`` ``init_cfg`` in a config."""
+    if isinstance(cfg, Mapping):
+        init = cfg.get('init_cfg')
+        entries = init if isinstance(init, (list, tuple)) else [init]
+        for i, entry in enumerate(entries):
+            if _is_pretrained(entry):
+                at = f'{where}.init_cfg' + (f'[{i}]' if isinstance(init, (list, tuple)) else '')
+                yield f'{at}.checkpoint', entry.get('checkpoint')
+        for k, v in cfg.items():
+            if k != 'init_cfg':
+                yield from _pretrained_checkpoints(v, f'{where}.{k}')
+    elif isinstance(cfg, (list, tuple)):
+        for i, v in enumerate(cfg):
+            yield from _pretrained_checkpoints(v, f'{where}[{i}]')
+
+
+def check_checkpoint_paths(cfg: Mapping) -> None:
+    """Refuse, before anything is built, a local checkpoint file that a
+    ``Pretrained`` ``init_cfg`` of ``cfg.model`` or ``cfg.load_from`` names
+    and that is not there (mmengine reports it after building the datasets
+    and the model, naming the file but not the key). URLs and mmengine's
+    ``scheme://`` names are left to mmengine, and a resume's file to
+    :mod:`.resume_check`."""
+    found = list(_pretrained_checkpoints(cfg.get('model'), 'model'))
+    if cfg.get('load_from') and not cfg.get('resume'):
+        found.append(('load_from', cfg.get('load_from')))
+    for key, path in found:
+        if not isinstance(path, str) or not path:
+            raise ValueError(f'{key}: a Pretrained init_cfg needs a checkpoint file, '
+                             f'got {path!r}')
+        if '://' not in path and not osp.isfile(path):
+            scratch = (' (or train from random weights: our -scratch configs)'
+                       if key != 'load_from' else '')
+            raise FileNotFoundError(f'{key}: checkpoint file not found: {path}; set '
+                                    f'--cfg-options {key}=PATH{scratch}')
 
 
 def pretrained_inits(model: torch.nn.Module) -> Iterator[Tuple[str, torch.nn.Module, Mapping]]:

@@ -181,3 +181,31 @@ def test_train_tool_stops_on_a_load_from_of_another_width(tmp_path):
     assert f'error: {ckpt}: load_from set ' in out and ' tensors of model.backbone' in out, \
         out[-3000:]
     assert 'Epoch(train)' not in out
+
+
+def test_a_missing_checkpoint_file_is_named_with_its_key_before_building(tmp_path):
+    """mmengine reports a missing init_cfg checkpoint after building the
+    datasets and the model, naming the file but not the key to set."""
+    from mnext_det.engine.pretrained_check import check_checkpoint_paths
+    there = tmp_path / 'w.pth'
+    there.write_bytes(b'')
+    model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=str(there),
+                                             prefix='backbone.')),
+                 neck=dict(init_cfg=[dict(type='Xavier'),
+                                     dict(type='Pretrained', checkpoint='https://x/y.pth')]))
+    check_checkpoint_paths(dict(model=model, load_from=str(there)))
+    model['backbone']['init_cfg']['checkpoint'] = 'checkpoints/nope.pth'
+    with pytest.raises(FileNotFoundError, match=r'^model.backbone.init_cfg.checkpoint: checkpoint '
+                       r'file not found: checkpoints/nope.pth; set --cfg-options '
+                       r'model.backbone.init_cfg.checkpoint=PATH'):
+        check_checkpoint_paths(dict(model=model))
+    model['backbone']['init_cfg']['checkpoint'] = str(there)
+    model['neck']['init_cfg'][1]['checkpoint'] = None
+    with pytest.raises(ValueError, match=r'model.neck.init_cfg\[1\].checkpoint: a Pretrained '
+                       'init_cfg needs a checkpoint file, got None'):
+        check_checkpoint_paths(dict(model=model))
+    model['neck']['init_cfg'][1]['checkpoint'] = str(there)
+    with pytest.raises(FileNotFoundError, match='^load_from: checkpoint file not found'):
+        check_checkpoint_paths(dict(model=model, load_from=str(tmp_path / 'gone.pth')))
+    # a resume's file is resume_check's to name (--resume, not load_from)
+    check_checkpoint_paths(dict(model=model, load_from=str(tmp_path / 'gone.pth'), resume=True))

@@ -100,3 +100,35 @@ def test_cli_flat_val_folder_with_label_file(tmp_path):
     assert proc.returncode == 1 and 'val.txt:2' in proc.stderr + proc.stdout, proc.stderr
     proc = _tool(*args, '--classes', 'a,b', '--num-classes', '3')
     assert proc.returncode == 1 and 'num_classes' in proc.stderr + proc.stdout, proc.stderr
+
+
+def test_cli_checks_every_split_of_a_config(tmp_path):
+    """Only the train split was checked: a truncated validation image
+    passed, and training died in its first validation."""
+    ann_bad, img_bad, _ = write_bad_coco(tmp_path / 'bad')
+    good = tmp_path / 'good'
+    (good / 'images').mkdir(parents=True)
+    write_rgb(str(good / 'images' / 'a.jpg'))
+    (good / 'train.json').write_text(json.dumps(dict(
+        images=[dict(id=1, file_name='a.jpg', width=40, height=30)],
+        annotations=[dict(id=1, image_id=1, category_id=1, bbox=[1, 1, 10, 10], area=100,
+                          iscrowd=0)],
+        categories=[dict(id=1, name='thing'), dict(id=2, name='other')])))
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(f'''
+model = dict(bbox_head=dict(num_classes=2))
+train_dataloader = dict(dataset=dict(type='CocoDataset', ann_file={str(good / 'train.json')!r},
+    data_prefix=dict(img={str(good / 'images')!r}), metainfo=dict(classes=('thing', 'other'))))
+val_dataloader = dict(dataset=dict(type='CocoDataset', ann_file={ann_bad!r}, test_mode=True,
+    data_prefix=dict(img={img_bad!r}), metainfo=dict(classes=('thing', 'other'))))
+test_dataloader = val_dataloader
+''')
+    proc = _tool('config', str(cfg), '--json', str(tmp_path / 'r.json'))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.count('result: OK') == 1 and proc.stdout.count('result: FAILED') == 1
+    assert 'train_dataloader.dataset:' in proc.stdout and 'val_dataloader.dataset:' in proc.stdout
+    assert 'test_dataloader' not in proc.stdout  # the val data again
+    report = json.load(open(tmp_path / 'r.json'))
+    assert set(report) == {'train', 'val'} and report['train']['ok'] and not report['val']['ok']
+    proc = _tool('config', str(cfg), '--split', 'train')
+    assert proc.returncode == 0 and 'val_dataloader' not in proc.stdout

@@ -6,12 +6,14 @@
     python tools/misc/check_dataset.py imagefolder data/imagenet/train --workers 8
     python tools/misc/check_dataset.py imagefolder data/imagenet/val \
         --ann-file data/imagenet/meta/val.txt --classes data/imagenet/train
-    python tools/misc/check_dataset.py config configs/ssdlite/CONFIG.py --split train
+    python tools/misc/check_dataset.py config configs/ssdlite/CONFIG.py [--split train val]
 
 ImageFolder: ``<root>/<class>/<image>``, or with ``--ann-file`` a flat folder
 with a label file (``<file> <label>`` lines, labels indexing ``--classes``:
 the training folder, a class-list file or comma-separated names), read
-through ``ImageFolderDataset`` exactly as training reads it.
+through ``ImageFolderDataset`` exactly as training reads it. A config's
+splits are all checked unless ``--split`` names some (test is left out when
+it reads the val data).
 Finds unreadable or truncated images, missing files, CMYK/greyscale/16-bit/
 EXIF-rotated images, boxes with non-positive size or outside the image,
 unknown categories, duplicate ids, images without objects and malformed
@@ -24,10 +26,11 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import List
+from typing import List, Tuple
 
 from mnext_det.datasets.checks.dataset_config import (DatasetLayoutError, check_config_dataset,
-                                                      check_image_folder_dataset, parse_classes)
+                                                      check_image_folder_dataset, config_splits,
+                                                      parse_classes)
 from mnext_det.datasets.checks.scan import (VOC_CLASSES, DatasetReport, check_coco,
                                            check_image_folder, check_voc)
 from mnext_det.tool_args import require_writable
@@ -53,7 +56,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     folder.add_argument('--num-classes', type=int, help='expected number of classes')
     config = sub.add_parser('config', help='the dataset of an mmengine/mmdet config')
     config.add_argument('config')
-    config.add_argument('--split', default='train', choices=['train', 'val', 'test'])
+    config.add_argument('--split', nargs='+', choices=['train', 'val', 'test'],
+                        help='splits to check (default: every split the config loads)')
     for p in (coco, voc, folder, config):
         p.add_argument('--no-decode', action='store_true',
                        help='read image headers and end markers only (faster)')
@@ -68,12 +72,19 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def check(args: argparse.Namespace) -> DatasetReport:
-    """The report of the dataset the arguments name."""
+def check(args: argparse.Namespace) -> List[Tuple[str, DatasetReport]]:
+    """``(split, report)`` of each dataset the arguments name (a config's
+    splits; one report with no split name otherwise)."""
     common = dict(decode=not args.no_decode, workers=args.workers)
     if args.layout == 'config':
-        return check_config_dataset(args.config, args.split, check_images=not args.skip_images,
-                                    tolerance=args.tolerance, **common)
+        return [(split, check_config_dataset(args.config, split,
+                                             check_images=not args.skip_images,
+                                             tolerance=args.tolerance, **common))
+                for split in (args.split or config_splits(args.config))]
+    return [('', _check_files(args, common))]
+
+
+def _check_files(args: argparse.Namespace, common: dict) -> DatasetReport:
     if args.layout == 'coco':
         return check_coco(args.ann_file, args.img_dir, check_images=not args.skip_images,
                           tolerance=args.tolerance, **common)
@@ -95,19 +106,24 @@ def main(argv: List[str]) -> int:
     args = parse_args(argv)
     try:
         require_writable(args, files=['json'])
-        report = check(args)
+        reports = check(args)
     except DatasetLayoutError as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
     except (FileNotFoundError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-    print(report.format(args.max_offenders))
+    for split, report in reports:
+        if split:
+            print(f'{split}_dataloader.dataset:')
+        print(report.format(args.max_offenders))
     if args.json:
         os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
+        data = ({split: report.to_dict() for split, report in reports} if reports[0][0]
+                else reports[0][1].to_dict())
         with open(args.json, 'w', encoding='utf-8') as f:
-            json.dump(report.to_dict(), f, indent=1)
-    return 0 if report.ok(strict=args.strict) else 1
+            json.dump(data, f, indent=1)
+    return 0 if all(report.ok(strict=args.strict) for _, report in reports) else 1
 
 
 if __name__ == '__main__':

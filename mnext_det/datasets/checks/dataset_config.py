@@ -1,7 +1,7 @@
 """Scan the dataset an mmengine/mmdet config (or an ImageFolder description)
 names, with the checks of :mod:`.scan`."""
 import os.path as osp
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 from ...config_types import type_name
 from .preflight import DataCheckError, check_detection_data, leaf_datasets
@@ -9,7 +9,7 @@ from .scan import (VOC_CLASSES, DatasetReport, check_coco, check_image_files, ch
                    check_voc)
 
 __all__ = ['DatasetLayoutError', 'parse_classes', 'check_image_folder_dataset',
-           'check_config_dataset']
+           'check_config_dataset', 'config_splits']
 
 
 class DatasetLayoutError(ValueError):
@@ -42,6 +42,17 @@ def check_image_folder_dataset(dataset: Dict[str, Any], decode: bool,
         raise DatasetLayoutError(f'{type(e).__name__}: {e}') from e
     paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
     return check_image_files(paths, ds.ann_file or ds.img_dir, decode=decode, workers=workers)
+
+
+def config_splits(config: str) -> List[str]:
+    """The splits (train, val, test) whose ``{split}_dataloader.dataset``
+    ``config`` sets, test left out when it reads the same dataset as val."""
+    from ...config_file import read_config
+    cfg = read_config(config)
+    datasets = {split: (cfg.get(f'{split}_dataloader') or {}).get('dataset')
+                for split in ('train', 'val', 'test')}
+    return [split for split, ds in datasets.items()
+            if ds is not None and not (split == 'test' and ds == datasets['val'])]
 
 
 def check_config_dataset(config: str, split: str = 'train', decode: bool = True,
