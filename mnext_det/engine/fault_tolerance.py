@@ -18,8 +18,8 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
 
     - ``default_hooks.checkpoint``: mmengine's ``CheckpointHook`` becomes
       :class:`SafeCheckpointHook` (same arguments);
-    - ``custom_hooks``: :class:`RandomStateHook` and
-      :class:`NonFiniteLossHook` (``action='stop'``) are added unless present,
+    - ``custom_hooks``: :class:`RandomStateHook`, :class:`EmptyEpochCheckHook`
+      and :class:`NonFiniteLossHook` (``action='stop'``) are added unless present,
       and :class:`PretrainedCheckHook` when the model has a ``Pretrained``
       ``init_cfg`` or the config a ``load_from``;
     - ``train_dataloader.dataset`` is wrapped in :class:`ValidatedDataset`
@@ -40,7 +40,7 @@ def apply_fault_tolerance(cfg: Config) -> List[str]:
                          '(--cfg-options turns "[dict(...)]" into strings: set custom_hooks '
                          'in a config file)')
     present = {type_name(h.get('type')) for h in custom}
-    wanted = ['RandomStateHook', 'NonFiniteLossHook']
+    wanted = ['RandomStateHook', 'EmptyEpochCheckHook', 'NonFiniteLossHook']
     if has_pretrained_init(cfg.get('model')) or cfg.get('load_from'):
         wanted.append('PretrainedCheckHook')
     for name in wanted:

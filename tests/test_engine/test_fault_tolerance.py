@@ -11,10 +11,10 @@ def test_apply_fault_tolerance_changes_and_is_idempotent():
     assert cfg.default_hooks.checkpoint == dict(type='SafeCheckpointHook', interval=2,
                                                 max_keep_ckpts=3)
     assert [h['type'] for h in cfg.custom_hooks] == ['EMAHook', 'RandomStateHook',
-                                                     'NonFiniteLossHook']
+                                                     'EmptyEpochCheckHook', 'NonFiniteLossHook']
     assert cfg.train_dataloader.dataset.type == 'ValidatedDataset'
     assert cfg.train_dataloader.dataset.dataset.type == 'CocoDataset'
-    assert len(changes) == 4
+    assert len(changes) == 5
     assert apply_fault_tolerance(cfg) == []
 
 
