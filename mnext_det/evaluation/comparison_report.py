@@ -5,7 +5,7 @@ import math
 import os
 import os.path as osp
 from dataclasses import asdict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .detector_eval import DetectorResult
 
@@ -115,12 +115,24 @@ def format_markdown(results: Sequence[DetectorResult]) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float as None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def write_json(results: Sequence[DetectorResult], path: str,
                extra: Optional[Dict] = None) -> None:
-    """Results, summary rows and ``extra`` (e.g. timings) as JSON."""
+    """Results, summary rows and ``extra`` (e.g. timings) as JSON; a metric
+    mmdet could not compute is ``null``."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     data = dict(results=[asdict(r) for r in results], summary=summary_rows(results))
     if extra:
         data.update(extra)
     with open(path, 'w') as f:
-        json.dump(data, f, indent=2)
+        json.dump(_json_safe(data), f, indent=2, allow_nan=False)

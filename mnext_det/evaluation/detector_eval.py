@@ -80,11 +80,13 @@ def _metric_prefix(metrics: Dict[str, float]) -> str:
 
 def _add_coco_items(evaluators: List[Dict]) -> None:
     """Give every ``CocoMetric`` (plain, scoped or a class) without its own
-    ``metric_items`` the items the reports show."""
+    ``metric_items`` the items the reports show, and the per-class APs
+    (``classwise``) unless it sets them off."""
     for evaluator in evaluators:
-        if (type_name(evaluator.get('type')) == 'CocoMetric'
-                and evaluator.get('metric_items') is None):
-            evaluator['metric_items'] = _COCO_ITEMS
+        if type_name(evaluator.get('type')) == 'CocoMetric':
+            if evaluator.get('metric_items') is None:
+                evaluator['metric_items'] = _COCO_ITEMS
+            evaluator.setdefault('classwise', True)
 
 
 def voc_eval_mode(evaluators: List[Dict]) -> Optional[str]:

@@ -39,10 +39,16 @@ def confusion_matrix(dataset: Any, results: Sequence[Dict], score_thr: float = 0
     return tool.calculate_confusion_matrix(dataset, results, score_thr, None, tp_iou_thr)
 
 
+# the smallest confusion-matrix figure whose title and labels fit (mmdet's tool
+# sizes it by the class count: 2 x 1.6 inches for three classes)
+_MIN_CONFUSION_INCHES = (5.0, 4.0)
+
+
 def plot_confusion_matrices(matrices: Sequence[np.ndarray], classes: Sequence[str],
                             names: Sequence[str], path: str) -> List[str]:
-    """mmdet's confusion-matrix plot for each detector, side by side in one
-    PNG at ``path``; returns the per-detector PNGs it wrote next to it."""
+    """mmdet's confusion-matrix plot for each detector (at least
+    :data:`_MIN_CONFUSION_INCHES`), side by side in one PNG at ``path``;
+    returns the per-detector PNGs it wrote next to it."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -56,8 +62,15 @@ def plot_confusion_matrices(matrices: Sequence[np.ndarray], classes: Sequence[st
         tool.plot_confusion_matrix(np.asarray(matrix, float), tuple(classes) + ('background', ),
                                    save_dir=save_dir, show=False,
                                    title=f'Normalized Confusion Matrix: {name}')
+        part = osp.join(save_dir, 'confusion_matrix.png')
+        fig = plt.gcf()
+        width, height = fig.get_size_inches()  # mmdet's: half an inch per class
+        if width < _MIN_CONFUSION_INCHES[0]:  # its title and labels did not fit
+            fig.set_size_inches(*_MIN_CONFUSION_INCHES)
+            fig.tight_layout()
+            fig.savefig(part, format='png')
         plt.close('all')
-        parts.append(osp.join(save_dir, 'confusion_matrix.png'))
+        parts.append(part)
     images = [Image.open(p).convert('RGB') for p in parts]
     canvas = Image.new('RGB', (sum(i.width for i in images), max(i.height for i in images)),
                        'white')

@@ -1,8 +1,11 @@
 """mnext_det/evaluation/comparison_report.py on made-up results: what mmdet
 could not compute is not printed as a score."""
+import json
 import math
 
-from mnext_det.evaluation.comparison_report import format_markdown, summary_rows
+import pytest
+
+from mnext_det.evaluation.comparison_report import format_markdown, summary_rows, write_json
 from mnext_det.evaluation.detector_eval import DetectorResult
 
 
@@ -14,7 +17,7 @@ def _result(name, ap, ap_l, per_class):
                           input_size=(160, 160))
 
 
-def test_cocos_minus_one_is_not_a_score():
+def test_cocos_minus_one_is_not_a_score(tmp_path):
     """CocoMetric writes -1 for an AP it cannot compute (APl of a split
     without large objects) and nan for a class without boxes: the table said
     ``-1.000 (+0.000)`` and ``nan``."""
@@ -29,6 +32,11 @@ def test_cocos_minus_one_is_not_a_score():
     assert '| 0.400 (+0.000) | n/a | n/a | n/a | n/a |' in table  # APm, APl, no ARs
     assert '| star | n/a | n/a |' in table
     assert 'n/a: a metric mmdet could not compute' in table
+    write_json([base, other], str(tmp_path / 'compare.json'))
+    text = (tmp_path / 'compare.json').read_text()
+    assert 'NaN' not in text  # not JSON: a strict parser refused the file
+    data = json.loads(text, parse_constant=lambda c: pytest.fail(f'{c} in compare.json'))
+    assert data['summary'][1]['APl'] is None and data['results'][0]['per_class']['star'] is None
     full = dict(base.metrics, bbox_mAP_l=0.2, **{f'bbox_AR{k}': 0.5 for k in (
         '@100', '_s@1000', '_m@1000', '_l@1000')})
     computed = _result('base', 0.3, 0.2, dict(circle=0.5))

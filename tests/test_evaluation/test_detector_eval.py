@@ -129,15 +129,19 @@ def test_a_detector_trained_on_other_classes_is_not_scored(trained, tmp_path):
 
 def test_coco_items_reach_every_spelling_of_coco_metric():
     """A scoped type or the class itself (as configs may hold them) gets the
-    report's items like a plain name; other metrics and a config's own items
-    are left alone."""
+    report's items and per-class APs like a plain name; other metrics and a
+    config's own items and classwise are left alone."""
     from mmdet.evaluation import CocoMetric, VOCMetric
 
     from mnext_det.evaluation.detector_eval import _COCO_ITEMS, _add_coco_items
     evaluators = [dict(type='CocoMetric'), dict(type='mmdet.CocoMetric'), dict(type=CocoMetric),
                   dict(type='CocoMetric', metric_items=['mAP']), dict(type=VOCMetric)]
+    evaluators.append(dict(type='CocoMetric', classwise=False))
     _add_coco_items(evaluators)
-    assert [e.get('metric_items') for e in evaluators] == [_COCO_ITEMS] * 3 + [['mAP'], None]
+    assert [e.get('metric_items') for e in evaluators] == [_COCO_ITEMS] * 3 + [
+        ['mAP'], None, _COCO_ITEMS]
+    # the report's per-class AP table needs them (a config without classwise gave none)
+    assert [e.get('classwise') for e in evaluators] == [True] * 4 + [None, False]
 
 
 def test_voc_columns_name_the_eval_mode():
