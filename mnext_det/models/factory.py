@@ -98,8 +98,10 @@ def create_model(model_name: str,
         >>> logits = model(torch.randn(1, 3, 224, 224))
     """
     if model_name not in _WIDTHS:
-        close = difflib.get_close_matches(model_name, _WIDTHS, n=1)
-        hint = f' Did you mean {close[0]!r}?' if close else ''
+        scores = {n: difflib.SequenceMatcher(None, model_name, n).ratio() for n in _WIDTHS}
+        best = max(scores.values())
+        close = [n for n in sorted(_WIDTHS) if scores[n] == best >= 0.6]  # mobilenext_10: a tie
+        hint = f' Did you mean {" or ".join(map(repr, close))}?' if close else ''
         if 'mobilenetv2' in model_name.lower().replace('_', '').replace('-', ''):
             hint = (" create_model builds MobileNeXt; the MobileNetV2 baseline is mmdet's "
                     'MobileNetV2 backbone in the configs: configs/imagenet/'

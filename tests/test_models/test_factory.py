@@ -30,8 +30,11 @@ def test_every_model_forward_backward(name):
 
 
 def test_unknown_name_suggests_closest():
-    with pytest.raises(ValueError, match=r"unknown model name 'mobilenext_10'.*mobilenext_100"):
+    with pytest.raises(ValueError, match=r"unknown model name 'mobilenext_10'.*Did you mean "
+                       r"'mobilenext_100' or 'mobilenext_140'\?$"):  # equally close
         create_model('mobilenext_10')
+    with pytest.raises(ValueError, match=r"Did you mean 'mobilenext_100'\?$"):
+        create_model('mobilenext-100')
 
 
 @pytest.mark.parametrize('name', ['mobilenetv2_100', 'mobilenet_v2', 'MobileNetV2-1.0'])
