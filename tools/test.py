@@ -60,7 +60,8 @@ def main() -> None:
     if args.show or args.show_dir is not None:
         with_visualization(cfg, args.show_dir, args.show, args.wait_time)
     if 'bbox_head' in cfg.get('model', {}):
-        check_detection_data(cfg, splits=('test', ))
+        for note in check_detection_data(cfg, splits=('test', )):
+            print(f'data: {note}', flush=True)
     if args.tta:
         with_tta(cfg)
     configure_cpu_distributed(cfg)

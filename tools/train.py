@@ -76,7 +76,8 @@ def main() -> None:
     print(f'batch and lr: {batch_and_lr(cfg)}', flush=True)
     check_checkpoint_paths(cfg)
     if 'bbox_head' in cfg.get('model', {}):
-        check_detection_data(cfg)  # clear errors on bad data before building anything
+        for note in check_detection_data(cfg):  # bad data named before anything is built
+            print(f'data: {note}', flush=True)
     for change in apply_fault_tolerance(cfg):
         print(f'fault tolerance: {change}', flush=True)
     if args.resume == 'auto':

@@ -65,6 +65,23 @@ def test_classes_in_another_order_than_the_json_are_refused(shapes, tmp_path):
         check_detection_data(subset)
 
 
+def test_categories_left_out_of_the_classes_are_said(shapes, tmp_path):
+    """A class list that is a subset of the json's trains without the other
+    categories' boxes (mmdet's subset training): said, not refused."""
+    cfg = _config(shapes, 'coco', tmp_path)
+    names = _coco_names(cfg)
+    assert check_detection_data(cfg) == []
+    cfg.model.bbox_head.num_classes = 4
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.metainfo = dict(classes=tuple(names[:4]))
+    notes = check_detection_data(cfg)
+    assert notes[0] == (f'train_dataloader.dataset: 2 categories of annotations/instances_train'
+                        f'.json are not in its classes, so their boxes are neither trained on '
+                        f'nor scored: {names[4]}, {names[5]}')
+    assert [n.split(':')[0] for n in notes] == [f'{s}_dataloader.dataset'
+                                                 for s in ('train', 'val', 'test')]
+
+
 def test_splits_with_other_classes_are_refused(shapes, tmp_path):
     cfg = _config(shapes, 'coco', tmp_path)
     names = _coco_names(cfg)

@@ -111,7 +111,8 @@ def _loaded_images(ds: Dict, data: Dict[str, Any], classes: Sequence[str]) -> Li
     return [im for im in images if im.get('id') in with_box]
 
 
-def _check_coco(ds: Dict, where: str, image_files: bool) -> Sequence[str]:
+def _check_coco(ds: Dict, where: str, image_files: bool) -> Tuple[Sequence[str], List[str]]:
+    """The dataset's classes and the json's categories it leaves out."""
     root = ds.get('data_root') or ''
     if root and not osp.isdir(root):
         raise FileNotFoundError(f'{where}.data_root: dataset folder not found: {root}')
@@ -129,7 +130,7 @@ def _check_coco(ds: Dict, where: str, image_files: bool) -> Sequence[str]:
         images = _loaded_images(ds, data, classes)
         _refuse_absent([osp.join(img_dir, im['file_name']) for im in images],
                        f'{where}.data_prefix.img', ds.get('ann_file'), img_dir)
-    return classes
+    return classes, [n for n in names if n not in classes]
 
 
 def _check_class_order(ds: Dict, where: str, names: List[str], classes: Sequence[str]) -> None:
@@ -203,7 +204,7 @@ def _check_evaluator_file(ev: Dict, split: str, loader: Dict) -> None:
 
 
 def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test'),
-                         image_files: bool = True) -> None:
+                         image_files: bool = True) -> List[str]:
     """Check the datasets and evaluators of a detection config.
 
     For every ``{split}_dataloader`` present: CocoDataset (files exist, the
@@ -215,10 +216,13 @@ def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test'),
     dataset has the same classes in the same order, and that a
     ``CocoMetric``'s ``ann_file`` is a COCO file, the one its loader reads.
     Raises ``FileNotFoundError`` or :class:`DataCheckError` naming the config key.
+    Returns a line per dataset that leaves categories of its json out (their
+    boxes are neither trained on nor scored), for the tools to print.
     """
     head = cfg.get('model', {}).get('bbox_head') or {}
     num_classes = head.get('num_classes')
     first: Optional[Tuple[List, str]] = None
+    notes = []
     validation = cfg.get('sample_validation', {})
     skips = isinstance(validation, dict) and validation.get('on_error') == 'skip'
     for split in splits:
@@ -229,7 +233,12 @@ def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test'),
         for ds, where in leaf_datasets(loader['dataset'], f'{split}_dataloader.dataset'):
             kind = type_name(ds.get('type'))
             if kind.endswith('CocoDataset'):
-                classes = _check_coco(ds, where, files)
+                classes, left_out = _check_coco(ds, where, files)
+                if left_out:
+                    notes.append(f'{where}: {len(left_out)} categories of {ds.get("ann_file")} '
+                                 f'are not in its classes, so their boxes are neither trained '
+                                 f'on nor scored: {", ".join(map(str, left_out[:5]))}'
+                                 + (', ...' if len(left_out) > 5 else ''))
             elif kind.endswith('VOCDataset'):
                 classes = _check_voc(ds, where, files)
                 if classes is None:
@@ -253,3 +262,4 @@ def check_detection_data(cfg, splits: Sequence[str] = ('train', 'val', 'test'),
         for ev in (evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]):
             if ev and type_name(ev.get('type')).endswith('CocoMetric') and ev.get('ann_file'):
                 _check_evaluator_file(ev, split, loader or {})
+    return notes
