@@ -18,6 +18,7 @@ from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
                              init_cpu_process_group)
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
+from mnext_det.engine.empty_epoch import check_train_batches
 from mnext_det.engine.launch import (add_launch_args, batch_and_lr, load_config, with_amp,
                                     with_compile_options)
 from mnext_det.engine.pretrained_check import check_checkpoint_paths
@@ -87,6 +88,7 @@ def main() -> None:
     init_cpu_process_group(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     with exit_on_peer_failure(runner):
+        check_train_batches(runner.train_dataloader)  # before train() builds the schedulers
         runner.train()
 
 

@@ -21,7 +21,7 @@ from .merged_param_groups import MergedParamGroupsConstructor, merge_param_group
 from .distributed import (PEER_FAILURE_EXIT_CODE, CPUAwareDistributedDataParallel,
                           configure_cpu_distributed, exit_on_peer_failure,
                           init_cpu_process_group, is_peer_failure)
-from .empty_epoch import EmptyEpochCheckHook
+from .empty_epoch import EmptyEpochCheckHook, check_train_batches
 from .nonfinite import NonFiniteLossError, NonFiniteLossHook
 from .random_state import RandomStateHook, get_random_state, set_random_state
 from .small_map_depthwise import (PadFirstDepthwiseConv2d, SmallMapDepthwiseHook,
@@ -40,7 +40,7 @@ __all__ = [
     'exit_on_peer_failure', 'is_peer_failure', 'PEER_FAILURE_EXIT_CODE', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'get_random_state', 'set_random_state',
     'PadFirstDepthwiseConv2d', 'SmallMapDepthwiseHook', 'pad_small_depthwise',
-    'PretrainedCheckHook', 'EmptyEpochCheckHook', 'apply_fault_tolerance',
+    'PretrainedCheckHook', 'EmptyEpochCheckHook', 'check_train_batches', 'apply_fault_tolerance',
     'FusedBatchNormAct2d', 'ClipInNorm',
     'fuse_batch_norm', 'FusedBatchNormHook', 'MatmulPointwiseConv2d', 'pointwise_as_matmul',
     'PointwiseMatmulHook', 'KernelDepthwiseConv2d', 'DepthwiseNormSequential',
