@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from mnext_det.datasets.checks.scan import (ERROR_KINDS, check_coco, check_image_folder,
                                            check_voc, inspect_image, parse_coco, parse_voc_xml)
 
-from .bad_data import write_bad_coco, write_bad_images, write_bad_voc
+from .bad_data import write_bad_coco, write_bad_images, write_bad_voc, write_truncated
 
 
 def _has(report, kind, file_end, detail=''):
@@ -203,3 +203,16 @@ def test_voc_box_errors_name_the_object(width, height, data):
 def test_arbitrary_text_never_crashes_the_voc_parser(text):
     _, _, issues = parse_voc_xml(text, 'a.xml', ('cat', ))
     assert all(i.file == 'a.xml' for i in issues)
+
+
+def test_the_kind_of_a_decode_error_comes_from_the_error_not_the_file_name(tmp_path):
+    """The kind was matched against a message holding the path, case-sensitively:
+    a text file named broken.jpg was 'truncated', a cut JPEG 'unreadable'."""
+    from mnext_det.datasets.checks.scan import inspect_image
+    cut = write_truncated(str(tmp_path / 'photo.jpg'))
+    not_an_image = tmp_path / 'broken.jpg'
+    not_an_image.write_text('hello')
+    assert inspect_image(cut)[0][0].kind == 'truncated_image'
+    assert inspect_image(str(not_an_image))[0][0].kind == 'unreadable_image'
+    assert inspect_image(write_truncated(str(tmp_path / 'icon.png')))[0][0].kind == \
+        'truncated_image'

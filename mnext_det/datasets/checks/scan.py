@@ -150,9 +150,7 @@ def inspect_image(path: str, decode: bool = True) -> Tuple[List[Issue], Optional
                 _load_strict(im)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
             Image.DecompressionBombError) as e:
-        kind = 'truncated_image' if 'truncated' in str(e) or 'broken' in str(e) else \
-            'unreadable_image'
-        return [Issue(kind, path, str(e).splitlines()[0][:200])], None
+        return [Issue(_decode_error_kind(e, path), path, str(e).splitlines()[0][:200])], None
     if not decode:
         issues += _tail_issues(path)
     if mode == 'CMYK':
@@ -168,6 +166,16 @@ def inspect_image(path: str, decode: bool = True) -> Tuple[List[Issue], Optional
         if orientation in _ROTATING_ORIENTATIONS:
             width, height = height, width
     return issues, (width, height)
+
+
+def _decode_error_kind(error: Exception, path: str) -> str:
+    """``truncated_image`` for PIL's messages of data that ends early
+    (``image file is truncated``, ``Truncated File Read``, ``broken data
+    stream``), else ``unreadable_image``; the file's own name is left out of
+    the match (a text file named ``broken.jpg`` is not truncated)."""
+    text = str(error).replace(path, '').lower()
+    return ('truncated_image' if 'truncated' in text or 'broken data stream' in text
+            else 'unreadable_image')
 
 
 def _load_strict(im: Image.Image) -> None:
