@@ -156,19 +156,20 @@ class ImageFolderDataset(BaseDataset):
         dupes = sorted(c for c, n in Counter(classes).items() if n > 1)
         if dupes:
             raise ValueError(f'{source}: duplicate class names {dupes[:10]}')
-        if self.expected_num_classes is not None and len(classes) != self.expected_num_classes:
-            raise ValueError(
-                f'{source} has {len(classes)} classes but the config says num_classes='
-                f'{self.expected_num_classes}; set num_classes of the model and of the '
-                f'datasets to {len(classes)} (e.g. --cfg-options model.num_classes='
-                f'{len(classes)} train_dataloader.dataset.num_classes={len(classes)} '
-                f'val_dataloader.dataset.num_classes={len(classes)})')
-        self._metainfo['classes'] = tuple(classes)
         if self.ann_file:
             samples = self._read_ann_file(classes)
             skipped: List[str] = []
-        else:
+        else:  # first: an empty class folder is named as such, not as one class too many
             samples, skipped = scan_class_folders(self.img_dir, classes, source)
+        if self.expected_num_classes is not None and len(classes) != self.expected_num_classes:
+            n = len(classes)
+            raise ValueError(
+                f'{source} has {n} classes but the config says num_classes='
+                f'{self.expected_num_classes}; set num_classes of the model and of the '
+                f'datasets to {n} (e.g. --cfg-options model.num_classes={n} '
+                + ' '.join(f'{split}_dataloader.dataset.num_classes={n}'
+                           for split in ('train', 'val', 'test')) + ')')
+        self._metainfo['classes'] = tuple(classes)
         if skipped:
             print_log(f'{self.img_dir}: skipped {len(skipped)} file(s) without an image '
                       f'extension, e.g. {skipped[:3]}', logger='current', level=30)

@@ -68,7 +68,10 @@ def test_label_file_errors_name_line(tmp_path):
 
 def test_class_count_mismatch(tmp_path):
     root = make_image_folder(str(tmp_path))
-    with pytest.raises(ValueError, match=r'has 3 classes but the config says num_classes=1000'):
+    with pytest.raises(ValueError, match=r'has 3 classes but the config says num_classes=1000; '
+                       r'.*--cfg-options model.num_classes=3 train_dataloader.dataset.num_classes'
+                       r'=3 val_dataloader.dataset.num_classes=3 test_dataloader.dataset.'
+                       r'num_classes=3\)'):
         build_image_folder(data_root=root, data_prefix='train', num_classes=1000)
 
 
@@ -78,6 +81,9 @@ def test_empty_class_folder(tmp_path):
     (tmp_path / 'train' / 'yellow' / 'notes.txt').write_text('no image here')
     with pytest.raises(ValueError, match=r'class folder .*yellow holds no image'):
         build_image_folder(data_root=root, data_prefix='train')
+    # named as empty, not as a fourth class to set num_classes for
+    with pytest.raises(ValueError, match=r'class folder .*yellow holds no image'):
+        build_image_folder(data_root=root, data_prefix='train', num_classes=3)
 
 
 def test_val_class_missing_from_train(tmp_path):
