@@ -1,8 +1,10 @@
 """Top-k classification accuracy as an mmengine metric."""
-from typing import Any, Dict, List, Optional, Sequence, Union
+import logging
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 from mmengine.registry import METRICS
 
 __all__ = ['TopKAccuracy', 'label_rank']
@@ -29,8 +31,8 @@ class TopKAccuracy(BaseMetric):
 
     Consumes the ``predict`` outputs of
     :class:`~mnext_det.models.ImageClassifier`: dicts (or data samples) with
-    ``pred_score`` (one score per class) and ``gt_label``. With fewer classes
-    than ``k``, top-k is 100 %.
+    ``pred_score`` (one score per class) and ``gt_label``. With no more
+    classes than ``k``, top-k is 100 % by construction, and a warning says so.
 
     Args:
         topk: The k values. Default: ``(1, 5)``.
@@ -47,14 +49,22 @@ class TopKAccuracy(BaseMetric):
             raise ValueError(f'topk must be positive ints, got {topk!r}')
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Store the rank of the true class of every sample."""
+        """Store the rank of the true class of every sample, and the class count."""
         for sample in data_samples:
             scores = _get(sample, 'pred_score').detach().flatten().float().cpu()
-            self.results.append(label_rank(scores, int(_get(sample, 'gt_label'))))
+            self.results.append((label_rank(scores, int(_get(sample, 'gt_label'))),
+                                 scores.numel()))
 
-    def compute_metrics(self, results: List[float]) -> Dict[str, float]:
+    def compute_metrics(self, results: List[Tuple[float, int]]) -> Dict[str, float]:
         """Percent of samples whose true class ranks below each k."""
-        ranks = torch.tensor(results, dtype=torch.float64)
+        ranks = torch.tensor([rank for rank, _ in results], dtype=torch.float64)
+        classes = max(n for _, n in results)
+        trivial = [k for k in self.topk if k >= classes]
+        if trivial:
+            print_log(f'{", ".join(f"top{k}" for k in trivial)}: 100 % by construction, the '
+                      f'model has {classes} classes; set the evaluator\'s topk to values '
+                      f'below {classes} (e.g. --cfg-options val_evaluator.topk=1)',
+                      logger='current', level=logging.WARNING)
         return {f'top{k}': float((ranks < k).double().mean() * 100) for k in self.topk}
 
 

@@ -29,3 +29,19 @@ def test_topk_accuracy_label_out_of_range():
     metric = TopKAccuracy()
     with pytest.raises(ValueError, match=r'gt_label 5 is outside \[0, 3\)'):
         metric.process(None, [dict(pred_score=torch.ones(3), gt_label=5)])
+
+
+def test_a_k_of_at_least_the_class_count_is_said_to_be_trivial(capsys):
+    """top5 of a 3-class model is 100 % whatever it predicts."""
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('mnext_topk_test')
+    metric = TopKAccuracy()
+    metric.process(None, [dict(pred_score=torch.tensor([0.1, 0.2, 0.7]), gt_label=0)])
+    assert metric.evaluate(1) == {'accuracy/top1': 0.0, 'accuracy/top5': 100.0}
+    out = capsys.readouterr()
+    assert 'top5: 100 % by construction, the model has 3 classes' in out.out + out.err
+    metric = TopKAccuracy(topk=(1, 2))
+    metric.process(None, [dict(pred_score=torch.tensor([0.1, 0.2, 0.7]), gt_label=0)])
+    metric.evaluate(1)
+    out = capsys.readouterr()
+    assert 'by construction' not in out.out + out.err
