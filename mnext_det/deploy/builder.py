@@ -35,7 +35,8 @@ def build_model(model: str,
                 checkpoint: Optional[str] = None,
                 **kwargs: Any) -> Tuple[nn.Module, Optional[Any]]:
     """Return ``(module, config)`` for a ``create_model`` name (config is
-    None) or an mmengine/mmdet config file; the checkpoint is loaded strictly.
+    None; ``num_classes`` from the checkpoint's classifier unless given) or
+    an mmengine/mmdet config file; the checkpoint is loaded strictly.
 
     Raises:
         FileNotFoundError: the config or checkpoint does not exist.
@@ -46,6 +47,8 @@ def build_model(model: str,
     if checkpoint is not None:
         checkpoint = require_checkpoint_file(checkpoint)
     if model in list_models():
+        if checkpoint is not None and 'num_classes' not in kwargs:
+            kwargs['num_classes'] = _checkpoint_num_classes(checkpoint)
         return create_model(model, checkpoint=checkpoint, **kwargs), None
     if not model.endswith('.py'):
         raise ValueError(f'{model!r} is neither a model name ({list_models()}) '
@@ -59,6 +62,15 @@ def build_model(model: str,
         state = extract_state_dict(load_checkpoint_file(checkpoint), checkpoint)
         load_state_dict_strict(module, state, checkpoint, model_name=f'config {model}')
     return module, cfg
+
+
+def _checkpoint_num_classes(checkpoint: str) -> int:
+    """The rows of a classifier checkpoint's last linear layer (the authors'
+    and ours: ``classifier.1.weight``); ImageNet's 1000 where it has none,
+    which the strict load then names."""
+    state = extract_state_dict(load_checkpoint_file(checkpoint), checkpoint)
+    weight = state.get('classifier.1.weight')
+    return int(weight.shape[0]) if weight is not None and weight.dim() == 2 else 1000
 
 
 def classifier_eval_resize(cfg: Optional[Any]) -> Optional[Tuple[int, int, str]]:

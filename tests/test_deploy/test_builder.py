@@ -22,6 +22,22 @@ def test_export_refuses_classifier_checkpoint_for_detector_config(tmp_path):
     assert ckpt in str(err.value) and 'missing keys' in str(err.value)
 
 
+def test_a_model_name_takes_its_class_count_from_the_checkpoint(tmp_path):
+    """``export.py mobilenext_050 --checkpoint`` of a 3-class pretraining
+    failed on classifier.1.bias (3,) vs (1000,), with no flag to set it."""
+    from mnext_det.deploy import build_model
+    ckpt = str(tmp_path / 'three.pth')
+    trained = create_model('mobilenext_050', num_classes=3).eval()
+    torch.save({'state_dict': trained.state_dict()}, ckpt)
+    module, cfg = build_model('mobilenext_050', ckpt)
+    assert cfg is None and module.num_classes == 3
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(module.eval()(x), trained(x), rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r'classifier.1.weight: checkpoint \(3, '):
+        build_model('mobilenext_050', ckpt, num_classes=5)  # an explicit count is kept
+
+
 def test_classifier_from_config_exports_its_test_resize_and_trained_classes(small_run):
     """A classifier config's export took ImageNet's 224 px, resize 256 and
     crop, and no class names: ONNX Runtime preprocessed otherwise than
