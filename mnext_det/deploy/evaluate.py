@@ -51,9 +51,11 @@ def evaluate_exported(config: str, model_file: str, cfg_options: Optional[Dict] 
     from mmengine.structures import InstanceData
     from mmengine.utils import ProgressBar
 
+    from ..datasets.checks.preflight import check_detection_data
     from ..datasets.pipeline_info import input_size_of
     from .builder import load_scoped_config
     cfg = load_scoped_config(config, cfg_options)
+    check_detection_data(cfg, splits=('test', ))  # e.g. an evaluator scoring another file
     from .onnxruntime_model import OnnxRuntimeModel, normalize_loaded
     if model_file.endswith('.tflite'):
         from .tflite import TFLiteModel

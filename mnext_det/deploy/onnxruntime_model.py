@@ -111,12 +111,28 @@ class OnnxRuntimeModel:
         except (ort_errors.Fail, ort_errors.InvalidGraph, ort_errors.InvalidProtobuf,
                 ort_errors.NotImplemented, ort_errors.InvalidArgument) as e:
             raise ValueError(f'{file}: ONNX Runtime cannot load it ({e})') from None
-        self.input_name = self.session.get_inputs()[0].name
+        graph_input = self.session.get_inputs()[0]
+        self.input_name = graph_input.name
         self.output_names = [o.name for o in self.session.get_outputs()]
+        batch = graph_input.shape[0] if graph_input.shape else None
+        self.fixed_batch = batch if isinstance(batch, int) else None  # export.py --batch N
 
     def __call__(self, x: np.ndarray) -> List[np.ndarray]:
-        """Raw outputs for a preprocessed ``(N, 3, H, W)`` float32 batch."""
-        return self.session.run(None, {self.input_name: np.ascontiguousarray(x, np.float32)})
+        """Raw outputs for a preprocessed ``(N, 3, H, W)`` float32 batch; a
+        graph exported with a fixed batch runs it in chunks of that size,
+        the last one padded with zeros whose outputs are dropped."""
+        x = np.ascontiguousarray(x, np.float32)
+        size = self.fixed_batch
+        if size is None or len(x) == size:
+            return self.session.run(None, {self.input_name: x})
+        chunks = []
+        for start in range(0, len(x), size):
+            part = x[start:start + size]
+            n = len(part)
+            if n < size:
+                part = np.concatenate([part, np.zeros((size - n, *part.shape[1:]), part.dtype)])
+            chunks.append([out[:n] for out in self.session.run(None, {self.input_name: part})])
+        return [np.concatenate([chunk[i] for chunk in chunks]) for i in range(len(chunks[0]))]
 
     def classify(self, image: np.ndarray, topk: int = 5) -> List[Tuple[int, float]]:
         """``topk`` (class index, softmax probability) pairs for one RGB image."""

@@ -11,7 +11,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ['calibration_batches', 'float_by_design', 'quantize_detector']
+__all__ = ['calibration_batches', 'calibration_source', 'float_by_design', 'quantize_detector']
 
 
 def calibration_batches(model_file: str, config: str, meta: Dict, num_calib: int,
@@ -29,6 +29,7 @@ def calibration_batches(model_file: str, config: str, meta: Dict, num_calib: int
     """
     from mmengine.registry import DATASETS
 
+    from ..datasets.checks.preflight import check_detection_data
     from ..datasets.pipeline_info import innermost_dataset, input_size_of
     from .builder import load_scoped_config
     from .evaluate import check_model_matches_config
@@ -36,6 +37,7 @@ def calibration_batches(model_file: str, config: str, meta: Dict, num_calib: int
     if num_calib <= 0:
         raise ValueError(f'--num-calib must be a positive number of images, got {num_calib}')
     cfg = load_scoped_config(config, cfg_options)
+    check_detection_data(cfg, splits=('train', ))
     dataset_cfg = dict(innermost_dataset(cfg.train_dataloader.dataset),
                        pipeline=cfg.test_dataloader.dataset.pipeline, test_mode=True)
     dataset = DATASETS.build(dataset_cfg)
@@ -47,6 +49,15 @@ def calibration_batches(model_file: str, config: str, meta: Dict, num_calib: int
                          f'train split of {config}')
     order = np.random.default_rng(seed).permutation(len(dataset))[:num_calib]
     return (normalize_loaded(dataset[int(i)]['inputs'].numpy()[None], meta) for i in order)
+
+
+def calibration_source(config: str, cfg_options: Optional[Dict] = None) -> str:
+    """The annotation file of ``config``'s train split, which calibrates."""
+    from ..datasets.pipeline_info import innermost_dataset
+    from .builder import load_scoped_config
+    ds = innermost_dataset(load_scoped_config(config, cfg_options).train_dataloader.dataset)
+    root = ds.get('data_root') or ''
+    return osp.join(root, ds['ann_file']) if ds.get('ann_file') else root
 
 
 def float_by_design(proto) -> List[str]:
@@ -65,16 +76,19 @@ def float_by_design(proto) -> List[str]:
 def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 200,
                       exclude_nodes: Sequence[str] = (),
                       op_types: Sequence[str] = ('Conv', 'Clip', 'Add'),
-                      seed: int = 0) -> List[str]:
+                      seed: int = 0, cfg_options: Optional[Dict] = None) -> List[str]:
     """Write an INT8 QDQ copy of ``model_file`` to ``out``; returns the
     quantized node names. Convolutions, ReLU6 and residual adds are
     quantized (weights per output channel, int8; activations uint8), so
     activations stay int8 between convs; :func:`float_by_design` nodes and
-    ``exclude_nodes`` stay float.
+    ``exclude_nodes`` stay float. ``cfg_options`` (``--cfg-options``) apply
+    to the config that calibrates; its train file is recorded in the
+    metadata's ``quantization.calibration``.
 
     Raises:
         ValueError: ``out`` is ``model_file`` (the float model would be
-            overwritten), or an ``exclude_nodes`` name is not a node of it.
+            overwritten), ``model_file`` is quantized already, or an
+            ``exclude_nodes`` name is not a node of it.
     """
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
@@ -87,12 +101,16 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
     source = load_onnx(model_file)
     meta, _ = metadata_of(source)
     require_detector(model_file, meta)
+    if 'quantization' in meta:
+        raise ValueError(f'{model_file} is quantized already (its metadata has a quantization '
+                         'entry; quantizing it again writes a graph ONNX Runtime cannot load): '
+                         'quantize the float model it came from')
     unknown = sorted(set(exclude_nodes) - {n.name for n in source.graph.node})
     if unknown:
         raise ValueError(f'{model_file} has no node named {", ".join(map(repr, unknown))} '
                          f'(--float-nodes takes ONNX node names, e.g. '
                          f'{source.graph.node[0].name!r})')
-    batches = calibration_batches(model_file, config, meta, num_calib, seed)
+    batches = calibration_batches(model_file, config, meta, num_calib, seed, cfg_options)
     input_name = source.graph.input[0].name
     keep_float = float_by_design(source) + list(exclude_nodes)
 
@@ -114,7 +132,8 @@ def quantize_detector(model_file: str, config: str, out: str, num_calib: int = 2
                                 activations='uint8', num_calib=num_calib, seed=seed,
                                 op_types=list(op_types), float_nodes=list(exclude_nodes),
                                 float_by_design=len(keep_float) - len(exclude_nodes),
-                                quantized=len(quantized))
+                                quantized=len(quantized),
+                                calibration=calibration_source(config, cfg_options))
     set_metadata(proto, meta)
     onnx.save(proto, out)
     return quantized

@@ -46,24 +46,27 @@ def export_raw_detector(config: str, checkpoint: str, file: str) -> None:
 
 
 def _export_all(name: str, config: str, checkpoint: str, out_dir: str,
-                num_calib: int) -> Dict[str, str]:
+                num_calib: int, cfg_options: Optional[Dict]) -> Dict[str, str]:
     from .onnx_nms import add_nms_to_file
     from .quantize import quantize_detector
     files = {fmt: osp.join(out_dir, f'{name}_{fmt}.onnx') for fmt in FORMATS[1:]}
     export_raw_detector(config, checkpoint, files['onnx-raw'])
     add_nms_to_file(files['onnx-raw'], files['onnx-e2e'])
-    quantize_detector(files['onnx-e2e'], config, files['onnx-int8'], num_calib)
+    quantize_detector(files['onnx-e2e'], config, files['onnx-int8'], num_calib,
+                      cfg_options=cfg_options)
     return files
 
 
-def _torch_predictor(config: str, checkpoint: str) -> Tuple[Callable, str]:
+def _torch_predictor(config: str, checkpoint: str,
+                     cfg_options: Optional[Dict]) -> Tuple[Callable, str]:
     """Batch-1 ``predict`` (NMS included) and the first test image's path."""
     from mmdet.structures import DetDataSample
     from mmengine.registry import DATASETS
 
     from ..datasets.pipeline_info import input_size_of
-    from .builder import build_model
-    model, cfg = build_model(config, checkpoint)
+    from .builder import build_model, load_scoped_config
+    model, _ = build_model(config, checkpoint)
+    cfg = load_scoped_config(config, cfg_options)
     model.eval()
     width, height = input_size_of(cfg)
     sample = DetDataSample(metainfo=dict(img_shape=(height, width), ori_shape=(height, width),
@@ -122,14 +125,14 @@ def build_deploy_report(models: Sequence[Tuple[str, str, str]], out_dir: str,
     threads = [t or usable_cpus() for t in threads]
     rows, runners, inputs = [], {}, {}
     for name, config, checkpoint in models:
-        files = _export_all(name, config, checkpoint, out_dir, num_calib)
+        files = _export_all(name, config, checkpoint, out_dir, num_calib, cfg_options)
         torch_result = evaluate_detector(config, checkpoint, name=name,
                                          work_dir=osp.join(out_dir, 'pytorch'),
                                          cfg_options=cfg_options, latency_runs=0)
         rows.append(DeployRow(name, 'pytorch', checkpoint, torch_result.metrics['bbox_mAP'],
                               torch_result.metrics['bbox_mAP_50'],
                               osp.getsize(checkpoint) / 2**20))
-        predict, image = _torch_predictor(config, checkpoint)
+        predict, image = _torch_predictor(config, checkpoint, cfg_options)
         runners[(name, 'pytorch')] = lambda t, p=predict: p
         inputs[name] = preprocess(read_image(image), read_metadata(files['onnx-raw'])[0])[0]
         for fmt, file in files.items():
@@ -170,7 +173,7 @@ def format_deploy_markdown(rows: Sequence[DeployRow]) -> str:
         lines.append(f'- {r.model} INT8: {q["quantized"]} nodes int8 '
                      f'({", ".join(q["op_types"])}); float: {q["float_by_design"]} nodes of '
                      f'box decoding, softmax and NMS{chosen}; calibrated on {q["num_calib"]} '
-                     'train images')
+                     f'train images of {q.get("calibration", "the train split")}')
     return '\n'.join(lines) + '\n'
 
 

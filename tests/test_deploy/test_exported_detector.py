@@ -75,6 +75,8 @@ def test_quantize_writes_qdq_int8_with_close_detections(exported):
     out = run(osp.join(ROOT, 'tools', 'deploy', 'quantize.py'), 'e2e.onnx', '--config',
               DEMO_DET, '--num-calib', 8, '--out', 'int8.onnx', cwd=exported).stdout
     assert 'wrote int8.onnx' in out
+    assert out.strip().endswith('calibrated on 8 train images of '
+                                'data/shapes/annotations/instances_train.json')
     proto = onnx.load(str(exported / 'int8.onnx'))
     ops = [n.op_type for n in proto.graph.node]
     assert 'QuantizeLinear' in ops and 'DequantizeLinear' in ops and 'NonMaxSuppression' in ops
@@ -89,6 +91,22 @@ def test_quantize_writes_qdq_int8_with_close_detections(exported):
             total += 1
             matched += bool(same.any() and box_iou(box, b['bboxes'][same]).max() > 0.8)
     assert total and matched / total >= 0.8
+    # quantized twice: ONNX Runtime could not load the result (two nodes of one name)
+    proc = run_main(osp.join(ROOT, 'tools', 'deploy', 'quantize.py'), 'int8.onnx', '--config',
+                    DEMO_DET, '--num-calib', 2, '--out', 'int8_again.onnx', cwd=exported)
+    assert proc.returncode == 2 and 'int8.onnx is quantized already' in proc.stderr
+    assert not (exported / 'int8_again.onnx').exists()
+
+
+def _renamed_categories(ws, tmp_path, split: str) -> str:
+    """A copy of the demo data's ``split`` json with categories named a-f."""
+    import json
+    data = json.loads((ws / f'data/shapes/annotations/instances_{split}.json').read_text())
+    for cat, name in zip(data['categories'], 'abcdef'):
+        cat['name'] = name
+    out = tmp_path / f'renamed_{split}.json'
+    out.write_text(json.dumps(data))
+    return str(out)
 
 
 def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
@@ -103,10 +121,18 @@ def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
     proc = run_main(evaluate, DEMO_DET, classifier, cwd=exported)
     assert proc.returncode == 2 and proc.stderr.startswith('error: ')
     assert 'classifier.onnx' in proc.stderr and "task='classifier'" in proc.stderr
+    # data whose classes are other than the model's (a json of other categories)
+    renamed = _renamed_categories(exported, tmp_path, 'val')
     proc = run_main(evaluate, DEMO_DET, 'raw.onnx', '--cfg-options',
+                    f'test_dataloader.dataset.ann_file={renamed}',
+                    f'test_evaluator.ann_file={renamed}',
                     "test_dataloader.dataset.metainfo.classes=['a','b','c','d','e','f']",
                     *NO_WORKERS, cwd=exported)
-    assert proc.returncode == 2 and 'raw.onnx: metadata classes' in proc.stderr
+    assert proc.returncode == 2 and 'raw.onnx: metadata classes' in proc.stderr, proc.stderr
+    # the loader moved to other data, the evaluator not: scored against the other boxes
+    proc = run_main(evaluate, DEMO_DET, 'raw.onnx', '--cfg-options', ON_TRAIN[0], *NO_WORKERS,
+                    cwd=exported)
+    assert proc.returncode == 2 and 'test_evaluator.ann_file is ' in proc.stderr
     quantize = osp.join(ROOT, 'tools', 'deploy', 'quantize.py')
     proc = run_main(quantize, 'raw.onnx', '--config', DEMO_DET, '--num-calib', 0, cwd=exported)
     assert proc.returncode == 2 and '--num-calib must be at least 1, got 0' in proc.stderr
@@ -122,7 +148,8 @@ def test_bad_inputs_stop_with_a_named_error(exported, tmp_path):
     # calibrated on another dataset's images, with nothing in its metadata to tell
     other = tmp_path / 'other_classes.py'
     other.write_text(f"_base_ = {DEMO_DET!r}\ntrain_dataloader = dict(dataset=dict(metainfo="
-                     "dict(classes=('a', 'b', 'c', 'd', 'e', 'f'))))\n")
+                     "dict(classes=('a', 'b', 'c', 'd', 'e', 'f')), ann_file="
+                     f"{_renamed_categories(exported, tmp_path, 'train')!r}))\n")
     proc = run_main(quantize, 'raw.onnx', '--config', other, '--num-calib', 2, '--out',
                     tmp_path / 'q.onnx', cwd=exported)
     assert proc.returncode == 2, proc.stderr

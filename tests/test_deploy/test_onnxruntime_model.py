@@ -20,8 +20,9 @@ from ..tool_main import run_main
 ONNX_INFER = osp.join(ROOT, 'tools', 'deploy', 'onnx_infer.py')
 
 
-def _relu_model(op_type: str = 'Relu', metadata: dict = None) -> onnx.ModelProto:
-    shape = [1, 3, 8, 8]
+def _relu_model(op_type: str = 'Relu', metadata: dict = None,
+                batch=1) -> onnx.ModelProto:
+    shape = [batch, 3, 8, 8]
     graph = helper.make_graph([helper.make_node(op_type, ['x'], ['y'])], 'g',
                               [helper.make_tensor_value_info('x', TensorProto.FLOAT, shape)],
                               [helper.make_tensor_value_info('y', TensorProto.FLOAT, shape)])
@@ -52,6 +53,23 @@ def test_graph_onnx_runtime_cannot_load_is_refused_naming_it(tmp_path):
         OnnxRuntimeModel(file)
     onnx.save(_relu_model(), file)
     assert OnnxRuntimeModel(file).meta == {}
+
+
+def test_a_fixed_batch_graph_runs_any_batch_in_chunks(tmp_path):
+    """``export.py --batch 1`` then ``evaluate.py`` (loader batch 16) ended in
+    ONNX Runtime's INVALID_ARGUMENT: Got: 16 Expected: 1."""
+    import numpy as np
+    x = np.random.default_rng(0).standard_normal((5, 3, 8, 8)).astype(np.float32)
+    for batch in (1, 2):
+        file = str(tmp_path / f'b{batch}.onnx')
+        onnx.save(_relu_model(batch=batch), file)
+        model = OnnxRuntimeModel(file)
+        assert model.fixed_batch == batch
+        (y, ) = model(x)
+        assert y.shape == x.shape and np.array_equal(y, np.maximum(x, 0))
+    dynamic = str(tmp_path / 'dynamic.onnx')
+    onnx.save(_relu_model(batch='N'), dynamic)
+    assert OnnxRuntimeModel(dynamic).fixed_batch is None
 
 
 def test_model_without_metadata_is_refused_by_the_tools(tmp_path):
