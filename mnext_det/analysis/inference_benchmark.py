@@ -150,7 +150,9 @@ def run_inference_benchmark(threads: int = 2, rounds: int = 15, iters: int = 10,
     if only_backends:
         unknown = sorted(set(only_backends) - set(names_backends))
         if unknown:
-            raise ValueError(f'--backends {unknown}: not among {names_backends}')
+            extra = ('; tflite needs the tflite extra: pip install .[tflite]'
+                     if 'tflite' in unknown and not quick else '')
+            raise ValueError(f'--backends {unknown}: not among {names_backends}{extra}')
         names_backends = [b for b in names_backends if b in only_backends]
     rows: Dict[Tuple[str, str], dict] = {}
     runners = {}

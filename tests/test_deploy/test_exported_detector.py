@@ -20,13 +20,18 @@ pytestmark = pytest.mark.schedule_first
 @pytest.fixture(scope='module')
 def exported(demo_ws):
     ckpt = 'work/epoch_10.pth'
-    for name, extra in (('raw', []), ('e2e', ['--nms'])):
-        run(osp.join(ROOT, 'tools', 'deploy', 'export.py'), DEMO_DET, '--checkpoint', ckpt,
-            '--out', f'{name}.onnx', *extra, cwd=demo_ws)
+    for name, extra in (('raw', []), ('e2e', ['--nms', '--verify'])):
+        proc = run(osp.join(ROOT, 'tools', 'deploy', 'export.py'), DEMO_DET, '--checkpoint',
+                   ckpt, '--out', f'{name}.onnx', *extra, cwd=demo_ws)
+        (demo_ws / f'{name}_export.log').write_text(proc.stdout)
     return demo_ws
 
 
 def test_end_to_end_graph_has_nms_and_matches_raw_detections(exported):
+    # --verify compares the graph before its NMS (it printed nothing with --nms)
+    log = (exported / 'e2e_export.log').read_text()
+    assert log.count('(boxes and scores before NMS, 1 random image(s)): max |PyTorch - onnx|') \
+        == 2, log
     import onnx
 
     from mnext_det.deploy import OnnxRuntimeModel, preprocess, read_image

@@ -46,3 +46,16 @@ def test_benchmark_runs_the_chosen_models_and_backends_with_their_baseline(tmp_p
     res = run(tool, '--quick', '--models', 'nothing-like-this', '--out-dir', tmp_path, cwd=ROOT,
               ok=False)
     assert res.returncode == 2 and res.stderr.startswith("error: --models 'nothing-like-this'")
+
+
+def test_tflite_without_its_extra_names_the_extra():
+    """--help lists tflite; without the extra it was refused as an unknown backend."""
+    from importlib.util import find_spec
+
+    from mnext_det.analysis.inference_benchmark import run_inference_benchmark
+    if all(find_spec(m) for m in ('ai_edge_litert', 'litert_torch')):
+        pytest.skip('the tflite extra is installed')
+    with pytest.raises(ValueError, match=r"--backends \['tflite'\]: not among .*; tflite needs "
+                       r'the tflite extra: pip install \.\[tflite\]'):
+        run_inference_benchmark(1, 1, 1, models='torchvision MobileNetV2',
+                                only_backends=['tflite'])

@@ -85,7 +85,7 @@ def test_export_then_classify_and_refuse_unreadable_image(tmp_path):
     res = _run(EXPORT, 'mobilenext_050', '--identity-multiplier', '0.5', '--checkpoint', ckpt,
                '--out', out, '--verify')
     assert res.returncode == 0, res.stderr
-    assert f'weights: {ckpt}' in res.stdout
+    assert f'weights: {ckpt}' in res.stdout and 'input N x 3 x 224 x 224' in res.stdout
     match = re.search(r'max \|PyTorch - onnx\| = (\S+) \(max \|value\| (\S+)\)', res.stdout)
     diff, largest = float(match.group(1)), float(match.group(2))
     assert largest > 1, res.stdout

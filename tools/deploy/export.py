@@ -89,20 +89,22 @@ def main() -> None:
         export_onnx(graph, out, shape, output_names=output_names,
                     dynamic_batch=args.batch is None, opset=args.opset,
                     fold_bn=not args.no_fold_bn, metadata=meta)
+    if args.verify:  # the graph as exported, before --nms appends its NonMaxSuppression
+        verify(graph, out, shape, args.format, 'boxes and scores before NMS, ' if args.nms else '')
     if args.nms:
         from mnext_det.deploy.onnx_nms import add_nms_to_file
         add_nms_to_file(out)
         output_names = ('dets', 'labels')
     weights = args.checkpoint or ('none given (--checkpoint): the initial weights, for latency '
                                   'and graph checks, not for predictions')
-    print(f'wrote {out} ({meta["task"]}, input {shape}, outputs {list(output_names)}); '
+    dims = ' x '.join(map(str, (shape[0] if args.batch is not None else 'N', *shape[1:])))
+    print(f'wrote {out} ({meta["task"]}, input {dims}, outputs {list(output_names)}); '
           f'weights: {weights}')
-    if args.verify and not args.nms:
-        verify(graph, out, shape, args.format)
 
 
-def verify(graph: torch.nn.Module, file: str, shape: tuple, fmt: str) -> None:
-    """Print the largest difference between PyTorch and the exported file."""
+def verify(graph: torch.nn.Module, file: str, shape: tuple, fmt: str, what: str = '') -> None:
+    """Print the largest difference between PyTorch and the exported file
+    (``what`` names the outputs compared, e.g. those before NMS)."""
     x = torch.randn(*shape)
     with torch.no_grad():
         ref = graph(x)
@@ -114,8 +116,8 @@ def verify(graph: torch.nn.Module, file: str, shape: tuple, fmt: str) -> None:
         from mnext_det.deploy import OnnxRuntimeModel
         outs = OnnxRuntimeModel(file)(x.numpy())
     for i, (a, b) in enumerate(zip(ref, outs)):
-        print(f'output {i}: max |PyTorch - {fmt}| = {np.abs(a - b).max():.3g} '
-              f'(max |value| {np.abs(a).max():.3g})')
+        print(f'output {i} ({what}{shape[0]} random image(s)): max |PyTorch - {fmt}| = '
+              f'{np.abs(a - b).max():.3g} (max |value| {np.abs(a).max():.3g})')
 
 
 if __name__ == '__main__':
