@@ -28,6 +28,7 @@ __all__ = [
     'latest_checkpoint', 'require_checkpoint_file', 'load_checkpoint_file',
     'load_storage_bytes', 'extract_state_dict', 'CheckpointMismatchError', 'state_dict_mismatch',
     'load_state_dict_strict', 'check_checkpoint_fits', 'check_state_dict_fits',
+    'checkpoint_layout_hint',
     'training_progress'
 ]
 
@@ -282,28 +283,43 @@ def state_dict_mismatch(own: Mapping[str, torch.Tensor], state: Mapping[str, tor
     return missing, unexpected, misshaped
 
 
+def checkpoint_layout_hint(state: Mapping[str, Any]) -> str:
+    """What a state dict that does not fit a whole model looks like, and
+    what takes it: a backbone alone (``extract_backbone.py``'s output) or
+    the authors' classifier; empty for anything else."""
+    tops = {k.split('.')[0] for k in state}
+    if tops == {'features'}:
+        return ('It holds a backbone alone (as tools/model_converters/extract_backbone.py '
+                'writes): it initialises a backbone (init_cfg Pretrained without a prefix, or '
+                'create_model(..., features_only=True)), not a whole model.')
+    if tops == {'features', 'classifier'}:
+        return ("It is laid out as the authors' classifier: for a detector run "
+                'tools/model_converters/convert_official_ckpt.py first.')
+    return ''
+
+
 def load_state_dict_strict(model: torch.nn.Module,
                            state_dict: Mapping[str, torch.Tensor],
                            filename: str = '<checkpoint>',
                            key_filter: Optional[Callable[[Dict], Dict]] = None,
-                           model_name: Optional[str] = None) -> None:
+                           model_name: Optional[str] = None, hint: str = '') -> None:
     """Load ``state_dict`` into ``model``; raise :class:`CheckpointMismatchError`
     naming ``model_name`` (default: the class) and listing every missing,
-    unexpected or wrongly shaped key."""
+    unexpected or wrongly shaped key, with ``hint``."""
     if key_filter is not None:
         state_dict = key_filter(dict(state_dict))
     missing, unexpected, misshaped = state_dict_mismatch(model.state_dict(), state_dict)
     if missing or unexpected or misshaped:
         raise CheckpointMismatchError(filename, model_name or type(model).__name__, missing,
-                                      unexpected, misshaped)
+                                      unexpected, misshaped, hint)
     model.load_state_dict(state_dict, strict=True)
 
 
 def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str,
-                          hint: str = 'For the authors\' checkpoints run '
-                          'tools/model_converters/convert_official_ckpt.py first.') -> None:
+                          hint: Optional[str] = None) -> None:
     """Refuse a checkpoint that would leave weights of ``model`` (EMA copies
-    aside) uninitialised or misshaped; extra keys are allowed.
+    aside) uninitialised or misshaped; extra keys are allowed. ``hint``
+    (default: :func:`checkpoint_layout_hint`) ends the message.
 
     mmengine loads ``load_from`` non-strictly and only warns, so a foreign
     checkpoint would otherwise silently evaluate random weights. A checkpoint
@@ -311,7 +327,9 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str,
     is refused too (:mod:`mnext_det.identity_meta`)."""
     ckpt = load_checkpoint_file(checkpoint)
     check_identity_multiplier(ckpt, model, checkpoint, "the config's model")
-    check_state_dict_fits(model, extract_state_dict(ckpt, checkpoint), checkpoint, hint)
+    state = extract_state_dict(ckpt, checkpoint)
+    check_state_dict_fits(model, state, checkpoint,
+                          checkpoint_layout_hint(state) if hint is None else hint)
 
 
 def check_state_dict_fits(model: torch.nn.Module, state: Mapping[str, torch.Tensor],

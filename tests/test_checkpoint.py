@@ -296,3 +296,31 @@ def test_training_progress_reads_epochs_else_iterations():
         ('iter', 30, 40)
     assert training_progress({}, dict(max_epochs=8)) is None
     assert training_progress(meta, {}) is None
+
+
+def test_a_checkpoint_that_does_not_fit_says_what_it_looks_like(tmp_path):
+    """A backbone-only file given to tools/test.py was told to go through
+    convert_official_ckpt.py; create_model(checkpoint=) of one said only
+    '2 missing keys (classifier.1.*)'."""
+    from mnext_det.checkpoint import CheckpointMismatchError, check_checkpoint_fits
+    model = create_model('mobilenext_035', num_classes=4)
+    backbone = str(tmp_path / 'backbone.pth')
+    torch.save(dict(state_dict=model.backbone.state_dict()), backbone)
+    with pytest.raises(CheckpointMismatchError, match=r'It holds a backbone alone .*'
+                       r'create_model\(\.\.\., features_only=True\)\), not a whole model\.$'):
+        check_checkpoint_fits(model, backbone)
+    with pytest.raises(CheckpointMismatchError, match=r'2 missing keys \(classifier.1.bias, '
+                       r'classifier.1.weight\)\. It holds no classifier .*features_only=True\) '
+                       'loads it'):
+        create_model('mobilenext_035', num_classes=4, checkpoint=backbone)
+    authors = str(tmp_path / 'authors.pth')
+    torch.save({k.replace('backbone.', '', 1): v for k, v in model.state_dict().items()},
+               authors)
+    with pytest.raises(CheckpointMismatchError, match="laid out as the authors' classifier: for "
+                       'a detector run tools/model_converters/convert_official_ckpt.py first'):
+        check_checkpoint_fits(model, authors)
+    other = str(tmp_path / 'other_width.pth')
+    torch.save(dict(state_dict=create_model('mobilenext_050', num_classes=4).state_dict()),
+               other)
+    with pytest.raises(CheckpointMismatchError, match=r'shape mismatches \(.*\)$'):
+        check_checkpoint_fits(model, other)  # this project's layout: no hint to give

@@ -158,9 +158,9 @@ class PretrainedCheckHook(Hook):
                 raise ValueError(
                     f'{path}: init_cfg Pretrained of model.{name} takes the keys under prefix '
                     f'{prefix!r}, and the checkpoint has none (its keys look like '
-                    f'{", ".join(list(state)[:3])}): a backbone-only file needs no prefix; '
-                    "the authors' checkpoints need tools/model_converters/"
-                    'convert_official_ckpt.py first')
+                    f'{", ".join(list(state)[:3])}): a backbone-only file needs no prefix '
+                    f'(--cfg-options model.{name}.init_cfg.prefix=None); the authors\' '
+                    'checkpoints need tools/model_converters/convert_official_ckpt.py first')
 
     def before_train(self, runner) -> None:
         if runner._resume:

@@ -131,11 +131,16 @@ def create_model(model_name: str,
         check_identity_multiplier(ckpt, model, checkpoint, f'model {model_name!r}')
         state = extract_state_dict(ckpt, checkpoint, use_ema=use_ema)
         state = adapt_stem_input(checkpoint_filter_fn(state), in_chans)
+        hint = ''
         if features_only:
             state = {k[len('backbone.'):]: v for k, v in state.items()
                      if k.startswith('backbone.')}
+        elif not any(k.startswith('classifier.') for k in state):
+            hint = ('It holds no classifier (a backbone alone, as extract_backbone.py writes): '
+                    'create_model(..., features_only=True) loads it.')
         load_state_dict_strict(model, state, checkpoint, model_name=f'model {model_name!r}'
-                               + (' (features_only: its backbone)' if features_only else ''))
+                               + (' (features_only: its backbone)' if features_only else ''),
+                               hint=hint)
     return model
 
 

@@ -160,7 +160,8 @@ def test_a_prefix_no_key_has_is_named_before_the_init(tmp_path):
     runner = _runner(torch.nn.Sequential(backbone))
     with pytest.raises(ValueError, match=rf"^{bare}: init_cfg Pretrained of model.0 takes the "
                        r"keys under prefix 'backbone.', and the checkpoint has none \(its keys "
-                       r"look like features.0.0.weight.*needs no prefix"):
+                       r"look like features.0.0.weight.*needs no prefix \(--cfg-options "
+                       r"model.0.init_cfg.prefix=None\)"):
         PretrainedCheckHook().before_run(runner)
     backbone.init_cfg = dict(type='Pretrained', checkpoint=_checkpoint(tmp_path),
                              prefix='backbone.')
