@@ -122,10 +122,18 @@ def merge_options(cfg: Config, options: Optional[Dict], source: str = 'the confi
         if ('.' in key or key in RUNTIME_KEYS or key not in cfg
                 or isinstance(cfg[key], (Mapping, list))):
             continue
-        copies = [k for k, v in _leaves(cfg.to_dict())
+        leaves = list(_leaves(cfg.to_dict()))
+        copies = [k for k, v in leaves
                   if '.' in k and k.rsplit('.', 1)[1] == key and v == cfg[key]]
-        where = (f'; set {", ".join(copies)} instead (and any other key built from it)'
-                 if copies else '; set the keys that took its value instead')
+        value = cfg[key]
+        built = [k for k, v in leaves if isinstance(value, str) and value and isinstance(v, str)
+                 and v != value and v.startswith(value)]  # e.g. data_root + 'annotations/...'
+        where = (f'; set {", ".join(copies)} instead' if copies else
+                 '; set the keys that took its value instead')
+        if built:
+            where += f', and the keys built from it: {", ".join(built)}'
+        elif copies:
+            where += ' (and any other key built from it)'
         raise ValueError(f'--cfg-options {key}: {key} is a variable of {source}, used when the '
                          f'file was read and by nothing later, so this would change nothing'
                          f'{where}')

@@ -86,9 +86,12 @@ def test_an_option_on_a_variable_of_the_file_is_refused_with_the_keys_to_set():
                        r'the config, used when the file was read and by nothing later, so this '
                        r'would change nothing; set train_cfg\.max_epochs instead'):
         merge_options(cfg, {'max_epochs': 2})
+    # the evaluators' files are data_root + 'annotations/...': moving the loaders alone
+    # scored the predictions against the old data's boxes
     with pytest.raises(ValueError, match=r'data_root.*; set train_dataloader\.dataset\.data_root, '
                        r'val_dataloader\.dataset\.data_root, test_dataloader\.dataset\.data_root '
-                       r'instead'):
+                       r'instead, and the keys built from it: val_evaluator\.ann_file, '
+                       r'test_evaluator\.ann_file$'):
         merge_options(cfg, {'data_root': '/data/coco/'})
     assert cfg.train_cfg.max_epochs == 8 and cfg.max_epochs == 8
     # keys a run reads and nested keys are merged as mmengine merges them
