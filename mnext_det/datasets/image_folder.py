@@ -156,19 +156,13 @@ class ImageFolderDataset(BaseDataset):
         dupes = sorted(c for c, n in Counter(classes).items() if n > 1)
         if dupes:
             raise ValueError(f'{source}: duplicate class names {dupes[:10]}')
+        skipped: List[str] = []
         if self.ann_file:
+            self._check_num_classes(classes, source)
             samples = self._read_ann_file(classes)
-            skipped: List[str] = []
-        else:  # first: an empty class folder is named as such, not as one class too many
+        else:  # scanned first: an empty class folder is named as such, not as a class too many
             samples, skipped = scan_class_folders(self.img_dir, classes, source)
-        if self.expected_num_classes is not None and len(classes) != self.expected_num_classes:
-            n = len(classes)
-            raise ValueError(
-                f'{source} has {n} classes but the config says num_classes='
-                f'{self.expected_num_classes}; set num_classes of the model and of the '
-                f'datasets to {n} (e.g. --cfg-options model.num_classes={n} '
-                + ' '.join(f'{split}_dataloader.dataset.num_classes={n}'
-                           for split in ('train', 'val', 'test')) + ')')
+            self._check_num_classes(classes, source)
         self._metainfo['classes'] = tuple(classes)
         if skipped:
             print_log(f'{self.img_dir}: skipped {len(skipped)} file(s) without an image '
@@ -177,6 +171,16 @@ class ImageFolderDataset(BaseDataset):
             raise ValueError(f'{self.img_dir}: no images found')
         self.num_skipped = len(skipped)
         return [dict(img_path=p, gt_label=label) for p, label in samples]
+
+    def _check_num_classes(self, classes: List[str], source: str) -> None:
+        if self.expected_num_classes is not None and len(classes) != self.expected_num_classes:
+            n = len(classes)
+            raise ValueError(
+                f'{source} has {n} classes but the config says num_classes='
+                f'{self.expected_num_classes}; set num_classes of the model and of the '
+                f'datasets to {n} (e.g. --cfg-options model.num_classes={n} '
+                + ' '.join(f'{split}_dataloader.dataset.num_classes={n}'
+                           for split in ('train', 'val', 'test')) + ')')
 
     def _read_ann_file(self, classes: List[str]) -> List[Tuple[str, int]]:
         if not osp.isfile(self.ann_file):
