@@ -19,8 +19,8 @@ from mnext_det.engine import (apply_fault_tolerance, exit_on_peer_failure,
 from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
 from mnext_det.engine.empty_epoch import check_train_batches
-from mnext_det.engine.launch import (add_launch_args, batch_and_lr, load_config, with_amp,
-                                    with_compile_options)
+from mnext_det.engine.launch import (add_launch_args, batch_and_lr, load_config,
+                                    schedulers_past_training, with_amp, with_compile_options)
 from mnext_det.engine.pretrained_check import check_checkpoint_paths
 from mnext_det.engine.resume_check import auto_resume, check_resume
 from mnext_det.tool_errors import run_tool
@@ -75,6 +75,8 @@ def main() -> None:
     print(f'torch threads: {cap_torch_threads()} ({cpu_summary()})', flush=True)
     cfg = build_cfg(args)
     print(f'batch and lr: {batch_and_lr(cfg)}', flush=True)
+    for line in schedulers_past_training(cfg):
+        print(f'schedule: {line}', flush=True)
     check_checkpoint_paths(cfg)
     if 'bbox_head' in cfg.get('model', {}):
         for note in check_detection_data(cfg):  # bad data named before anything is built

@@ -3,7 +3,7 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 from mmengine.config import Config, DictAction
 
@@ -156,6 +156,28 @@ def batch_and_lr(cfg: Config) -> str:
         return text + f' (set for this batch, auto_scale_lr.base_batch_size {base})'
     return text + (f' (set for a batch of {base}, used as set: --auto-scale-lr scales it '
                    f'to {lr * step / base:g})')
+
+
+def schedulers_past_training(cfg: Config) -> List[str]:
+    """A line per epoch-based param scheduler that ends after the epoch-based
+    training does (``--cfg-options train_cfg.max_epochs=4`` on a config whose
+    cosine runs to epoch 10: the lr never anneals, without a word)."""
+    train = cfg.get('train_cfg') or {}
+    epochs = train.get('max_epochs')
+    if not isinstance(epochs, int) or train.get('by_epoch') is False:
+        return []
+    schedulers = cfg.get('param_scheduler') or []
+    lines = []
+    for i, sched in enumerate(schedulers if isinstance(schedulers, (list, tuple))
+                              else [schedulers]):
+        end = sched.get('end') if isinstance(sched, dict) else None
+        if sched.get('by_epoch', True) and isinstance(end, int) and end > epochs:
+            t_max = ' and T_max' if 'T_max' in sched else ''
+            lines.append(f'param_scheduler.{i} ({sched.get("type")}) ends at epoch {end}, '
+                         f'after train_cfg.max_epochs={epochs}: training stops {epochs}/{end} '
+                         f'of the way through it; set its end{t_max} to {epochs} to run it '
+                         'whole')
+    return lines
 
 
 def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[Dict],

@@ -47,9 +47,11 @@ class ClassListCheckHook(Hook):
 
     def before_val_epoch(self, runner) -> None:
         self._check(runner.val_dataloader.dataset, 'val_dataloader')
+        _voc_table_names(runner.val_loop.evaluator, runner.val_dataloader.dataset)
 
     def before_test_epoch(self, runner) -> None:
         self._check(runner.test_dataloader.dataset, 'test_dataloader')
+        _voc_table_names(runner.test_loop.evaluator, runner.test_dataloader.dataset)
 
     def _set(self, classes: Optional[Sequence[str]], source: str) -> None:
         if classes:
@@ -69,6 +71,20 @@ class ClassListCheckHook(Hook):
             f'{ref[diff] if diff < len(ref) else None!r}); label indices would not match '
             "the model's outputs. Use the training class list (ImageFolderDataset: "
             "classes='train'; a detection dataset: metainfo=dict(classes=...)).")
+
+
+def _voc_table_names(evaluator, dataset) -> None:
+    """mmdet's ``VOCMetric`` prints its per-class table with VOC's 20 names
+    whenever the dataset is marked ``VOC2007``/``VOC2012`` (a ``VOC2007/``
+    folder), whatever classes it has: six shape classes were printed as
+    aeroplane, bicycle, ... Such data gets its own names in the table."""
+    voc = getattr(type(dataset), 'METAINFO', {}).get('classes')
+    for metric in getattr(evaluator, 'metrics', []):
+        meta = getattr(metric, 'dataset_meta', None) or {}
+        if (type(metric).__name__ == 'VOCMetric'
+                and meta.get('dataset_type') in ('VOC2007', 'VOC2012')
+                and tuple(meta.get('classes') or ()) != tuple(voc or ())):
+            metric.dataset_meta = dict(meta, dataset_type=None)
 
 
 def _first(classes: Sequence[str], limit: int = 5) -> str:

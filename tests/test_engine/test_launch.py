@@ -1,5 +1,7 @@
 """engine.launch: the --amp and --compile overrides that tools/train.py and the
 detector benchmark share."""
+import os.path as osp
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -93,3 +95,24 @@ def test_load_config_refuses_a_work_dir_that_is_a_file(tmp_path):
     with pytest.raises(NotADirectoryError, match=f'^work dir {file} is a file, not a folder'):
         load_config(DEMO_DET, str(file), None, 'none')
     assert load_config(DEMO_DET, str(tmp_path), None, 'none').work_dir == str(tmp_path)
+
+
+def test_a_schedule_that_ends_after_the_training_is_said():
+    """``--cfg-options train_cfg.max_epochs=4`` on the 10-epoch demo config
+    left its cosine at T_max=10: the lr never annealed, without a word."""
+    from mmengine.config import Config
+
+    from mnext_det.engine.launch import schedulers_past_training
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'demo',
+                                   'ssdlite_mobilenext-050_1xb8-10e_shapes-160.py'))
+    assert schedulers_past_training(cfg) == []
+    cfg.train_cfg.max_epochs = 4
+    assert schedulers_past_training(cfg) == [
+        'param_scheduler.1 (CosineAnnealingLR) ends at epoch 10, after train_cfg.max_epochs=4: '
+        'training stops 4/10 of the way through it; set its end and T_max to 4 to run it whole']
+    cfg.param_scheduler[1].update(end=4, T_max=4)
+    assert schedulers_past_training(cfg) == []
+    # ImageNet's cosine ends at 200 of 210 epochs (a cool-down): nothing to say
+    imagenet = Config.fromfile(osp.join(ROOT, 'configs', 'imagenet',
+                                        'mobilenext-100_8xb64-210e_in1k.py'))
+    assert schedulers_past_training(imagenet) == []

@@ -41,7 +41,8 @@ ERROR_KINDS = {
     'malformed_annotation': 'annotation file cannot be parsed or lacks fields',
     'bad_box': 'box with non-positive width/height or non-finite numbers',
     'box_outside_image': 'box reaches outside the image',
-    'unknown_category': 'category id/name not among the categories',
+    'unknown_category': 'category id/name not among the categories; VOC: not among --classes '
+                        "(default VOC's 20) or the config's metainfo.classes",
     'duplicate_id': 'the same id (or file) appears twice',
     'size_mismatch': 'annotated width/height differ from the decoded image',
     'empty_class': 'class folder without images',
