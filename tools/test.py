@@ -18,6 +18,7 @@ from mnext_det.engine.allocator import loaded_allocator, reexec_under_tcmalloc
 from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
 from mnext_det.engine.launch import (add_launch_args, load_config, with_tta,
                                      with_visualization)
+from mnext_det.engine.parent_death import exit_with_parent
 from mnext_det.engine.unwrap import unwrap_model
 from mnext_det.tool_args import require_writable
 from mnext_det.tool_errors import run_tool
@@ -43,6 +44,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     require_writable(args, files=['out'])
+    exit_with_parent()  # started by a study: end with it
     reexec_under_tcmalloc()
     print(f'allocator: {loaded_allocator()}', flush=True)
     print(f'torch threads: {cap_torch_threads()} ({cpu_summary()})', flush=True)

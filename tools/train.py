@@ -21,6 +21,7 @@ from mnext_det.engine.cpus import cap_torch_threads, cpu_summary
 from mnext_det.engine.empty_epoch import check_train_batches
 from mnext_det.engine.launch import (add_launch_args, batch_and_lr, load_config,
                                     schedulers_past_training, with_amp, with_compile_options)
+from mnext_det.engine.parent_death import exit_with_parent
 from mnext_det.engine.pretrained_check import check_checkpoint_paths
 from mnext_det.engine.resume_check import auto_resume, check_resume
 from mnext_det.tool_errors import run_tool
@@ -70,6 +71,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
+    exit_with_parent()  # started by the demo or a study: end with it
     reexec_under_tcmalloc()
     print(f'allocator: {loaded_allocator()}', flush=True)
     print(f'torch threads: {cap_torch_threads()} ({cpu_summary()})', flush=True)

@@ -21,6 +21,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from ..engine.allocator import tcmalloc_env
 from ..engine.atomic_io import atomic_write_text
 from ..engine.checkpoint_hook import finished_training
+from ..engine.parent_death import child_env
 from .plan import Run
 
 __all__ = ['StudyScripts', 'train_command', 'test_command', 'run_result', 'val_records',
@@ -96,7 +97,8 @@ def _test_metrics(run: Run) -> Dict[str, float]:
 def _call(cmd: List[str], log_path: str, threads: int) -> int:
     # started under tcmalloc, as tools/train.py and tools/test.py would
     # re-execute themselves into it, importing torch, mmengine and mmdet twice
-    env = dict(tcmalloc_env(), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env = child_env(dict(tcmalloc_env(), OMP_NUM_THREADS=str(threads),
+                         MKL_NUM_THREADS=str(threads)))
     with open(log_path, 'a') as log:
         log.write(f'$ {" ".join(cmd)}\n')
         log.flush()
