@@ -88,10 +88,12 @@ def _markdown(study: Dict, title: str, command: str) -> str:
     cols = [k for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_s', 'coco/bbox_mAP_m',
                         'coco/bbox_mAP_l', 'pascal_voc/mAP') if k in agg['summary'][labels[0]]]
     n_seeds = {lab: agg['summary'][lab][metric]['n'] for lab in labels}
+    mode = study.get('voc_eval_mode')
+    heads = [f'{c} (VOC {mode})' if mode and c.startswith('pascal_voc/') else c for c in cols]
     lines = [f'# {title}', '', f'Command: `{command}`', '',
              f'Split reported: **{agg["split"]}**; mean ± std over seeds [Student-t 95 % CI of '
              f'the mean]; baseline: `{agg["baseline"]}`.', '',
-             '| config | lr | seeds | ' + ' | '.join(cols) + ' |',
+             '| config | lr | seeds | ' + ' | '.join(heads) + ' |',
              '|---|---|---|' + '---|' * len(cols)]
     for lab in labels:
         lr = agg['chosen_lr'].get(lab)
@@ -163,7 +165,8 @@ def _plots(study: Dict, out_dir: str) -> None:
     ax.set_ylabel(f'val {metric}')
     _scale_to(ax, values)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    if values:
+        ax.legend(fontsize=7)
     ax.set_title('mean over seeds, band = min-max', fontsize=9)
     fig.tight_layout()
     fig.savefig(osp.join(out_dir, 'learning_curves.png'), dpi=110)
@@ -178,13 +181,26 @@ def _scale_to(ax, values: Sequence[float]) -> None:
         ax.set_ylim(max(0., lo - pad), hi + pad)
 
 
+def _voc_eval_mode(config: str) -> Optional[str]:
+    """The baseline config's VOCMetric ``eval_mode`` ('11points' or 'area':
+    VOC2007's and VOC2010's AP differ), None without one or without the file."""
+    if not osp.isfile(config):
+        return None
+    from ..config_file import read_config
+    from ..evaluation.detector_eval import voc_eval_mode
+    cfg = read_config(config)
+    evaluator = cfg.get('val_evaluator') or {}
+    return voc_eval_mode(evaluator if isinstance(evaluator, (list, tuple)) else [evaluator])
+
+
 def write_report(out_dir: str, results: Sequence[Dict], labels: Sequence[str], metric: str,
                  command: str, title: str = 'Backbone study') -> Dict:
     """Aggregate ``results`` and write the report files into ``out_dir``;
     returns the ``study.json`` contents."""
     runs = [{k: r[k] for k in ('config', 'label', 'seed', 'lr', 'metrics', 'wall_s',
                                'config_hash', 'curve')} for r in results]
-    study = dict(command=command, **aggregate(results, labels, metric), runs=runs)
+    study = dict(command=command, **aggregate(results, labels, metric), runs=runs,
+                 voc_eval_mode=_voc_eval_mode(results[0]['config']))
     atomic_write_text(osp.join(out_dir, 'study.json'), json.dumps(study, indent=1))
     atomic_write_text(osp.join(out_dir, 'study.md'), _markdown(study, title, command))
     _plots(study, out_dir)

@@ -18,7 +18,8 @@ _CHILD = ('from mnext_det.engine.parent_death import exit_with_parent\n'
           'time.sleep(60)\n')
 _PARENT = ('import os, subprocess, sys, time\n'
            'from mnext_det.engine.parent_death import child_env\n'
-           f'child = subprocess.Popen([sys.executable, "-c", {_CHILD!r}], env=child_env(os.environ))\n'
+           f'child = subprocess.Popen([sys.executable, "-c", {_CHILD!r}],\n'
+           '                         env=child_env(os.environ))\n'
            'print(child.pid, flush=True)\n'
            'time.sleep(60)\n')
 

@@ -34,3 +34,19 @@ def test_a_metric_mmdet_could_not_compute_is_left_out_and_named(tmp_path):
                        'mmdet could not compute it'):
         write_report(str(tmp_path), results, ['mobilenetv2', 'mobilenext'],
                      'coco/bbox_mAP_l', 'cmd')
+
+
+def test_voc_columns_name_the_eval_mode(tmp_path):
+    """VOC2007's 11-point and VOC2010's area AP differ: the study table says which."""
+    import os.path as osp
+
+    from ..conftest import ROOT
+    voc = osp.join(ROOT, 'configs', 'ssdlite',
+                   'ssdlite_mobilenext-100-scratch_8xb24-360e_voc0712.py')
+    results = [dict(config=voc, label=label, seed=seed, lr=None, wall_s=1., config_hash='h',
+                    metrics=dict(val={'pascal_voc/mAP': 0.5 + 0.1 * i + 0.01 * seed}), curve=[])
+               for i, label in enumerate(('a', 'b')) for seed in (0, 1)]
+    study = write_report(str(tmp_path), results, ['a', 'b'], 'pascal_voc/mAP', 'cmd')
+    assert study['voc_eval_mode'] == '11points'
+    assert '| config | lr | seeds | pascal_voc/mAP (VOC 11points) |' in (
+        tmp_path / 'study.md').read_text()
