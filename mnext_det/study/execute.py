@@ -28,7 +28,7 @@ __all__ = ['StudyScripts', 'train_command', 'test_command', 'run_result', 'val_r
            'training_finished', 'execute_local', 'StudyFailed']
 
 RESULT_FILE = 'result.json'
-WALL_FILE = 'study_wall_s.txt'
+WALL_FILE = 'study_wall_s.txt'  # a duration per training start, start@T while it runs
 # the config hash of the run that trains in a work dir, written when it starts
 HASH_FILE = 'study_config_hash.txt'
 
@@ -106,11 +106,29 @@ def _call(cmd: List[str], log_path: str, threads: int) -> int:
 
 
 def _wall(run: Run) -> float:
+    """Seconds the run's trainings took, over every start (:data:`WALL_FILE`)."""
     path = osp.join(run.work_dir, WALL_FILE)
     if not osp.isfile(path):
         return 0.
     with open(path) as f:
-        return sum(float(x) for x in f.read().split())
+        return sum(float(x) for x in f.read().split() if not x.startswith('start@'))
+
+
+def _close_start(run: Run, out: str, end: Optional[float] = None) -> None:
+    """The last ``start@T`` line of :data:`WALL_FILE` becomes the time from
+    ``T`` to ``end``; without ``end`` (the study was killed while that
+    training ran, or before it recorded its time) to the training's last
+    output, its log's modification time, read before a new start writes it."""
+    path = osp.join(run.work_dir, WALL_FILE)
+    if not osp.isfile(path):
+        return
+    with open(path) as f:
+        entries = f.read().split()
+    if entries and entries[-1].startswith('start@'):
+        start = float(entries[-1][len('start@'):])
+        if end is None:
+            end = osp.getmtime(out) if osp.isfile(out) else start
+        atomic_write_text(path, '\n'.join(entries[:-1] + [f'{max(end - start, 0.):.1f}']) + '\n')
 
 
 def _started_hash(run: Run) -> Optional[str]:
@@ -181,11 +199,13 @@ def execute_local(runs: Sequence[Run], scripts: StudyScripts,
         os.makedirs(run.work_dir, exist_ok=True)
         atomic_write_text(osp.join(run.work_dir, HASH_FILE), run.config_hash)
         out = osp.join(run.work_dir, 'study_stdout.log')
+        _close_start(run, out)  # one a killed study left open
         t0 = time.time()
         if not training_finished(run):
-            code = _call(train_command(run, scripts), out, threads)
             with open(osp.join(run.work_dir, WALL_FILE), 'a') as f:
-                f.write(f'{time.time() - t0:.1f}\n')
+                f.write(f'start@{t0:.1f}\n')
+            code = _call(train_command(run, scripts), out, threads)
+            _close_start(run, out, time.time())
             if code != 0:
                 with lock:
                     failures.append(f'{run.name}: tools/train.py exited {code}; log: {out}')

@@ -176,3 +176,23 @@ def test_study_killed_mid_run_finishes_only_the_missing_runs(tmp_path):
             assert len(calls) == len(before.get(run.index, [])) + 1
             assert calls[-1] == f'start_epoch={resume_at[run.index]}'
             assert results[run.index]['metrics']['val']['coco/bbox_mAP'] > 0
+
+
+def test_a_training_a_killed_study_left_is_counted_to_its_last_output(tmp_path):
+    """study.json gave wall_s 0.0 to runs whose study was killed before they
+    recorded their time (the time went into the file only when train.py returned)."""
+    from types import SimpleNamespace
+
+    from mnext_det.study.execute import WALL_FILE, _close_start, _wall
+    run = SimpleNamespace(work_dir=str(tmp_path))
+    (tmp_path / WALL_FILE).write_text('12.0\nstart@1000.0\n')
+    log = tmp_path / 'study_stdout.log'
+    log.write_text('Epoch(train) ...\n')
+    os.utime(log, (1030.0, 1030.0))  # its last output
+    assert _wall(run) == 12.0  # an open start counts nothing yet
+    _close_start(run, str(log))
+    assert (tmp_path / WALL_FILE).read_text().split() == ['12.0', '30.0']
+    assert _wall(run) == 42.0
+    (tmp_path / WALL_FILE).write_text('start@1000.0\n')
+    _close_start(run, str(log), 1100.0)  # a training that returned
+    assert _wall(run) == 100.0
