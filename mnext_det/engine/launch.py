@@ -170,8 +170,10 @@ def schedulers_past_training(cfg: Config) -> List[str]:
     lines = []
     for i, sched in enumerate(schedulers if isinstance(schedulers, (list, tuple))
                               else [schedulers]):
-        end = sched.get('end') if isinstance(sched, dict) else None
-        if sched.get('by_epoch', True) and isinstance(end, int) and end > epochs:
+        if not isinstance(sched, dict) or not sched.get('by_epoch', True):
+            continue
+        end = sched.get('end')
+        if isinstance(end, int) and end > epochs:
             t_max = ' and T_max' if 'T_max' in sched else ''
             lines.append(f'param_scheduler.{i} ({sched.get("type")}) ends at epoch {end}, '
                          f'after train_cfg.max_epochs={epochs}: training stops {epochs}/{end} '
