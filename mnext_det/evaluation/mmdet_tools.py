@@ -68,7 +68,7 @@ def plot_confusion_matrices(matrices: Sequence[np.ndarray], classes: Sequence[st
         if width < _MIN_CONFUSION_INCHES[0]:  # its title and labels did not fit
             fig.set_size_inches(*_MIN_CONFUSION_INCHES)
             fig.tight_layout()
-            fig.savefig(part, format='png')
+            fig.savefig(part, format='png', bbox_inches='tight')  # a long title too
         plt.close('all')
         parts.append(part)
     images = [Image.open(p).convert('RGB') for p in parts]

@@ -16,8 +16,12 @@ def test_few_classes_get_a_readable_confusion_matrix(tmp_path):
     parts = plot_confusion_matrices([matrix, matrix], ['apple', 'banana', 'kiwi'], ['a', 'b'],
                                     path)
     sizes = [Image.open(p).size for p in parts]
-    assert sizes == [(900, 720)] * 2  # 5 x 4 inches at mmdet's 180 dpi
-    assert Image.open(path).size == (1800, 720)
+    assert sizes[0] == sizes[1] and sizes[0][0] >= 700 and sizes[0][1] >= 650  # ~5 x 4 in, cropped
+    assert Image.open(path).size == (2 * sizes[0][0], sizes[0][1])
+    long = plot_confusion_matrices([matrix], ['apple', 'banana', 'kiwi'],
+                                   ['SSDLite-MobileNeXt-0.5 with a long name'],
+                                   str(tmp_path / 'long.png'))
+    assert Image.open(long[0]).size[0] > sizes[0][0]  # widened for the title, not cut
     many = np.ones((21, 21))
     big = plot_confusion_matrices([many], [f'c{i}' for i in range(20)], ['voc'],
                                   str(tmp_path / 'voc.png'))
