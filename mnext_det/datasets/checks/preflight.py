@@ -99,16 +99,26 @@ def _refuse_absent(paths: List[str], where: str, source: str, folder: str) -> No
 
 
 def _loaded_images(ds: Dict, data: Dict[str, Any], classes: Sequence[str]) -> List[Dict]:
-    """The json's images a CocoDataset reads: in training with
-    ``filter_cfg.filter_empty_gt``, those with a box of a configured class."""
+    """The json's images a CocoDataset reads: in training, those that its
+    ``filter_cfg`` keeps (``filter_empty_gt``: with a box of a configured
+    class; ``min_size``: neither side below it), as mmdet's ``filter_data``."""
     images = [im for im in data['images'] if isinstance(im, dict)
               and isinstance(im.get('file_name'), str)]
-    if ds.get('test_mode') or not (ds.get('filter_cfg') or {}).get('filter_empty_gt'):
+    filters = ds.get('filter_cfg') or {}
+    if ds.get('test_mode') or not filters:
         return images
-    cat_ids = {c['id'] for c in data['categories'] if c['name'] in classes}
-    with_box = {a.get('image_id') for a in data['annotations']
-                if isinstance(a, dict) and a.get('category_id') in cat_ids}
-    return [im for im in images if im.get('id') in with_box]
+    if filters.get('filter_empty_gt'):
+        cat_ids = {c['id'] for c in data['categories'] if c['name'] in classes}
+        with_box = {a.get('image_id') for a in data['annotations']
+                    if isinstance(a, dict) and a.get('category_id') in cat_ids}
+        images = [im for im in images if im.get('id') in with_box]
+    min_size = filters.get('min_size', 0)
+    return [im for im in images if not _smaller(im, min_size)]
+
+
+def _smaller(image: Dict, min_size: float) -> bool:
+    sides = (image.get('width'), image.get('height'))
+    return all(isinstance(v, (int, float)) for v in sides) and min(sides) < min_size
 
 
 def _check_coco(ds: Dict, where: str, image_files: bool) -> Tuple[Sequence[str], List[str]]:
