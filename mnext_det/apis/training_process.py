@@ -13,9 +13,8 @@ from typing import Callable, List, Sequence, Tuple
 
 from mmengine.config import Config
 
-from ..engine.allocator import tcmalloc_env
 from ..engine.checkpoint_hook import finished_training
-from ..engine.parent_death import child_env
+from ..engine.parent_death import training_env
 from .output_log import TAIL_LINES
 
 __all__ = ['TrainingFailed', 'run_training', 'run_trainings']
@@ -48,8 +47,7 @@ def run_training(repo: str, config: str, work_dir: str, tag: str, threads: int,
     cmd = [sys.executable, osp.join(repo, 'tools', 'train.py'), config, '--work-dir', work_dir]
     if resume:
         cmd.append('--resume')
-    env = child_env(dict(tcmalloc_env(), OMP_NUM_THREADS=str(threads),
-                         MKL_NUM_THREADS=str(threads)))
+    env = training_env(threads)
     start = time.time()
     tail: List[str] = []
     with open(log_path, 'a' if resume else 'w') as logf:

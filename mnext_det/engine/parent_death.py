@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Dict, Mapping
 
-__all__ = ['PARENT_ENV', 'child_env', 'exit_with_parent']
+__all__ = ['PARENT_ENV', 'child_env', 'training_env', 'exit_with_parent']
 
 PARENT_ENV = 'MNEXT_PARENT_PID'
 _PR_SET_PDEATHSIG = 1
@@ -24,6 +24,15 @@ _PR_SET_PDEATHSIG = 1
 def child_env(env: Mapping[str, str]) -> Dict[str, str]:
     """``env`` for a child that should end with this process."""
     return {**env, PARENT_ENV: str(os.getpid())}
+
+
+def training_env(threads: int) -> Dict[str, str]:
+    """The environment of a ``tools/train.py`` or ``tools/test.py`` child:
+    started under tcmalloc (as the tools would re-execute themselves into
+    it), ``threads`` OpenMP/MKL threads, ending with this process."""
+    from .allocator import tcmalloc_env
+    return child_env(dict(tcmalloc_env(), OMP_NUM_THREADS=str(threads),
+                          MKL_NUM_THREADS=str(threads)))
 
 
 def exit_with_parent() -> None:

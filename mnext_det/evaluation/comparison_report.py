@@ -104,7 +104,7 @@ def format_markdown(results: Sequence[DetectorResult]) -> str:
                     'baseline.' if results[0].latency_ratio else '.'))
     classes = list(results[0].per_class)
     if any(math.isnan(row[c]) for row in rows for c in cols) or any(
-            _score(v) != _score(v) for r in results for v in r.per_class.values()):
+            math.isnan(_score(v)) for r in results for v in r.per_class.values()):
         lines[-1] += ' n/a: a metric mmdet could not compute (no boxes of that size or class).'
     if classes:
         lines += ['', '| class | ' + ' | '.join(r.name for r in results) + ' |',

@@ -18,10 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..engine.allocator import tcmalloc_env
 from ..engine.atomic_io import atomic_write_text
 from ..engine.checkpoint_hook import finished_training
-from ..engine.parent_death import child_env
+from ..engine.parent_death import training_env
 from .plan import Run
 
 __all__ = ['StudyScripts', 'train_command', 'test_command', 'run_result', 'val_records',
@@ -97,8 +96,7 @@ def _test_metrics(run: Run) -> Dict[str, float]:
 def _call(cmd: List[str], log_path: str, threads: int) -> int:
     # started under tcmalloc, as tools/train.py and tools/test.py would
     # re-execute themselves into it, importing torch, mmengine and mmdet twice
-    env = child_env(dict(tcmalloc_env(), OMP_NUM_THREADS=str(threads),
-                         MKL_NUM_THREADS=str(threads)))
+    env = training_env(threads)
     with open(log_path, 'a') as log:
         log.write(f'$ {" ".join(cmd)}\n')
         log.flush()
